@@ -1,0 +1,5 @@
+"""`python -m nbkit` is the same as the `nbkit` command."""
+
+from nbkit.cli import main
+
+raise SystemExit(main())

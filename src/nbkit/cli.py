@@ -1,0 +1,113 @@
+"""The `nbkit` command (also `python -m nbkit`).
+
+    nbkit load PATH... [--out corpus.parquet] [--report report.json] [--format auto] [--reference-year YEAR]
+                       [--collection OLD=NEW]... [--column FIELD=COLUMN]... [--skip-bad-files]
+    nbkit run [NOTEBOOK...] [-p NAME VALUE]... [--out DIR]
+    nbkit schema
+
+Bad input ends with one line on stderr, `nbkit: error: <file>: <reason>`, exit status 2, and no output files.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+
+from nbkit import __version__
+from nbkit.errors import NbkitError
+
+
+def _pairs(values: list[str] | None, option: str) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for value in values or []:
+        key, sep, new = value.partition("=")
+        if not sep or not key.strip() or not new.strip():
+            raise NbkitError(f"{option} expects NAME=VALUE, got {value!r}")
+        out[key.strip()] = new.strip()
+    return out
+
+
+def _cmd_load(args: argparse.Namespace) -> int:
+    from nbkit.corpus import load_corpus, write_corpus
+
+    corpus = load_corpus(
+        args.paths,
+        fmt=args.format,
+        reference_year=args.reference_year,
+        collections=_pairs(args.collection, "--collection"),
+        columns=_pairs(args.column, "--column"),
+        skip_bad_files=args.skip_bad_files,
+    )
+    print(corpus.report.summary())
+    written = write_corpus(corpus, args.out, listings_out=args.listings, report_out=args.report)
+    if written:
+        print("Wrote " + ", ".join(str(p) for p in written))
+    return 0
+
+
+def _cmd_run(args: argparse.Namespace) -> int:
+    from nbkit.run import parse_parameters, run_notebooks
+
+    results = run_notebooks(args.notebooks or None, parameters=parse_parameters(args.parameter),
+                            out_dir=args.out)
+    failed = [r for r in results if r.status != "ok"]
+    for r in failed:
+        print(f"nbkit: notebook failed: {r.line()}", file=sys.stderr)
+    return 1 if failed else 0
+
+
+def _cmd_schema(args: argparse.Namespace) -> int:
+    from nbkit import schema
+
+    print("### papers\n\n" + schema.markdown(schema.PAPER_COLUMNS))
+    print("\n### listings\n\n" + schema.markdown(schema.LISTING_COLUMNS))
+    print("\n### flags\n\n" + schema.flags_markdown())
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="nbkit", description="Research notebook kit: corpus loading and analysis.")
+    parser.add_argument("--version", action="version", version=f"nbkit {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    load = sub.add_parser("load", help="load paper listings into a papers table, a listings table and a report")
+    load.add_argument("paths", nargs="+", help="files or directories (walked recursively)")
+    load.add_argument("--out", help="papers table to write (.parquet); listings go beside it")
+    load.add_argument("--listings", help="listings table to write (default: <out>.listings.parquet)")
+    load.add_argument("--report", help="load report to write (.json)")
+    load.add_argument("--format", default="auto",
+                      help="auto (detect from content), hf_page, csv, tsv, jsonl, json, parquet or arxiv")
+    load.add_argument("--reference-year", type=int, help="year for HF dates written without one (default: infer)")
+    load.add_argument("--collection", action="append", metavar="OLD=NEW", help="rename a collection")
+    load.add_argument("--column", action="append", metavar="FIELD=COLUMN",
+                      help="map a source column to a field (title, abstract, date, authors, ...)")
+    load.add_argument("--skip-bad-files", action="store_true",
+                      help="list unreadable files in the report and go on, instead of stopping")
+    load.set_defaults(func=_cmd_load)
+
+    run = sub.add_parser("run", help="execute notebooks with papermill into a report folder")
+    run.add_argument("notebooks", nargs="*", help="notebooks to run (default: all of notebooks/ in order)")
+    run.add_argument("-p", "--parameter", nargs=2, action="append", metavar=("NAME", "VALUE"),
+                     help="parameter for every notebook that declares it (value read as YAML)")
+    run.add_argument("--out", default="reports", help="report folder (default: reports)")
+    run.set_defaults(func=_cmd_run)
+
+    schema = sub.add_parser("schema", help="print the papers and listings schema as Markdown")
+    schema.set_defaults(func=_cmd_schema)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if getattr(args, "out", None) is None and getattr(args, "listings", None):
+        parser.error("--listings needs --out")
+    try:
+        return args.func(args)
+    except NbkitError as exc:
+        print(f"nbkit: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("nbkit: interrupted", file=sys.stderr)
+        return 130

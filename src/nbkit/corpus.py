@@ -1,0 +1,325 @@
+"""Loading a corpus: inputs -> readers -> dates -> cleaning -> deduplication -> papers, listings and a report.
+
+    corpus = load_corpus(["data/raw/hf_papers"])
+    corpus.papers, corpus.listings, corpus.report
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from nbkit import dates, schema
+from nbkit.clean import find_urls, title_keys
+from nbkit.dedupe import assign_paper_ids, find_near_duplicates, merge_listings
+from nbkit.errors import NbkitError
+from nbkit.report import FileReport, LoadReport
+from nbkit.sources import SUPPORTED_SUFFIXES, ParsedFile, read_file
+from nbkit.sources.base import RAW_FIELDS
+
+PathLike = str | os.PathLike[str]
+
+
+@dataclass(frozen=True)
+class Corpus:
+    """The loaded corpus: one row per paper, one row per listing, and the account of the load."""
+
+    papers: pd.DataFrame
+    listings: pd.DataFrame
+    report: LoadReport
+
+
+def expand_inputs(paths: Iterable[PathLike]) -> tuple[list[tuple[Path, str]], list[dict[str, str]]]:
+    """Files to read with their display names, and files under directories that are skipped (with why).
+
+    Directories are walked recursively in sorted order; hidden files and folders are passed over; files with an
+    unsupported extension are listed as skipped. A display name is relative to the parent of the input path,
+    so `data/raw/hf_papers` gives `hf_papers/000_....txt` wherever the project lives.
+    """
+    files: list[tuple[Path, str]] = []
+    skipped: list[dict[str, str]] = []
+    seen: set[Path] = set()
+    paths = [Path(p) for p in ([paths] if isinstance(paths, str | os.PathLike) else paths)]
+    if not paths:
+        raise NbkitError("no input paths given")
+    for root in paths:
+        if not root.exists():
+            raise NbkitError("no such file or directory", root)
+        candidates = [root] if root.is_file() else sorted(p for p in root.rglob("*") if p.is_file())
+        found = 0
+        for path in candidates:
+            relative = path.relative_to(root.parent) if root.is_dir() else Path(path.name)
+            if root.is_dir() and any(part.startswith(".") for part in path.relative_to(root).parts):
+                continue
+            if root.is_dir() and path.suffix.lower() not in SUPPORTED_SUFFIXES:
+                skipped.append({"path": relative.as_posix(), "reason": "unsupported extension"})
+                continue
+            resolved = path.resolve()
+            if resolved in seen:
+                skipped.append({"path": relative.as_posix(), "reason": "given more than once"})
+                continue
+            seen.add(resolved)
+            files.append((path, relative.as_posix()))
+            found += 1
+        if root.is_dir() and not found:
+            raise NbkitError(
+                f"directory has no supported files ({', '.join(sorted(SUPPORTED_SUFFIXES))})", root
+            )
+    return files, skipped
+
+
+def load_corpus(
+    paths: PathLike | Sequence[PathLike],
+    *,
+    fmt: str | None = None,
+    reference_year: int | None = None,
+    collections: Mapping[str, str] | None = None,
+    columns: Mapping[str, str] | None = None,
+    skip_bad_files: bool = False,
+    near_duplicate_threshold: float = 90.0,
+) -> Corpus:
+    """Load files and directories into papers and listings tables with a full load report.
+
+    fmt: force a format (hf_page, csv, tsv, jsonl, json, parquet, arxiv); default: detect from the content.
+    reference_year: year for HF dates written without one; default: inferred (see nbkit.dates).
+    collections: rename collections, {old name (file stem or column value): new name}.
+    columns: column mapping for record formats, {field: column}, e.g. {"title": "Paper Title"}.
+    skip_bad_files: list unreadable files in the report instead of stopping at the first one.
+    near_duplicate_threshold: rapidfuzz ratio (0-100) at which nearly equal titles are reported.
+
+    Raises NbkitError (one line, naming the file) for bad input.
+    """
+    files, skipped = expand_inputs(paths)
+    parsed_files: list[ParsedFile] = []
+    for path, name in files:
+        try:
+            parsed_files.append(read_file(path, name, fmt=fmt, mapping=columns))
+        except NbkitError as exc:
+            if not skip_bad_files:
+                raise
+            skipped.append({"path": name, "reason": str(exc)})
+    if not any(len(p.listings) for p in parsed_files):
+        raise NbkitError(f"no paper listings found in {', '.join(str(p) for p in _as_list(paths))}")
+
+    warnings: list[str] = []
+    renames = dict(collections or {})
+    raw, file_reports = _combine(parsed_files, renames, reference_year, warnings)
+    listings = _derive(raw)
+    del raw
+    listings["paper_id"] = assign_paper_ids(listings)
+    listings = schema.listings_frame(listings)
+    papers, conflicts = merge_listings(listings)
+    papers = schema.papers_frame(papers)
+    near, skipped_buckets = find_near_duplicates(listings, threshold=near_duplicate_threshold)
+
+    seen_collections = set(listings["collection"].dropna().unique())
+    for old, new in renames.items():
+        if new not in seen_collections:
+            warnings.append(f"collection rename {old!r} -> {new!r} matched no file or column value")
+    rejections = [r for p in parsed_files for r in p.rejections]
+    flagged = int(listings["flags"].map(len).astype(bool).sum())
+    totals = {
+        "files": len(file_reports),
+        "blocks": sum(f.blocks for f in file_reports),
+        "header_lines": sum(len(f.header_lines) for f in file_reports),
+        "listings": len(listings),
+        "papers": len(papers),
+        "merged_duplicates": len(listings) - len(papers),
+        "rejected": len(rejections),
+        "flagged_listings": flagged,
+        "near_duplicate_candidates": len(near),
+        "conflicts": len(conflicts),
+        "skipped_files": len(skipped),
+    }
+    report = LoadReport(
+        inputs=[str(p) for p in _as_list(paths)],
+        files=file_reports,
+        rejections=rejections,
+        skipped_files=skipped,
+        totals=totals,
+        conflicts=conflicts,
+        near_duplicates=near,
+        near_duplicate_buckets_skipped=skipped_buckets,
+        warnings=warnings + [f"{f.name}: {w}" for f in file_reports for w in f.warnings],
+    )
+    report.check()
+    return Corpus(papers=papers, listings=listings, report=report)
+
+
+def _as_list(paths: PathLike | Sequence[PathLike]) -> list[PathLike]:
+    return [paths] if isinstance(paths, str | os.PathLike) else list(paths)
+
+
+def _combine(parsed_files: list[ParsedFile], renames: dict[str, str], reference_year: int | None,
+             warnings: list[str]) -> tuple[dict[str, list], list[FileReport]]:
+    """Concatenate the files' raw columns, resolve years and collection names, and build the file reports."""
+    years = _reference_years(parsed_files, reference_year, warnings)
+    raw: dict[str, list] = {name: [] for name in (*RAW_FIELDS, "source_file", "source_format", "ref_year",
+                                                  "page_year", "page_month", "page_day")}
+    reports = []
+    for parsed in parsed_files:
+        cols = parsed.listings.columns
+        n = len(parsed.listings)
+        cols["collection"] = [renames.get(c, c) for c in cols["collection"]]
+        for name in RAW_FIELDS:
+            raw[name].extend(cols[name])
+        year, rule = years[parsed.path]
+        page = parsed.page_date_parts
+        raw["source_file"].extend([parsed.name] * n)
+        raw["source_format"].extend([parsed.format] * n)
+        raw["ref_year"].extend([year] * n)
+        raw["page_year"].extend([(page.year or year) if page else None] * n)
+        raw["page_month"].extend([page.month if page else None] * n)
+        raw["page_day"].extend([page.day if page else None] * n)
+        reports.append(FileReport(
+            path=parsed.path, name=parsed.name, format=parsed.format, encoding=parsed.encoding,
+            line_endings=parsed.line_endings, collections=sorted(set(cols["collection"])),
+            blocks=parsed.blocks, header_lines=parsed.header_lines, listing_blocks=parsed.listing_blocks,
+            listings=n, rejected=len(parsed.rejections),
+            page_date=None if page is None else f"{page.year or year}-{page.month:02d}-{page.day:02d}",
+            reference_year=year, reference_year_rule=rule, warnings=parsed.warnings,
+            columns=parsed.extra.get("columns"), ignored_columns=parsed.extra.get("ignored_columns"),
+        ))
+        parsed.listings.columns = {}  # the combined lists hold the values now; free the per-file ones
+    return raw, reports
+
+
+def _reference_years(parsed_files: list[ParsedFile], given: int | None,
+                     warnings: list[str]) -> dict[str, tuple[int | None, str | None]]:
+    """Per file: the year for dates written without one, and which rule chose it (see nbkit.dates)."""
+    def latest(parsed: ParsedFile) -> int | None:
+        written = [y for y in parsed.listings.columns["date_year"] if y is not None]
+        return max(written) if written else None
+
+    def needs_year(parsed: ParsedFile) -> bool:
+        cols = parsed.listings.columns
+        no_year = any(y is None and m is not None for y, m in zip(cols["date_year"], cols["date_month"],
+                                                                  strict=True))
+        page = parsed.page_date_parts
+        return no_year or (page is not None and page.year is None)
+
+    per_file = {p.path: latest(p) for p in parsed_files}
+    corpus_latest = max((y for y in per_file.values() if y is not None), default=None)
+    out: dict[str, tuple[int | None, str | None]] = {}
+    for parsed in parsed_files:
+        if not needs_year(parsed):
+            out[parsed.path] = (given, "given" if given is not None else None)
+        elif given is not None:
+            out[parsed.path] = (given, "given")
+        elif per_file[parsed.path] is not None:
+            out[parsed.path] = (per_file[parsed.path] + 1, "latest year on the page + 1")
+        elif corpus_latest is not None:
+            out[parsed.path] = (corpus_latest + 1, "latest year in the corpus + 1")
+        else:
+            year = dates.this_year()
+            out[parsed.path] = (year, "current year")
+            warnings.append(f"{parsed.name}: dates without a year and no year written anywhere; assumed {year} "
+                            "(pass reference_year to fix it)")
+    return out
+
+
+def _derive(raw: dict[str, list]) -> pd.DataFrame:
+    """Dates, title keys and URLs for the combined raw columns."""
+    frame = pd.DataFrame({
+        name: pd.array(raw[name], dtype="Int64") if name in _INT_FIELDS else raw[name] for name in raw
+    })
+    n = len(frame)
+    frame.insert(0, "listing_id", np.arange(n))
+    year_written = frame["date_year"].notna()
+    has_parts = frame["date_month"].notna() | year_written
+    year = frame["date_year"].fillna(frame["ref_year"]).where(has_parts)
+    published = dates.build_dates(year, frame["date_month"], frame["date_day"])
+    inferred = (has_parts & ~year_written).to_numpy()
+    page_date = dates.build_dates(frame["page_year"], frame["page_month"], frame["page_day"])
+    late = inferred & (published > page_date).fillna(False).to_numpy()
+    if late.any():  # the site drops the year only for recent dates: after the page date means last year
+        published[late] = dates.build_dates(year[late] - 1, frame["date_month"][late], frame["date_day"][late])
+    invalid = (has_parts & published.isna()).to_numpy()
+    flags = frame["flags"].to_numpy(dtype=object)
+    for index in np.flatnonzero(inferred | late | invalid):
+        row = flags[index]
+        if inferred[index]:
+            row.append("year_inferred")
+        if late[index]:
+            row.append("year_rolled_back")
+        if invalid[index] and "invalid_date" not in row:
+            row.append("invalid_date")
+    frame["published"] = published
+    frame["page_date"] = page_date
+    frame["date_inferred"] = pd.array(np.where(published.notna(), inferred, None), dtype="boolean")
+    frame["date_precision"] = frame["date_precision"].where(published.notna(), None)
+    frame["title_key"] = title_keys(frame["title"])
+    frame["code_urls"] = [find_urls(a) for a in frame["abstract"]]
+    return frame.drop(columns=["date_year", "date_month", "date_day", "ref_year", "page_year", "page_month",
+                               "page_day"])
+
+
+_INT_FIELDS = frozenset({"source_line", "abstract_line", "meta_line", "authors_count", "upvotes", "date_year",
+                         "date_month", "date_day", "ref_year", "page_year", "page_month", "page_day"})
+
+
+def write_corpus(corpus: Corpus, out: PathLike | None = None, *, listings_out: PathLike | None = None,
+                 report_out: PathLike | None = None) -> list[Path]:
+    """Write the papers table, the listings table and the report; all appear, or none does. Returns the paths.
+
+    The listings go next to the papers as `<name>.listings.parquet` unless `listings_out` says otherwise.
+    """
+    targets: list[tuple[Path, object]] = []
+    if out is not None:
+        out = Path(out)
+        listings_path = Path(listings_out) if listings_out else out.with_name(f"{out.stem}.listings.parquet")
+        targets += [(out, corpus.papers), (listings_path, corpus.listings)]
+    if report_out is not None:
+        targets.append((Path(report_out), corpus.report.to_json()))
+    atomic_write(targets)
+    return [target for target, _ in targets]
+
+
+def atomic_write(targets: list[tuple[Path, object]]) -> None:
+    """Write DataFrames (Parquet) and strings (UTF-8) to temporary files, then rename them all into place."""
+    temps: list[tuple[Path, Path]] = []
+    try:
+        for target, content in targets:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            handle, name = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
+            os.close(handle)
+            os.chmod(name, 0o666 & ~_umask())  # mkstemp makes 0600 files; outputs are ordinary files
+            temps.append((Path(name), target))
+            if isinstance(content, pd.DataFrame):
+                content.to_parquet(name, index=False)
+            else:
+                Path(name).write_text(str(content), encoding="utf-8")
+        for temp, target in temps:
+            os.replace(temp, target)
+    except OSError as exc:
+        raise NbkitError(f"cannot write output ({exc.strerror or exc})", getattr(exc, "filename", None)) from None
+    finally:
+        for temp, _ in temps:
+            temp.unlink(missing_ok=True)
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+def read_corpus(path: PathLike, *, listings_path: PathLike | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Read back what write_corpus wrote: (papers, listings), cast to the schema."""
+    path = Path(path)
+    listings_path = Path(listings_path) if listings_path else path.with_name(f"{path.stem}.listings.parquet")
+    for p in (path, listings_path):
+        if not p.exists():
+            raise NbkitError("no such file", p)
+    papers = schema.papers_frame(pd.read_parquet(path))
+    listings = schema.listings_frame(pd.read_parquet(listings_path))
+    for frame in (papers, listings):
+        for column in schema.LIST_COLUMNS & set(frame.columns):
+            frame[column] = frame[column].map(lambda v: [] if v is None else list(v))
+    return papers, listings

@@ -1,0 +1,32 @@
+"""Where things are: the project root, and paths in notebook parameters resolved against it.
+
+Notebook parameters use paths relative to the project root (`data/raw/hf_papers`, `reports/01_corpus`), so a
+notebook gives the same result whether papermill, nbval or JupyterLab started its kernel in the project root or
+in notebooks/.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+
+def project_root(start: str | os.PathLike[str] | None = None) -> Path:
+    """The nearest folder at or above `start` (default: the working directory) holding pyproject.toml and
+    notebooks/; the working directory itself if there is none."""
+    here = Path(start or Path.cwd()).resolve()
+    for folder in (here, *here.parents):
+        if (folder / "pyproject.toml").is_file() and (folder / "notebooks").is_dir():
+            return folder
+    return here
+
+
+def project_path(path: str | os.PathLike[str], root: str | os.PathLike[str] | None = None) -> Path:
+    """An absolute path as is; a relative one under the project root."""
+    path = Path(path).expanduser()
+    return path if path.is_absolute() else project_root(root) / path
+
+
+def project_paths(paths: list[str] | str) -> list[Path]:
+    """project_path for each of a list of paths (a single string is a list of one)."""
+    return [project_path(p) for p in ([paths] if isinstance(paths, str) else paths)]

@@ -1,0 +1,129 @@
+"""The corpus schema, defined once: the listings table, the papers table and the flags they carry.
+
+Every reader produces listings in this shape, cleaning and deduplication fill in the derived columns, and every
+later stage (topics, trends, comparisons) reads these names. The README's schema section is generated from here
+(`python -m nbkit schema`) and a test keeps the two in step.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import pandas as pd
+
+
+@dataclass(frozen=True)
+class Column:
+    name: str
+    dtype: str  # a pandas dtype name; "list" marks an object column holding lists of str
+    description: str
+
+
+LISTING_COLUMNS: tuple[Column, ...] = (
+    Column("listing_id", "Int64", "Position of the listing in load order (0-based); stable for the same inputs."),
+    Column("paper_id", "string", "The paper this listing was merged into (see papers.paper_id)."),
+    Column("source_file", "string", "Input file, relative to the input path it was found under."),
+    Column("source_format", "string", "Reader used: hf_page, csv, tsv, jsonl, json, parquet or arxiv."),
+    Column("source_line", "Int64", "Line where the listing starts (its title); the record number for Parquet "
+           "and JSON arrays."),
+    Column("abstract_line", "Int64", "Line of the abstract paragraph (HF pages only)."),
+    Column("meta_line", "Int64", "Line of the metadata block (HF pages only)."),
+    Column("collection", "string", "Collection the listing was found in: an HF page's file stem unless renamed, "
+           "or a `collection` column."),
+    Column("title", "string", "Title as written, after Unicode NFC, whitespace and control-character cleaning."),
+    Column("abstract", "string", "Abstract, cleaned like the title; missing when the listing had none."),
+    Column("authors", "string", "Author names, when the source gives them."),
+    Column("authors_count", "Int64", "Number of authors."),
+    Column("date_text", "string", "The date exactly as the source wrote it."),
+    Column("published", "datetime64[s]", "Publication date (for year or month precision, the first day)."),
+    Column("date_precision", "string", "day, month or year; missing when there is no date."),
+    Column("date_inferred", "boolean", "True when the year was not written and had to be inferred."),
+    Column("upvotes", "Int64", "Upvote count shown on the page, when shown."),
+    Column("page_date", "datetime64[s]", "Date printed in the HF page header (year inferred like listing dates)."),
+    Column("arxiv_id", "string", "arXiv identifier without version, when known."),
+    Column("categories", "list", "arXiv or source categories."),
+    Column("code_urls", "list", "Code or project URLs found in the abstract."),
+    Column("title_key", "string", "Normalized title used for matching: accents, case, punctuation and spacing "
+           "removed."),
+    Column("flags", "list", "Quality flags (see the flag table)."),
+)
+
+PAPER_COLUMNS: tuple[Column, ...] = (
+    Column("paper_id", "string", "Stable id: `p` + 16 hex digits of SHA-1 over `arxiv:<id>` when the arXiv id is "
+           "known, else over `title:<title_key>`."),
+    Column("title", "string", "Title of the first listing (load order)."),
+    Column("abstract", "string", "First non-missing abstract among the listings."),
+    Column("authors", "string", "First non-missing author names."),
+    Column("authors_count", "Int64", "First non-missing author count (listings that disagree are flagged "
+           "`conflict:authors_count`)."),
+    Column("published", "datetime64[s]", "The listings' most precise date; a written year beats an inferred "
+           "one; the earliest breaks ties."),
+    Column("date_precision", "string", "Precision of that earliest date."),
+    Column("date_inferred", "boolean", "Whether that earliest date's year was inferred."),
+    Column("upvotes", "Int64", "Highest upvote count among the listings (counts grow over time)."),
+    Column("collections", "list", "Collections the paper was listed in, in load order."),
+    Column("n_listings", "Int64", "Number of listings merged into this paper."),
+    Column("first_seen", "string", "`file:line` of the first listing."),
+    Column("code_urls", "list", "Union of the listings' code and project URLs."),
+    Column("arxiv_id", "string", "arXiv identifier, when known."),
+    Column("categories", "list", "Union of the listings' categories."),
+    Column("title_key", "string", "Normalized title of the first listing."),
+    Column("flags", "list", "Union of the listings' flags, plus `conflict:<field>` where listings disagree."),
+)
+
+FLAGS: dict[str, str] = {
+    "missing_abstract": "A title with no abstract after it (cut off at the end of the file, or followed by a "
+                        "metadata block or the next title).",
+    "year_inferred": "The date was written without a year; the year was inferred (see reference_year).",
+    "year_rolled_back": "The inferred date fell after the page date, so the previous year was used.",
+    "invalid_date": "The date text could not be read as a date; `date_text` keeps it.",
+    "encoding_fallback": "The file was not valid UTF-8 and was decoded with the cp1252/latin-1 fallback.",
+    "no_page_header": "The HF page had no header, so its page date is unknown.",
+    "date_from_update": "arXiv record without versions: the date is its update_date.",
+    "conflict:authors_count": "Papers only: the merged listings give different author counts.",
+    "conflict:published": "Papers only: the merged listings give different dates.",
+    "conflict:abstract": "Papers only: the merged listings have different abstracts.",
+}
+
+LIST_COLUMNS = frozenset(c.name for c in (*LISTING_COLUMNS, *PAPER_COLUMNS) if c.dtype == "list")
+
+
+def _conform(data: pd.DataFrame | dict[str, Any], columns: tuple[Column, ...], table: str) -> pd.DataFrame:
+    frame = data if isinstance(data, pd.DataFrame) else pd.DataFrame(data)
+    missing = [c.name for c in columns if c.name not in frame.columns]
+    if missing:
+        raise ValueError(f"{table} table is missing columns {missing}")
+    out = {}
+    for col in columns:
+        values = frame[col.name]
+        if col.dtype == "list":
+            out[col.name] = values.astype(object)
+        elif col.dtype.startswith("datetime64"):
+            out[col.name] = pd.to_datetime(values).astype(col.dtype)
+        else:
+            out[col.name] = values.astype(col.dtype)
+    return pd.DataFrame(out, index=pd.RangeIndex(len(frame)))
+
+
+def listings_frame(data: pd.DataFrame | dict[str, Any]) -> pd.DataFrame:
+    """Cast and order a listings table to the schema (raises ValueError on a missing column: a bug, not input)."""
+    return _conform(data, LISTING_COLUMNS, "listings")
+
+
+def papers_frame(data: pd.DataFrame | dict[str, Any]) -> pd.DataFrame:
+    """Cast and order a papers table to the schema."""
+    return _conform(data, PAPER_COLUMNS, "papers")
+
+
+def markdown(columns: tuple[Column, ...]) -> str:
+    """The columns as a Markdown table, as the README shows them."""
+    rows = ["| column | type | meaning |", "| --- | --- | --- |"]
+    rows += [f"| `{c.name}` | {c.dtype} | {c.description} |" for c in columns]
+    return "\n".join(rows)
+
+
+def flags_markdown() -> str:
+    rows = ["| flag | meaning |", "| --- | --- |"]
+    rows += [f"| `{name}` | {text} |" for name, text in FLAGS.items()]
+    return "\n".join(rows)

@@ -1,0 +1,270 @@
+"""Readers for record-shaped corpora users bring: CSV, TSV, JSON Lines, JSON arrays and Parquet.
+
+Each record maps onto the listing fields through a column mapping. Without one, common column names are
+recognized case-insensitively (see FIELD_ALIASES); a mapping given by the caller (`--column title="Paper Title"`)
+wins. Columns that map to nothing are listed in the load report, so nothing is dropped unseen.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import re
+import sys
+from collections.abc import Iterable, Iterator, Mapping
+from pathlib import Path
+from typing import Any
+
+from nbkit.clean import clean_text, count_authors, normalize_arxiv_id
+from nbkit.dates import parse_date_value
+from nbkit.errors import NbkitError
+from nbkit.sources.base import ParsedFile
+
+FIELD_ALIASES: dict[str, tuple[str, ...]] = {
+    "title": ("title", "paper_title", "paper title", "name"),
+    "abstract": ("abstract", "summary", "description"),
+    "date": ("date", "published", "publication_date", "published_date", "pub_date", "year", "created"),
+    "authors": ("authors", "author", "author_names"),
+    "authors_count": ("authors_count", "n_authors", "num_authors", "author_count"),
+    "upvotes": ("upvotes", "votes", "likes"),
+    "arxiv_id": ("arxiv_id", "arxiv", "arxivid", "eprint"),
+    "categories": ("categories", "category", "subjects"),
+    "collection": ("collection",),
+}
+FIELDS = tuple(FIELD_ALIASES)
+
+csv.field_size_limit(min(sys.maxsize, 2**31 - 1))  # abstracts are long; the default 128 KiB cap is too low
+
+
+def resolve_columns(available: Iterable[str], mapping: Mapping[str, str] | None, path: Path) -> dict[str, str]:
+    """field -> source column. Raises NbkitError for a mapping that names a missing column or unknown field."""
+    available = [str(c) for c in available]
+    by_lower = {c.strip().lower(): c for c in available}
+    resolved: dict[str, str] = {}
+    for field, column in (mapping or {}).items():
+        if field not in FIELD_ALIASES:
+            raise NbkitError(f"unknown field {field!r} in the column mapping; fields are {', '.join(FIELDS)}")
+        if column not in available:
+            raise NbkitError(
+                f"column {column!r} (mapped to {field}) not found; columns are: {', '.join(available)}", path
+            )
+        resolved[field] = column
+    taken = set(resolved.values())
+    for field, aliases in FIELD_ALIASES.items():
+        if field in resolved:
+            continue
+        for alias in aliases:
+            column = by_lower.get(alias)
+            if column is not None and column not in taken:
+                resolved[field] = column
+                taken.add(column)
+                break
+    if "title" not in resolved:
+        raise NbkitError(
+            f"no title column among: {', '.join(available) or '(none)'}; pass a mapping such as "
+            "--column title=NAME", path
+        )
+    return resolved
+
+
+def _is_missing(value: Any) -> bool:
+    if value is None:
+        return True
+    if isinstance(value, float) and value != value:
+        return True
+    return isinstance(value, str) and not value.strip()
+
+
+def _as_text(value: Any) -> str | None:
+    if _is_missing(value):
+        return None
+    if isinstance(value, list | tuple) or hasattr(value, "tolist"):
+        items = value.tolist() if hasattr(value, "tolist") else value
+        return clean_text("; ".join(str(v) for v in items)) or None
+    return clean_text(str(value)) or None
+
+
+def _as_int(value: Any) -> int | None:
+    if _is_missing(value):
+        return None
+    try:
+        number = float(str(value).replace(",", "").strip())
+    except ValueError:
+        return None
+    return int(number) if number.is_integer() and number >= 0 else None
+
+
+def _as_categories(value: Any) -> list[str]:
+    if _is_missing(value):
+        return []
+    if isinstance(value, list | tuple) or hasattr(value, "tolist"):
+        items = value.tolist() if hasattr(value, "tolist") else value
+        return [clean_text(str(v)) for v in items if not _is_missing(v)]
+    return [c for c in re.split(r"[\s,;]+", str(value)) if c]
+
+
+def add_record(parsed: ParsedFile, record: Mapping[str, Any], place: int, columns: Mapping[str, str],
+               collection: str) -> None:
+    """Turn one record into a listing, or reject it (no title)."""
+    parsed.blocks += 1
+
+    def get(field: str) -> Any:
+        column = columns.get(field)
+        return None if column is None else record.get(column)
+
+    title = _as_text(get("title"))
+    if title is None:
+        parsed.reject(place, "record without a title", json.dumps(record, default=str, ensure_ascii=False))
+        return
+    flags: list[str] = []
+    abstract = _as_text(get("abstract"))
+    if abstract is None:
+        flags.append("missing_abstract")
+    raw_authors = get("authors")
+    authors_count = _as_int(get("authors_count"))
+    if authors_count is None:
+        authors_count = count_authors(raw_authors)
+    raw_date = get("date")
+    parts = parse_date_value(raw_date)
+    if parts is None and not _is_missing(raw_date):
+        flags.append("invalid_date")
+    group = _as_text(get("collection"))
+    parsed.listings.add(
+        source_line=place,
+        collection=group or collection,
+        title=title,
+        abstract=abstract,
+        authors=_as_text(raw_authors),
+        authors_count=authors_count,
+        date_text=None if _is_missing(raw_date) else str(raw_date),
+        date_year=parts.year if parts else None,
+        date_month=parts.month if parts else None,
+        date_day=parts.day if parts else None,
+        date_precision=parts.precision if parts else None,
+        upvotes=_as_int(get("upvotes")),
+        arxiv_id=normalize_arxiv_id(get("arxiv_id")),
+        categories=_as_categories(get("categories")),
+        flags=flags,
+    )
+    parsed.listing_blocks += 1
+
+
+def _note_columns(parsed: ParsedFile, available: Iterable[str], columns: Mapping[str, str]) -> None:
+    used = set(columns.values())
+    parsed.extra["columns"] = dict(columns)
+    parsed.extra["ignored_columns"] = [c for c in available if c not in used]
+
+
+def read_delimited(lines: Iterator[str], parsed: ParsedFile, collection: str, delimiter: str,
+                   mapping: Mapping[str, str] | None) -> ParsedFile:
+    """CSV or TSV with a header row. Quoted fields may span lines; a record's place is its first line."""
+    reader = csv.reader(lines, delimiter=delimiter)
+    header: list[str] | None = None
+    columns: dict[str, str] = {}
+    previous_end = 0
+    for row in reader:
+        start, previous_end = previous_end + 1, reader.line_num
+        if not row or all(not cell.strip() for cell in row):
+            continue  # blank lines are not blocks
+        if header is None:
+            header = [cell.strip() for cell in row]
+            header[0] = header[0].lstrip("\ufeff")
+            columns = resolve_columns(header, mapping, Path(parsed.path))
+            _note_columns(parsed, header, columns)
+            parsed.blocks += 1
+            parsed.header_lines.append(start)
+            continue
+        if len(row) != len(header):
+            parsed.blocks += 1
+            parsed.reject(start, f"row has {len(row)} fields, the header has {len(header)}",
+                          delimiter.join(row))
+            continue
+        add_record(parsed, dict(zip(header, row, strict=True)), start, columns, collection)
+    if header is None:
+        raise NbkitError("file has only whitespace", parsed.path)
+    return parsed
+
+
+def read_json_lines(lines: Iterator[str], parsed: ParsedFile, collection: str,
+                    mapping: Mapping[str, str] | None, add: Any = None) -> ParsedFile:
+    """JSON Lines: one object per line. Lines that are not JSON objects are rejected with their line."""
+    columns: dict[str, str] | None = None
+    for number, line in enumerate(lines, 1):
+        text = line.strip()
+        if not text:
+            continue
+        try:
+            record = json.loads(text)
+        except json.JSONDecodeError as exc:
+            parsed.blocks += 1
+            parsed.reject(number, f"invalid JSON ({exc.msg} at column {exc.colno})", text)
+            continue
+        if not isinstance(record, dict):
+            parsed.blocks += 1
+            parsed.reject(number, f"JSON {type(record).__name__} where an object was expected", text)
+            continue
+        if add is not None:
+            add(parsed, record, number, collection)
+            continue
+        if columns is None:
+            columns = resolve_columns(record.keys(), mapping, Path(parsed.path))
+            _note_columns(parsed, record.keys(), columns)
+        add_record(parsed, record, number, columns, collection)
+    if parsed.blocks == 0:
+        raise NbkitError("file has only whitespace", parsed.path)
+    return parsed
+
+
+def read_json_array(text: str, parsed: ParsedFile, collection: str,
+                    mapping: Mapping[str, str] | None) -> ParsedFile:
+    """A JSON array of objects; a record's place is its 1-based position in the array."""
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise NbkitError(f"invalid JSON ({exc.msg} at line {exc.lineno}, column {exc.colno})", parsed.path) from None
+    if isinstance(data, dict):
+        lists = [v for v in data.values() if isinstance(v, list)]
+        if len(lists) != 1:
+            raise NbkitError("expected a JSON array of objects (or an object holding one array)", parsed.path)
+        data = lists[0]
+    if not isinstance(data, list):
+        raise NbkitError("expected a JSON array of objects", parsed.path)
+    _add_records(parsed, data, collection, mapping)
+    return parsed
+
+
+def read_parquet(path: Path, parsed: ParsedFile, collection: str,
+                 mapping: Mapping[str, str] | None) -> ParsedFile:
+    """A Parquet table; a record's place is its 1-based row number."""
+    import pyarrow.parquet as pq
+
+    try:
+        table = pq.read_table(path)
+    except Exception as exc:  # pyarrow raises several types for damaged files; all mean the same to a user
+        raise NbkitError(f"not a readable Parquet file ({str(exc).splitlines()[0]})", path) from None
+    _add_records(parsed, _rows(table), collection, mapping, table.column_names)
+    return parsed
+
+
+def _rows(table: Any) -> Iterator[dict[str, Any]]:
+    for batch in table.to_batches(max_chunksize=65536):
+        yield from batch.to_pylist()
+
+
+def _add_records(parsed: ParsedFile, records: Iterable[Any], collection: str, mapping: Mapping[str, str] | None,
+                 names: list[str] | None = None) -> None:
+    columns: dict[str, str] | None = None
+    if names is not None:
+        columns = resolve_columns(names, mapping, Path(parsed.path))
+        _note_columns(parsed, names, columns)
+    for place, record in enumerate(records, 1):
+        if not isinstance(record, dict):
+            parsed.blocks += 1
+            parsed.reject(place, f"JSON {type(record).__name__} where an object was expected", str(record))
+            continue
+        if columns is None:
+            columns = resolve_columns(record.keys(), mapping, Path(parsed.path))
+            _note_columns(parsed, record.keys(), columns)
+        add_record(parsed, record, place, columns, collection)
+    if parsed.blocks == 0:
+        raise NbkitError("no records in file", parsed.path)

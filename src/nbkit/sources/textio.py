@@ -1,0 +1,131 @@
+"""Opening input files as text: byte-order marks, binary files, line endings and the non-UTF-8 fallback.
+
+Decoding rule (documented in the README):
+1. A UTF-8 byte-order mark is accepted and dropped (`utf-8-sig`); UTF-16 and UTF-32 files need their BOM.
+2. Otherwise the file must be UTF-8. If it is not, it is decoded as cp1252 (the Windows code page that most
+   mis-saved Western text uses), or latin-1 where cp1252 has no character for a byte; the load report warns and
+   every listing from the file is flagged `encoding_fallback`.
+3. A NUL byte in the first 64 KiB (and no UTF-16/32 BOM) means a binary file: an error.
+Line endings: LF, CRLF and bare CR are all read as line breaks (Python's universal newlines) and the report says
+which ones the file used.
+"""
+
+from __future__ import annotations
+
+import codecs
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TypeVar
+
+from nbkit.errors import NbkitError
+
+SNIFF_BYTES = 65536
+FALLBACK_ENCODINGS = ("cp1252", "latin-1")
+
+_BOMS = (
+    (codecs.BOM_UTF32_LE, "utf-32"),
+    (codecs.BOM_UTF32_BE, "utf-32"),
+    (codecs.BOM_UTF8, "utf-8-sig"),
+    (codecs.BOM_UTF16_LE, "utf-16"),
+    (codecs.BOM_UTF16_BE, "utf-16"),
+)
+_NEWLINE_NAMES = {"\n": "LF", "\r\n": "CRLF", "\r": "CR"}
+
+T = TypeVar("T")
+
+
+@dataclass
+class TextInfo:
+    """What reading a file as text found out about it."""
+
+    encoding: str = "utf-8"
+    fallback: bool = False
+    line_endings: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+
+def read_head(path: Path) -> bytes:
+    """The first bytes of a file, with missing, unreadable and empty files turned into NbkitError."""
+    try:
+        with path.open("rb") as handle:
+            head = handle.read(SNIFF_BYTES)
+    except FileNotFoundError:
+        raise NbkitError("no such file", path) from None
+    except IsADirectoryError:
+        raise NbkitError("is a directory, expected a file", path) from None
+    except OSError as exc:
+        raise NbkitError(f"cannot read file ({exc.strerror or exc})", path) from None
+    if not head:
+        raise NbkitError("empty file", path)
+    return head
+
+
+def bom_encoding(head: bytes) -> str | None:
+    for bom, name in _BOMS:
+        if head.startswith(bom):
+            return name
+    return None
+
+
+def check_not_binary(path: Path, head: bytes) -> None:
+    if bom_encoding(head) in ("utf-16", "utf-32"):
+        return
+    nul = head.find(b"\x00")
+    if nul >= 0:
+        raise NbkitError(
+            f"binary file (NUL byte at offset {nul}); expected text (UTF-16 text needs a byte-order mark)", path
+        )
+
+
+def decode_head(head: bytes) -> str:
+    """Best-effort text of a file's first bytes, for format sniffing only."""
+    encoding = bom_encoding(head) or "utf-8"
+    text = head.decode(encoding, errors="replace")
+    return text.lstrip("\ufeff")
+
+
+def read_text_lines(path: Path, consume: Callable[[Iterator[str]], T]) -> tuple[T, TextInfo]:
+    """Run `consume` over the file's lines (each ends in a newline but the last; CRLF and bare CR read as LF).
+
+    `consume` is called again from scratch if the file turns out not to be UTF-8 part way through, so it must not
+    keep state between calls. Lines are streamed, so a file is never held in memory twice.
+    """
+    head = read_head(path)
+    check_not_binary(path, head)
+    bom = bom_encoding(head)
+    encodings = [bom] if bom else ["utf-8", *FALLBACK_ENCODINGS]
+    first_error = ""
+    for encoding in encodings:
+        info = TextInfo(encoding=encoding if encoding != "utf-8-sig" else "utf-8 (with BOM)")
+        position = _LinePosition()
+        try:
+            with path.open(encoding=encoding, errors="strict", newline=None) as handle:
+                result = consume(position.track(handle))
+                newlines = handle.newlines
+        except UnicodeDecodeError as exc:
+            if bom:
+                raise NbkitError(f"not valid {bom} text near line {position.line + 1} ({exc.reason})", path) from None
+            first_error = first_error or f"not valid UTF-8 near line {position.line + 1}"
+            continue
+        except OSError as exc:
+            raise NbkitError(f"cannot read file ({exc.strerror or exc})", path) from None
+        if isinstance(newlines, str):
+            newlines = (newlines,)
+        info.line_endings = sorted(_NEWLINE_NAMES[n] for n in newlines or ())
+        if first_error:
+            info.fallback = True
+            info.warnings.append(f"{first_error}; decoded as {encoding} (check accented characters)")
+        return result, info
+    raise AssertionError("latin-1 decodes every byte")  # pragma: no cover
+
+
+class _LinePosition:
+    """Counts lines as they are read, so a decoding error can say where it happened."""
+
+    def __init__(self) -> None:
+        self.line = 0
+
+    def track(self, handle: Iterator[str]) -> Iterator[str]:
+        for self.line, line in enumerate(handle, 1):
+            yield line
