@@ -6,9 +6,11 @@
 
 from __future__ import annotations
 
+import gc
 import os
 import tempfile
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -21,7 +23,8 @@ from nbkit.dedupe import assign_paper_ids, find_near_duplicates, merge_listings
 from nbkit.errors import NbkitError
 from nbkit.report import FileReport, LoadReport
 from nbkit.sources import SUPPORTED_SUFFIXES, ParsedFile, read_file
-from nbkit.sources.base import RAW_FIELDS
+from nbkit.dates import parse_hf_date
+from nbkit.sources.base import ListingBuffer
 
 PathLike = str | os.PathLike[str]
 
@@ -95,6 +98,25 @@ def load_corpus(
 
     Raises NbkitError (one line, naming the file) for bad input.
     """
+    with _bulk_allocation():
+        return _load(paths, fmt, reference_year, collections, columns, skip_bad_files, near_duplicate_threshold)
+
+
+@contextmanager
+def _bulk_allocation() -> Iterator[None]:
+    """Pause the cyclic garbage collector while millions of long-lived strings are created: loading makes no
+    reference cycles, and with the collector on, a million-listing load spends half its time in it."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
+def _load(paths, fmt, reference_year, collections, columns, skip_bad_files,  # noqa: PLR0913
+          near_duplicate_threshold) -> Corpus:
     files, skipped = expand_inputs(paths)
     parsed_files: list[ParsedFile] = []
     for path, name in files:
@@ -109,9 +131,9 @@ def load_corpus(
 
     warnings: list[str] = []
     renames = dict(collections or {})
-    raw, file_reports = _combine(parsed_files, renames, reference_year, warnings)
-    listings = _derive(raw)
-    del raw
+    combined, file_reports = _combine(parsed_files, renames, reference_year, warnings)
+    listings = _derive(combined)
+    del combined
     listings["paper_id"] = assign_paper_ids(listings)
     listings = schema.listings_frame(listings)
     papers, conflicts = merge_listings(listings)
@@ -157,63 +179,100 @@ def _as_list(paths: PathLike | Sequence[PathLike]) -> list[PathLike]:
 
 
 def _combine(parsed_files: list[ParsedFile], renames: dict[str, str], reference_year: int | None,
-             warnings: list[str]) -> tuple[dict[str, list], list[FileReport]]:
-    """Concatenate the files' raw columns, resolve years and collection names, and build the file reports."""
-    years = _reference_years(parsed_files, reference_year, warnings)
-    raw: dict[str, list] = {name: [] for name in (*RAW_FIELDS, "source_file", "source_format", "ref_year",
-                                                  "page_year", "page_month", "page_day")}
-    reports = []
-    for parsed in parsed_files:
-        cols = parsed.listings.columns
-        n = len(parsed.listings)
-        cols["collection"] = [renames.get(c, c) for c in cols["collection"]]
-        for name in RAW_FIELDS:
-            raw[name].extend(cols[name])
+             warnings: list[str]) -> tuple[pd.DataFrame, list[FileReport]]:
+    """All files' listings in one frame with dates resolved, and one report entry per file."""
+    dated = [_file_dates(p) for p in parsed_files]
+    years = _reference_years(parsed_files, dated, reference_year, warnings)
+    frames, reports = [], []
+    for parsed, parts in zip(parsed_files, dated, strict=True):
+        buffer = parsed.listings
+        n = len(buffer)
         year, rule = years[parsed.path]
-        page = parsed.page_date_parts
-        raw["source_file"].extend([parsed.name] * n)
-        raw["source_format"].extend([parsed.format] * n)
-        raw["ref_year"].extend([year] * n)
-        raw["page_year"].extend([(page.year or year) if page else None] * n)
-        raw["page_month"].extend([page.month if page else None] * n)
-        raw["page_day"].extend([page.day if page else None] * n)
+        page = parse_hf_date(parsed.page_date_text)[0] if parsed.page_date_text else None
+        page_year = (page.year or year) if page else None
+        collection = buffer.column("collection", default=parsed.collection)
+        if renames:
+            collection = pd.Series(collection, dtype=object).replace(renames).to_numpy(dtype=object)
+        frames.append(pd.DataFrame({
+            "source_file": _strings(np.full(n, parsed.name, dtype=object)),
+            "source_format": _strings(np.full(n, parsed.format, dtype=object)),
+            "source_line": pd.array(buffer.source_line, dtype="Int64"),
+            "abstract_line": pd.array(buffer.abstract_line, dtype="Int64"),
+            "meta_line": pd.array(buffer.column("meta_line"), dtype="Int64"),
+            "collection": _strings(collection),
+            "title": _strings(np.array(buffer.title, dtype=object)),
+            "abstract": _strings(np.array(buffer.abstract, dtype=object)),
+            "authors": _strings(buffer.column("authors")),
+            "authors_count": pd.array(buffer.column("authors_count"), dtype="Int64"),
+            "date_text": _strings(buffer.column("date_text")),
+            "upvotes": pd.array(buffer.column("upvotes"), dtype="Int64"),
+            "arxiv_id": _strings(buffer.column("arxiv_id")),
+            "categories": pd.Series(buffer.column("categories"), dtype=object),
+            "flags": pd.Series(buffer.column("flags"), dtype=object),
+            **parts,
+            "ref_year": pd.array(np.full(n, year, dtype=object), dtype="Int64"),
+            "page_year": pd.array(np.full(n, page_year, dtype=object), dtype="Int64"),
+            "page_month": pd.array(np.full(n, page.month if page else None, dtype=object), dtype="Int64"),
+            "page_day": pd.array(np.full(n, page.day if page else None, dtype=object), dtype="Int64"),
+        }))
         reports.append(FileReport(
             path=parsed.path, name=parsed.name, format=parsed.format, encoding=parsed.encoding,
-            line_endings=parsed.line_endings, collections=sorted(set(cols["collection"])),
+            line_endings=parsed.line_endings, collections=sorted(set(collection)),
             blocks=parsed.blocks, header_lines=parsed.header_lines, listing_blocks=parsed.listing_blocks,
             listings=n, rejected=len(parsed.rejections),
-            page_date=None if page is None else f"{page.year or year}-{page.month:02d}-{page.day:02d}",
+            page_date=None if page is None else f"{page_year}-{page.month:02d}-{page.day:02d}",
             reference_year=year, reference_year_rule=rule, warnings=parsed.warnings,
             columns=parsed.extra.get("columns"), ignored_columns=parsed.extra.get("ignored_columns"),
         ))
-        parsed.listings.columns = {}  # the combined lists hold the values now; free the per-file ones
-    return raw, reports
+        parsed.listings = ListingBuffer()  # the frame holds the values now; let the per-file lists go
+    frame = frames[0] if len(frames) == 1 else pd.concat(frames, ignore_index=True)
+    return frame, reports
 
 
-def _reference_years(parsed_files: list[ParsedFile], given: int | None,
+def _strings(values: np.ndarray) -> pd.api.extensions.ExtensionArray:
+    """Object array of str/None -> string column. Explicit, because pandas would otherwise infer its pyarrow
+    string type and copy every abstract."""
+    return pd.array(values, dtype=schema.STRING)
+
+
+def _file_dates(parsed: ParsedFile) -> dict[str, pd.api.extensions.ExtensionArray]:
+    """Date parts of a file's listings, parsing each distinct date text once (a big page repeats dates a lot)."""
+    texts = parsed.listings.column("date_text")
+    codes, uniques = pd.factorize(texts, use_na_sentinel=True)
+    parse = _parse_hf_date_parts if parsed.format == "hf_page" else dates.parse_date_text
+    parts = [parse(text) for text in uniques] + [None]  # the last entry serves code -1 (no date)
+    return {
+        "date_year": pd.array([p.year if p else None for p in parts], dtype="Int64")[codes],
+        "date_month": pd.array([p.month if p else None for p in parts], dtype="Int64")[codes],
+        "date_day": pd.array([p.day if p else None for p in parts], dtype="Int64")[codes],
+        "date_precision": _strings(np.array([p.precision if p else None for p in parts], dtype=object)[codes]),
+    }
+
+
+def _parse_hf_date_parts(text: str) -> dates.DateParts | None:
+    parsed = parse_hf_date(text)
+    return None if parsed is None else parsed[0]
+
+
+def _reference_years(parsed_files: list[ParsedFile], dated: list[dict], given: int | None,
                      warnings: list[str]) -> dict[str, tuple[int | None, str | None]]:
     """Per file: the year for dates written without one, and which rule chose it (see nbkit.dates)."""
-    def latest(parsed: ParsedFile) -> int | None:
-        written = [y for y in parsed.listings.columns["date_year"] if y is not None]
-        return max(written) if written else None
-
-    def needs_year(parsed: ParsedFile) -> bool:
-        cols = parsed.listings.columns
-        no_year = any(y is None and m is not None for y, m in zip(cols["date_year"], cols["date_month"],
-                                                                  strict=True))
-        page = parsed.page_date_parts
-        return no_year or (page is not None and page.year is None)
-
-    per_file = {p.path: latest(p) for p in parsed_files}
-    corpus_latest = max((y for y in per_file.values() if y is not None), default=None)
+    latest: dict[str, int | None] = {}
+    needs: dict[str, bool] = {}
+    for parsed, parts in zip(parsed_files, dated, strict=True):
+        latest[parsed.path] = dates.latest_year(pd.Series(parts["date_year"]))
+        no_year = bool((parts["date_year"].isna() & ~parts["date_month"].isna()).any())
+        page = parse_hf_date(parsed.page_date_text)[0] if parsed.page_date_text else None
+        needs[parsed.path] = no_year or (page is not None and page.year is None)
+    corpus_latest = max((y for y in latest.values() if y is not None), default=None)
     out: dict[str, tuple[int | None, str | None]] = {}
     for parsed in parsed_files:
-        if not needs_year(parsed):
-            out[parsed.path] = (given, "given" if given is not None else None)
-        elif given is not None:
+        if given is not None:
             out[parsed.path] = (given, "given")
-        elif per_file[parsed.path] is not None:
-            out[parsed.path] = (per_file[parsed.path] + 1, "latest year on the page + 1")
+        elif not needs[parsed.path]:
+            out[parsed.path] = (None, None)
+        elif latest[parsed.path] is not None:
+            out[parsed.path] = (latest[parsed.path] + 1, "latest year on the page + 1")
         elif corpus_latest is not None:
             out[parsed.path] = (corpus_latest + 1, "latest year in the corpus + 1")
         else:
@@ -224,23 +283,21 @@ def _reference_years(parsed_files: list[ParsedFile], given: int | None,
     return out
 
 
-def _derive(raw: dict[str, list]) -> pd.DataFrame:
-    """Dates, title keys and URLs for the combined raw columns."""
-    frame = pd.DataFrame({
-        name: pd.array(raw[name], dtype="Int64") if name in _INT_FIELDS else raw[name] for name in raw
-    })
+def _derive(frame: pd.DataFrame) -> pd.DataFrame:
+    """Dates, cleaned text, title keys and URLs for the combined listings."""
     n = len(frame)
     frame.insert(0, "listing_id", np.arange(n))
     year_written = frame["date_year"].notna()
-    has_parts = frame["date_month"].notna() | year_written
+    has_parts = (frame["date_month"].notna() | year_written).to_numpy()
     year = frame["date_year"].fillna(frame["ref_year"]).where(has_parts)
     published = dates.build_dates(year, frame["date_month"], frame["date_day"])
-    inferred = (has_parts & ~year_written).to_numpy()
+    inferred = has_parts & ~year_written.to_numpy()
     page_date = dates.build_dates(frame["page_year"], frame["page_month"], frame["page_day"])
     late = inferred & (published > page_date).fillna(False).to_numpy()
     if late.any():  # the site drops the year only for recent dates: after the page date means last year
         published[late] = dates.build_dates(year[late] - 1, frame["date_month"][late], frame["date_day"][late])
-    invalid = (has_parts & published.isna()).to_numpy()
+    unread = frame["date_text"].notna().to_numpy() & ~has_parts
+    invalid = (has_parts & published.isna().to_numpy()) | unread
     flags = frame["flags"].to_numpy(dtype=object)
     for index in np.flatnonzero(inferred | late | invalid):
         row = flags[index]
@@ -248,20 +305,16 @@ def _derive(raw: dict[str, list]) -> pd.DataFrame:
             row.append("year_inferred")
         if late[index]:
             row.append("year_rolled_back")
-        if invalid[index] and "invalid_date" not in row:
+        if invalid[index]:
             row.append("invalid_date")
     frame["published"] = published
     frame["page_date"] = page_date
     frame["date_inferred"] = pd.array(np.where(published.notna(), inferred, None), dtype="boolean")
     frame["date_precision"] = frame["date_precision"].where(published.notna(), None)
     frame["title_key"] = title_keys(frame["title"])
-    frame["code_urls"] = [find_urls(a) for a in frame["abstract"]]
+    frame["code_urls"] = pd.Series([find_urls(a) for a in frame["abstract"].to_numpy(dtype=object)], dtype=object)
     return frame.drop(columns=["date_year", "date_month", "date_day", "ref_year", "page_year", "page_month",
                                "page_day"])
-
-
-_INT_FIELDS = frozenset({"source_line", "abstract_line", "meta_line", "authors_count", "upvotes", "date_year",
-                         "date_month", "date_day", "ref_year", "page_year", "page_month", "page_day"})
 
 
 def write_corpus(corpus: Corpus, out: PathLike | None = None, *, listings_out: PathLike | None = None,

@@ -24,6 +24,7 @@ from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 
 from nbkit.clean import spaced_title_keys
+from nbkit.schema import STRING
 
 NEAR_DUPLICATE_COLUMNS = ["paper_id_a", "title_a", "paper_id_b", "title_b", "similarity"]
 
@@ -32,7 +33,7 @@ def assign_paper_ids(listings: pd.DataFrame) -> pd.Series:
     """paper_id for each listing: listings sharing a title key or an arXiv id, directly or through a chain."""
     n = len(listings)
     if n == 0:
-        return pd.Series([], dtype="string", index=listings.index)
+        return pd.Series([], dtype=STRING, index=listings.index)
     title_codes, title_uniques = pd.factorize(listings["title_key"], use_na_sentinel=True)
     arxiv_codes, _ = pd.factorize(listings["arxiv_id"], use_na_sentinel=True)
     has_arxiv = arxiv_codes >= 0
@@ -41,15 +42,34 @@ def assign_paper_ids(listings: pd.DataFrame) -> pd.Series:
     size = n + len(title_uniques) + int(arxiv_codes.max(initial=-1)) + 1
     graph = coo_matrix((np.ones(len(rows), dtype=np.int8), (rows, cols)), shape=(size, size))
     _, labels = connected_components(graph, directed=False)
-    group = pd.Series(labels[:n], index=listings.index)
 
-    arxiv_key = listings["arxiv_id"].groupby(group).min()
-    title_key = listings["title_key"].groupby(group).min()
-    keys = ("title:" + title_key).where(arxiv_key.isna(), "arxiv:" + arxiv_key)
-    ids = pd.Series([_paper_id(k) for k in keys], index=keys.index, dtype="string")
-    if ids.duplicated().any():  # 64-bit digests: a collision would be astronomically unlucky, but never silent
+    arxiv_key = _group_min(listings["arxiv_id"], labels[:n])
+    title_key = _group_min(listings["title_key"], labels[:n])
+    keys = [f"arxiv:{a}" if a is not None else f"title:{t}" for a, t in zip(arxiv_key, title_key, strict=True)]
+    ids = np.array([_paper_id(k) for k in keys], dtype=object)
+    if len(set(ids)) != len(ids):  # 64-bit digests: a collision would be astronomically unlucky, but never silent
         raise RuntimeError("paper_id hash collision; please report this corpus")
-    return ids.reindex(group.to_numpy()).set_axis(listings.index)
+    return pd.Series(pd.array(ids[labels[:n]], dtype=STRING), index=listings.index)
+
+
+def _group_min(values: pd.Series, groups: np.ndarray) -> list[str | None]:
+    """Smallest non-missing value per group 0..max(groups), None where a group has none.
+
+    Most groups hold one distinct value, which is then its minimum; only the rest are compared in Python.
+    (A string groupby-min would fall back to Python for every group.)
+    """
+    codes, uniques = pd.factorize(values.to_numpy(dtype=object), use_na_sentinel=True)
+    n_groups = int(groups.max()) + 1
+    present = codes >= 0
+    pairs = pd.DataFrame({"g": groups[present], "c": codes[present]}).drop_duplicates()
+    out: list[str | None] = [None] * n_groups
+    single = ~pairs["g"].duplicated(keep=False).to_numpy()
+    for group, code in zip(pairs["g"].to_numpy()[single], pairs["c"].to_numpy()[single], strict=True):
+        out[group] = uniques[code]
+    several = pairs[~single]
+    for group, found in several.groupby("g")["c"]:
+        out[group] = min(uniques[c] for c in found)
+    return out
 
 
 def _paper_id(key: str) -> str:
@@ -57,16 +77,38 @@ def _paper_id(key: str) -> str:
 
 
 def _group_lists(paper_codes: np.ndarray, values: pd.Series, n_groups: int) -> list[list]:
-    """For each group code 0..n_groups-1: the distinct values in order of first appearance."""
-    frame = pd.DataFrame({"g": paper_codes, "v": values.to_numpy(dtype=object)})
-    if values.map(lambda v: isinstance(v, list)).any():
-        frame = frame.explode("v")
-    frame = frame[frame["v"].notna()].drop_duplicates()
-    frame = frame.sort_values("g", kind="stable")
-    groups = frame["g"].to_numpy()
-    vals = frame["v"].to_numpy(dtype=object)
-    bounds = np.searchsorted(groups, np.arange(n_groups + 1))
-    return [vals[bounds[i]:bounds[i + 1]].tolist() for i in range(n_groups)]
+    """For each group code 0..n_groups-1: the distinct values (or list items) in order of first appearance.
+
+    Groups of one listing (most of them) just copy that listing's value; only the rest go through explode and
+    drop_duplicates.
+    """
+    vals = values.to_numpy(dtype=object)
+    is_list = len(vals) > 0 and isinstance(vals[0], list)
+    sizes = np.bincount(paper_codes, minlength=n_groups)
+    out: list[list] = [[] for _ in range(n_groups)]
+    single_rows = np.flatnonzero(sizes[paper_codes] == 1)
+    for code, value in zip(paper_codes[single_rows].tolist(), vals[single_rows].tolist(), strict=True):
+        out[code] = list(value) if is_list else ([] if value is None or value is pd.NA else [value])
+    multi_rows = np.flatnonzero(sizes[paper_codes] > 1)
+    if len(multi_rows):
+        frame = pd.DataFrame({"g": paper_codes[multi_rows], "v": vals[multi_rows]})
+        if is_list:
+            frame = frame.explode("v")
+        frame = frame[frame["v"].notna()].drop_duplicates()
+        for code, items in zip(*_runs(frame["g"].to_numpy(), frame["v"].to_numpy(dtype=object)), strict=True):
+            out[code] = items
+    return out
+
+
+def _runs(groups: np.ndarray, values: np.ndarray) -> tuple[list[int], list[list]]:
+    """Split values into runs of equal group code (groups need not be sorted; order within a group is kept)."""
+    order = np.argsort(groups, kind="stable")
+    groups, values = groups[order], values[order]
+    if not len(groups):
+        return [], []
+    starts = np.flatnonzero(np.r_[True, groups[1:] != groups[:-1]])
+    ends = np.r_[starts[1:], len(groups)]
+    return groups[starts].tolist(), [values[a:b].tolist() for a, b in zip(starts, ends, strict=True)]
 
 
 _PRECISION_RANK = {"day": 0, "month": 1, "year": 2}
@@ -81,52 +123,69 @@ def merge_listings(listings: pd.DataFrame) -> tuple[pd.DataFrame, list[dict]]:
     categories and flags are unions in order of appearance. Listings that disagree on the author count, the date
     or the abstract add `conflict:<field>` to the paper's flags and an entry to the returned conflicts.
     """
-    ordered = listings.sort_values("listing_id", kind="stable")
-    codes, uniques = pd.factorize(ordered["paper_id"])  # codes follow first appearance
+    ordered = listings if listings["listing_id"].is_monotonic_increasing else listings.sort_values("listing_id")
+    ordered = ordered.reset_index(drop=True)
+    codes, uniques = pd.factorize(ordered["paper_id"].to_numpy(dtype=object))  # codes follow first appearance
     n_groups = len(uniques)
-    by = pd.Series(codes, index=ordered.index)
-    grouped = ordered.groupby(by, sort=True)
+    grouped = ordered.groupby(codes, sort=True)
 
+    columns: dict[str, object] = {"paper_id": pd.array(uniques, dtype=STRING)}
     first = grouped[["title", "abstract", "authors", "authors_count", "arxiv_id", "title_key"]].first()
-    first_row = ordered.drop_duplicates("paper_id")
+    for column in first.columns:
+        columns[column] = first[column].array
     dated = ordered[ordered["published"].notna()]
-    dated = (dated.assign(_rank=dated["date_precision"].map(_PRECISION_RANK).fillna(3),
+    dated = (dated.assign(_code=codes[dated.index.to_numpy()],
+                          _rank=dated["date_precision"].map(_PRECISION_RANK).fillna(3),
                           _inferred=dated["date_inferred"].fillna(True).astype(bool))
              .sort_values(["_rank", "_inferred", "published", "listing_id"], kind="stable")
-             .drop_duplicates("paper_id")
-             .set_index("paper_id")[["published", "date_precision", "date_inferred"]])
-
-    papers = pd.DataFrame({"paper_id": pd.array(uniques, dtype="string")})
-    for column in first.columns:
-        papers[column] = first[column].to_numpy()
-    papers = papers.join(dated, on="paper_id")
-    papers["date_inferred"] = papers["date_inferred"].astype("boolean")
-    papers["upvotes"] = grouped["upvotes"].max().to_numpy()
-    papers["n_listings"] = grouped.size().to_numpy()
-    papers["first_seen"] = (first_row["source_file"] + ":" + first_row["source_line"].astype("string")).to_numpy()
+             .drop_duplicates("_code")
+             .set_index("_code")
+             .reindex(range(n_groups)))
+    for column in ("published", "date_precision", "date_inferred"):
+        columns[column] = dated[column].array
+    columns["upvotes"] = grouped["upvotes"].max().array
+    sizes = np.bincount(codes, minlength=n_groups)
+    columns["n_listings"] = sizes
+    first_rows = np.unique(codes, return_index=True)[1]
+    places = ordered["source_file"].to_numpy(dtype=object)[first_rows]
+    lines = ordered["source_line"].to_numpy(dtype=object)[first_rows]
+    columns["first_seen"] = pd.array([f"{f}:{n}" for f, n in zip(places, lines, strict=True)], dtype=STRING)
     for target, source in (("collections", "collection"), ("code_urls", "code_urls"),
                            ("categories", "categories"), ("flags", "flags")):
-        papers[target] = _group_lists(codes, ordered[source], n_groups)
+        columns[target] = _group_lists(codes, ordered[source], n_groups)
+    flags: list[list[str]] = columns["flags"]  # type: ignore[assignment]
 
     conflicts: list[dict] = []
-    multi = papers["n_listings"].to_numpy() > 1
-    if multi.any():
-        disagree = grouped[["authors_count", "abstract"]].nunique() > 1
-        start, end = _date_span(ordered)
+    in_multi = sizes[codes] > 1
+    if in_multi.any():
+        subset = ordered[in_multi]
+        sub_codes = codes[in_multi]
+        abstract_hash = pd.Series(pd.util.hash_array(subset["abstract"].to_numpy(dtype=object)),
+                                  index=subset.index).where(subset["abstract"].notna())
+        disagree = {
+            "authors_count": subset["authors_count"].groupby(sub_codes).nunique() > 1,
+            "abstract": abstract_hash.groupby(sub_codes).nunique() > 1,
+        }
+        start, end = _date_span(subset)
         # Dates conflict only if no single day fits them all: `May 2021` and `May 3, 2021` agree.
-        disagree["published"] = (start.groupby(by).max() >= end.groupby(by).min()).fillna(False)
+        disagree["published"] = (start.groupby(sub_codes).max() >= end.groupby(sub_codes).min()).fillna(False)
         for field in ("authors_count", "published", "abstract"):
-            for code in np.flatnonzero(multi & disagree[field].to_numpy(dtype=bool)):
-                papers.at[code, "flags"] = [*papers.at[code, "flags"], f"conflict:{field}"]
-                values = ordered.loc[codes == code, field].dropna().astype(str).unique().tolist()
+            bad = disagree[field].index.to_numpy()[disagree[field].to_numpy(dtype=bool)]
+            if not len(bad):
+                continue
+            rows = subset.loc[np.isin(sub_codes, bad), field].dropna()
+            found = rows.astype(str).groupby(codes[rows.index.to_numpy()], sort=True).unique()
+            for code, values in found.items():
+                flags[code] = [*flags[code], f"conflict:{field}"]
                 conflicts.append({"paper_id": str(uniques[code]), "field": field,
                                   "values": [v if len(v) <= 80 else v[:77] + "..." for v in values]})
-    has_abstract = papers["abstract"].notna().to_numpy()
-    papers["flags"] = [
-        [f for f in flags if f != "missing_abstract"] if keep else flags
-        for flags, keep in zip(papers["flags"], has_abstract, strict=True)
-    ]
-    return papers, conflicts
+    has_abstract = ~pd.isna(columns["abstract"])
+    for code in np.flatnonzero(has_abstract):
+        if "missing_abstract" in flags[code]:  # another listing of the paper had the abstract
+            flags[code] = [f for f in flags[code] if f != "missing_abstract"]
+    for column in ("collections", "code_urls", "categories", "flags"):
+        columns[column] = pd.Series(columns[column], dtype=object)
+    return pd.DataFrame(columns), conflicts
 
 
 def _date_span(listings: pd.DataFrame) -> tuple[pd.Series, pd.Series]:
@@ -154,7 +213,10 @@ def find_near_duplicates(listings: pd.DataFrame, threshold: float = 90.0,
     owner = np.repeat(np.arange(len(variants)), lengths)
     token_hash = pd.util.hash_array(flat.astype(object))
     total = np.zeros(len(variants), dtype=np.uint64)
-    np.add.at(total, owner, token_hash)
+    has_tokens = lengths > 0
+    if has_tokens.any():  # owner is sorted, so each title's token hashes are one contiguous run
+        starts = np.concatenate([[0], np.cumsum(lengths)[:-1]])[has_tokens]
+        total[has_tokens] = np.add.reduceat(token_hash, starts)
 
     full_owners = np.flatnonzero(lengths >= 2)
     drop = lengths[owner] >= 4

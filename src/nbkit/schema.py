@@ -35,7 +35,7 @@ LISTING_COLUMNS: tuple[Column, ...] = (
     Column("abstract", "string", "Abstract, cleaned like the title; missing when the listing had none."),
     Column("authors", "string", "Author names, when the source gives them."),
     Column("authors_count", "Int64", "Number of authors."),
-    Column("date_text", "string", "The date exactly as the source wrote it."),
+    Column("date_text", "string", "The date as the source wrote it (for HF pages without the upvote count)."),
     Column("published", "datetime64[s]", "Publication date (for year or month precision, the first day)."),
     Column("date_precision", "string", "day, month or year; missing when there is no date."),
     Column("date_inferred", "boolean", "True when the year was not written and had to be inferred."),
@@ -86,6 +86,7 @@ FLAGS: dict[str, str] = {
     "conflict:abstract": "Papers only: the merged listings have different abstracts.",
 }
 
+STRING = pd.StringDtype("python")
 LIST_COLUMNS = frozenset(c.name for c in (*LISTING_COLUMNS, *PAPER_COLUMNS) if c.dtype == "list")
 
 
@@ -99,6 +100,9 @@ def _conform(data: pd.DataFrame | dict[str, Any], columns: tuple[Column, ...], t
         values = frame[col.name]
         if col.dtype == "list":
             out[col.name] = values.astype(object)
+        elif col.dtype == "string":
+            # Python-object storage: the abstracts are not copied again (pyarrow storage would copy ~all text).
+            out[col.name] = values.astype(STRING)
         elif col.dtype.startswith("datetime64"):
             out[col.name] = pd.to_datetime(values).astype(col.dtype)
         else:

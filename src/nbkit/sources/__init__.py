@@ -22,7 +22,7 @@ from nbkit.sources.records import (
     read_json_lines,
     read_parquet,
 )
-from nbkit.sources.textio import check_not_binary, decode_head, read_head, read_text_lines
+from nbkit.sources.textio import check_not_binary, decode_head, read_head, read_text
 
 FORMATS = ("hf_page", "csv", "tsv", "jsonl", "json", "parquet", "arxiv")
 FORMAT_ALIASES = {"hf": "hf_page", "txt": "hf_page", "ndjson": "jsonl", "pq": "parquet"}
@@ -69,37 +69,34 @@ def detect_format(path: Path, head: bytes, mapping: Mapping[str, str] | None = N
     return "hf_page"
 
 
-def read_file(path: Path, name: str, *, fmt: str | None = None, collection: str | None = None,
+def read_file(path: Path, name: str, *, fmt: str | None = None,
               mapping: Mapping[str, str] | None = None) -> ParsedFile:
     """Read one file of any supported format. Bad files raise NbkitError naming the file and the reason."""
     head = read_head(path)
     fmt = normalize_format(fmt) or detect_format(path, head, mapping)
-    parsed = ParsedFile(path=str(path), name=name, format=fmt)
-    collection = collection or path.stem
     if fmt == "parquet":
-        parsed.encoding = "binary (Parquet)"
-        return read_parquet(path, parsed, collection, mapping)
+        parsed = ParsedFile(path=str(path), name=name, format=fmt, collection=path.stem, encoding="binary")
+        return read_parquet(path, parsed, mapping)
     check_not_binary(path, head)
 
-    def consume(lines):  # a fresh ParsedFile each call: textio re-runs this on a fallback decode
-        target = ParsedFile(path=str(path), name=name, format=fmt)
+    def consume(text):  # a fresh ParsedFile each call: textio re-runs this on a fallback decode
+        target = ParsedFile(path=str(path), name=name, format=fmt, collection=path.stem)
         if fmt == "hf_page":
-            return parse_hf_page(lines, target, collection)
+            return parse_hf_page(text, target)
         if fmt in ("csv", "tsv"):
-            return read_delimited(lines, target, collection, "\t" if fmt == "tsv" else ",", mapping)
+            return read_delimited(text, target, "\t" if fmt == "tsv" else ",", mapping)
         if fmt == "jsonl":
-            return read_json_lines(lines, target, collection, mapping)
+            return read_json_lines(text, target, mapping)
         if fmt == "arxiv":
-            return read_json_lines(lines, target, collection, mapping, add=add_arxiv_record)
-        return read_json_array("".join(lines), target, collection, mapping)
+            return read_json_lines(text, target, mapping, add=add_arxiv_record)
+        return read_json_array("".join(text), target, mapping)
 
-    parsed, info = read_text_lines(path, consume)
+    parsed, info = read_text(path, consume, chunks=fmt in ("hf_page", "json"))
     if parsed.blocks == 0:
         raise NbkitError("file has only whitespace", path)
     parsed.encoding = info.encoding
     parsed.line_endings = info.line_endings
     parsed.warnings = info.warnings + parsed.warnings
     if info.fallback:
-        for flags in parsed.listings.columns["flags"]:
-            flags.append("encoding_fallback")
+        parsed.listings.flag_all("encoding_fallback")
     return parsed

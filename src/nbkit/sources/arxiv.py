@@ -11,7 +11,6 @@ import json
 from typing import Any
 
 from nbkit.clean import clean_text, count_authors, normalize_arxiv_id
-from nbkit.dates import parse_date_text
 from nbkit.sources.base import ParsedFile
 
 SNAPSHOT_KEYS = frozenset({"id", "title", "abstract"})
@@ -21,7 +20,7 @@ def looks_like_snapshot(record: dict[str, Any]) -> bool:
     return record.keys() >= SNAPSHOT_KEYS and ("versions" in record or "update_date" in record)
 
 
-def add_arxiv_record(parsed: ParsedFile, record: dict[str, Any], line: int, collection: str) -> None:
+def add_arxiv_record(parsed: ParsedFile, record: dict[str, Any], line: int) -> None:
     parsed.blocks += 1
     title = clean_text(str(record.get("title") or ""))
     if not title:
@@ -39,28 +38,17 @@ def add_arxiv_record(parsed: ParsedFile, record: dict[str, Any], line: int, coll
     if not date_text and record.get("update_date"):
         date_text = record["update_date"]
         flags.append("date_from_update")
-    parts = parse_date_text(str(date_text)) if date_text else None
-    if date_text and parts is None:
-        flags.append("invalid_date")
 
     parsed_authors = record.get("authors_parsed")
     authors_count = len(parsed_authors) if isinstance(parsed_authors, list) and parsed_authors else None
     authors = clean_text(str(record.get("authors") or "")) or None
-    if authors_count is None:
-        authors_count = count_authors(authors)
-
     parsed.listings.add(
-        source_line=line,
-        collection=collection,
-        title=title,
-        abstract=abstract,
+        line,
+        title,
+        abstract,
         authors=authors,
-        authors_count=authors_count,
-        date_text=None if date_text is None else str(date_text),
-        date_year=parts.year if parts else None,
-        date_month=parts.month if parts else None,
-        date_day=parts.day if parts else None,
-        date_precision=parts.precision if parts else None,
+        authors_count=authors_count if authors_count is not None else count_authors(authors),
+        date_text=clean_text(str(date_text)) if date_text else None,
         arxiv_id=normalize_arxiv_id(record.get("id")),
         categories=str(record.get("categories") or "").split(),
         flags=flags,

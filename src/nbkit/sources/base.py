@@ -1,8 +1,8 @@
-"""What every reader returns: raw listing columns plus a full account of the file's blocks.
+"""What every reader returns: raw listings plus a full account of the file's blocks.
 
 A *block* is the unit a reader consumes: a paragraph of an HF page, a line of JSON Lines, a row of a CSV or
-Parquet file. Each block ends up in exactly one place: a listing, a recognized header, or a rejection. The
-accounting invariant `blocks == header_blocks + listing_blocks + rejected` is checked for every file.
+Parquet file. Each block ends up in exactly one place: a listing, a recognized header, or a rejection, so
+`blocks == len(header_lines) + listing_blocks + len(rejections)` holds for every file.
 """
 
 from __future__ import annotations
@@ -10,47 +10,78 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-# Raw per-listing fields a reader fills. Dates stay as parts (year may be None) until the corpus-wide year
-# inference has run; text is already cleaned (nbkit.clean.clean_text).
-RAW_FIELDS = (
-    "source_line",
-    "abstract_line",
+import numpy as np
+
+# Fields most listings lack (or, for collection, share with the whole file) are stored sparsely, index -> value:
+# a million HF listings then cost four list appends each, not fifteen.
+SPARSE_FIELDS = (
     "meta_line",
     "collection",
-    "title",
-    "abstract",
     "authors",
     "authors_count",
     "date_text",
-    "date_year",
-    "date_month",
-    "date_day",
-    "date_precision",
     "upvotes",
     "arxiv_id",
     "categories",
     "flags",
 )
+LIST_FIELDS = frozenset({"categories", "flags"})
 
 
 class ListingBuffer:
-    """Column-wise storage of raw listings: one list per field, so a million listings stay cheap."""
+    """Raw listings of one file: dense title/abstract columns, sparse everything else.
+
+    `date_text` is the date as written; nbkit.corpus parses it (once per distinct text) after all files are read,
+    because HF dates need the corpus-wide year inference.
+    """
 
     def __init__(self) -> None:
-        self.columns: dict[str, list[Any]] = {name: [] for name in RAW_FIELDS}
+        self.source_line: list[int] = []
+        self.title: list[str] = []
+        self.abstract: list[str | None] = []
+        self.abstract_line: list[int | None] = []
+        self.sparse: dict[str, dict[int, Any]] = {name: {} for name in SPARSE_FIELDS}
 
     def __len__(self) -> int:
-        return len(self.columns["title"])
+        return len(self.title)
 
-    def add(self, **values: Any) -> int:
-        """Append one listing; unknown field names are a bug. Returns its index in this buffer."""
-        unknown = set(values) - set(RAW_FIELDS)
-        if unknown:
-            raise TypeError(f"unknown listing fields {sorted(unknown)}")
-        for name, column in self.columns.items():
-            default: Any = [] if name in ("categories", "flags") else None
-            column.append(values.get(name, default))
-        return len(self) - 1
+    def add(self, source_line: int, title: str, abstract: str | None = None, abstract_line: int | None = None,
+            **fields: Any) -> int:
+        """Append one listing; None and empty values of sparse fields are simply not stored. Returns its index."""
+        index = len(self.title)
+        self.source_line.append(source_line)
+        self.title.append(title)
+        self.abstract.append(abstract)
+        self.abstract_line.append(abstract_line)
+        for name, value in fields.items():
+            if value is not None and value != []:
+                self.sparse[name][index] = list(value) if name in LIST_FIELDS else value
+        return index
+
+    def set(self, index: int, name: str, value: Any) -> None:
+        self.sparse[name][index] = value
+
+    def get(self, index: int, name: str) -> Any:
+        return self.sparse[name].get(index)
+
+    def flag(self, index: int, name: str) -> None:
+        self.sparse["flags"].setdefault(index, []).append(name)
+
+    def flag_all(self, name: str) -> None:
+        for index in range(len(self)):
+            self.flag(index, name)
+
+    def column(self, name: str, default: Any = None) -> np.ndarray:
+        """A field as an object array of len(self); list fields get a fresh empty list per row."""
+        values = self.sparse[name]
+        if name in LIST_FIELDS:
+            out = np.empty(len(self), dtype=object)
+            out[:] = [values.get(i) or [] for i in range(len(self))]
+            return out
+        out = np.full(len(self), default, dtype=object)
+        if values:
+            out[np.fromiter(values.keys(), dtype=np.int64, count=len(values))] = list(values.values())
+        return out
 
 
 @dataclass(frozen=True)
@@ -73,6 +104,7 @@ class ParsedFile:
     path: str  # as found on disk
     name: str  # display name, relative to the input path it was found under
     format: str
+    collection: str  # default collection of its listings (the file stem)
     listings: ListingBuffer = field(default_factory=ListingBuffer)
     blocks: int = 0
     header_lines: list[int] = field(default_factory=list)
@@ -82,11 +114,11 @@ class ParsedFile:
     line_endings: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     page_date_text: str | None = None
-    page_date_parts: tuple[int | None, int, int] | None = None
     extra: dict[str, Any] = field(default_factory=dict)
 
     def reject(self, line: int, reason: str, text: str) -> None:
-        excerpt = text if len(text) <= 80 else text[:77] + "..."
+        excerpt = " ".join(text.split())
+        excerpt = excerpt if len(excerpt) <= 80 else excerpt[:77] + "..."
         self.rejections.append(Rejection(self.name, line, reason, excerpt))
 
     @property

@@ -16,7 +16,6 @@ from pathlib import Path
 from typing import Any
 
 from nbkit.clean import clean_text, count_authors, normalize_arxiv_id
-from nbkit.dates import parse_date_value
 from nbkit.errors import NbkitError
 from nbkit.sources.base import ParsedFile
 
@@ -103,8 +102,18 @@ def _as_categories(value: Any) -> list[str]:
     return [c for c in re.split(r"[\s,;]+", str(value)) if c]
 
 
-def add_record(parsed: ParsedFile, record: Mapping[str, Any], place: int, columns: Mapping[str, str],
-               collection: str) -> None:
+def date_text(value: Any) -> str | None:
+    """A date cell as text for nbkit.dates.parse_date_text: years stay years, datetimes become ISO."""
+    if _is_missing(value) or isinstance(value, bool):
+        return None
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    return clean_text(str(value)) or None
+
+
+def add_record(parsed: ParsedFile, record: Mapping[str, Any], place: int, columns: Mapping[str, str]) -> None:
     """Turn one record into a listing, or reject it (no title)."""
     parsed.blocks += 1
 
@@ -116,35 +125,21 @@ def add_record(parsed: ParsedFile, record: Mapping[str, Any], place: int, column
     if title is None:
         parsed.reject(place, "record without a title", json.dumps(record, default=str, ensure_ascii=False))
         return
-    flags: list[str] = []
     abstract = _as_text(get("abstract"))
-    if abstract is None:
-        flags.append("missing_abstract")
     raw_authors = get("authors")
     authors_count = _as_int(get("authors_count"))
-    if authors_count is None:
-        authors_count = count_authors(raw_authors)
-    raw_date = get("date")
-    parts = parse_date_value(raw_date)
-    if parts is None and not _is_missing(raw_date):
-        flags.append("invalid_date")
-    group = _as_text(get("collection"))
     parsed.listings.add(
-        source_line=place,
-        collection=group or collection,
-        title=title,
-        abstract=abstract,
+        place,
+        title,
+        abstract,
+        collection=_as_text(get("collection")),
         authors=_as_text(raw_authors),
-        authors_count=authors_count,
-        date_text=None if _is_missing(raw_date) else str(raw_date),
-        date_year=parts.year if parts else None,
-        date_month=parts.month if parts else None,
-        date_day=parts.day if parts else None,
-        date_precision=parts.precision if parts else None,
+        authors_count=authors_count if authors_count is not None else count_authors(raw_authors),
+        date_text=date_text(get("date")),
         upvotes=_as_int(get("upvotes")),
         arxiv_id=normalize_arxiv_id(get("arxiv_id")),
         categories=_as_categories(get("categories")),
-        flags=flags,
+        flags=None if abstract is not None else ["missing_abstract"],
     )
     parsed.listing_blocks += 1
 
@@ -155,7 +150,7 @@ def _note_columns(parsed: ParsedFile, available: Iterable[str], columns: Mapping
     parsed.extra["ignored_columns"] = [c for c in available if c not in used]
 
 
-def read_delimited(lines: Iterator[str], parsed: ParsedFile, collection: str, delimiter: str,
+def read_delimited(lines: Iterator[str], parsed: ParsedFile, delimiter: str,
                    mapping: Mapping[str, str] | None) -> ParsedFile:
     """CSV or TSV with a header row. Quoted fields may span lines; a record's place is its first line."""
     reader = csv.reader(lines, delimiter=delimiter)
@@ -179,14 +174,14 @@ def read_delimited(lines: Iterator[str], parsed: ParsedFile, collection: str, de
             parsed.reject(start, f"row has {len(row)} fields, the header has {len(header)}",
                           delimiter.join(row))
             continue
-        add_record(parsed, dict(zip(header, row, strict=True)), start, columns, collection)
+        add_record(parsed, dict(zip(header, row, strict=True)), start, columns)
     if header is None:
         raise NbkitError("file has only whitespace", parsed.path)
     return parsed
 
 
-def read_json_lines(lines: Iterator[str], parsed: ParsedFile, collection: str,
-                    mapping: Mapping[str, str] | None, add: Any = None) -> ParsedFile:
+def read_json_lines(lines: Iterator[str], parsed: ParsedFile, mapping: Mapping[str, str] | None,
+                    add: Any = None) -> ParsedFile:
     """JSON Lines: one object per line. Lines that are not JSON objects are rejected with their line."""
     columns: dict[str, str] | None = None
     for number, line in enumerate(lines, 1):
@@ -204,19 +199,18 @@ def read_json_lines(lines: Iterator[str], parsed: ParsedFile, collection: str,
             parsed.reject(number, f"JSON {type(record).__name__} where an object was expected", text)
             continue
         if add is not None:
-            add(parsed, record, number, collection)
+            add(parsed, record, number)
             continue
         if columns is None:
             columns = resolve_columns(record.keys(), mapping, Path(parsed.path))
             _note_columns(parsed, record.keys(), columns)
-        add_record(parsed, record, number, columns, collection)
+        add_record(parsed, record, number, columns)
     if parsed.blocks == 0:
         raise NbkitError("file has only whitespace", parsed.path)
     return parsed
 
 
-def read_json_array(text: str, parsed: ParsedFile, collection: str,
-                    mapping: Mapping[str, str] | None) -> ParsedFile:
+def read_json_array(text: str, parsed: ParsedFile, mapping: Mapping[str, str] | None) -> ParsedFile:
     """A JSON array of objects; a record's place is its 1-based position in the array."""
     try:
         data = json.loads(text)
@@ -229,12 +223,11 @@ def read_json_array(text: str, parsed: ParsedFile, collection: str,
         data = lists[0]
     if not isinstance(data, list):
         raise NbkitError("expected a JSON array of objects", parsed.path)
-    _add_records(parsed, data, collection, mapping)
+    _add_records(parsed, data, mapping)
     return parsed
 
 
-def read_parquet(path: Path, parsed: ParsedFile, collection: str,
-                 mapping: Mapping[str, str] | None) -> ParsedFile:
+def read_parquet(path: Path, parsed: ParsedFile, mapping: Mapping[str, str] | None) -> ParsedFile:
     """A Parquet table; a record's place is its 1-based row number."""
     import pyarrow.parquet as pq
 
@@ -242,7 +235,7 @@ def read_parquet(path: Path, parsed: ParsedFile, collection: str,
         table = pq.read_table(path)
     except Exception as exc:  # pyarrow raises several types for damaged files; all mean the same to a user
         raise NbkitError(f"not a readable Parquet file ({str(exc).splitlines()[0]})", path) from None
-    _add_records(parsed, _rows(table), collection, mapping, table.column_names)
+    _add_records(parsed, _rows(table), mapping, table.column_names)
     return parsed
 
 
@@ -251,7 +244,7 @@ def _rows(table: Any) -> Iterator[dict[str, Any]]:
         yield from batch.to_pylist()
 
 
-def _add_records(parsed: ParsedFile, records: Iterable[Any], collection: str, mapping: Mapping[str, str] | None,
+def _add_records(parsed: ParsedFile, records: Iterable[Any], mapping: Mapping[str, str] | None,
                  names: list[str] | None = None) -> None:
     columns: dict[str, str] | None = None
     if names is not None:
@@ -265,6 +258,6 @@ def _add_records(parsed: ParsedFile, records: Iterable[Any], collection: str, ma
         if columns is None:
             columns = resolve_columns(record.keys(), mapping, Path(parsed.path))
             _note_columns(parsed, record.keys(), columns)
-        add_record(parsed, record, place, columns, collection)
+        add_record(parsed, record, place, columns)
     if parsed.blocks == 0:
         raise NbkitError("no records in file", parsed.path)

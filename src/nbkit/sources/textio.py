@@ -85,11 +85,16 @@ def decode_head(head: bytes) -> str:
     return text.lstrip("\ufeff")
 
 
-def read_text_lines(path: Path, consume: Callable[[Iterator[str]], T]) -> tuple[T, TextInfo]:
-    """Run `consume` over the file's lines (each ends in a newline but the last; CRLF and bare CR read as LF).
+CHUNK_CHARS = 1 << 22  # characters per chunk in chunked reading
 
-    `consume` is called again from scratch if the file turns out not to be UTF-8 part way through, so it must not
-    keep state between calls. Lines are streamed, so a file is never held in memory twice.
+
+def read_text(path: Path, consume: Callable[[Iterator[str]], T], *, chunks: bool = False) -> tuple[T, TextInfo]:
+    """Run `consume` over the file's text and say how it was decoded.
+
+    `consume` receives lines (each ends in a newline but the last) or, with `chunks=True`, pieces of about
+    4 M characters. CRLF and bare CR arrive as LF either way. `consume` is called again from scratch if the file
+    turns out not to be UTF-8 part way through, so it must not keep state between calls. The text is streamed,
+    so a file is never held in memory whole.
     """
     head = read_head(path)
     check_not_binary(path, head)
@@ -98,15 +103,14 @@ def read_text_lines(path: Path, consume: Callable[[Iterator[str]], T]) -> tuple[
     first_error = ""
     for encoding in encodings:
         info = TextInfo(encoding=encoding if encoding != "utf-8-sig" else "utf-8 (with BOM)")
-        position = _LinePosition()
         try:
             with path.open(encoding=encoding, errors="strict", newline=None) as handle:
-                result = consume(position.track(handle))
+                result = consume(iter(lambda: handle.read(CHUNK_CHARS), "") if chunks else iter(handle))
                 newlines = handle.newlines
         except UnicodeDecodeError as exc:
             if bom:
-                raise NbkitError(f"not valid {bom} text near line {position.line + 1} ({exc.reason})", path) from None
-            first_error = first_error or f"not valid UTF-8 near line {position.line + 1}"
+                raise NbkitError(f"not valid {bom} text ({exc.reason})", path) from None
+            first_error = first_error or f"not valid UTF-8 (line {_first_bad_utf8_line(path)})"
             continue
         except OSError as exc:
             raise NbkitError(f"cannot read file ({exc.strerror or exc})", path) from None
@@ -120,12 +124,23 @@ def read_text_lines(path: Path, consume: Callable[[Iterator[str]], T]) -> tuple[
     raise AssertionError("latin-1 decodes every byte")  # pragma: no cover
 
 
-class _LinePosition:
-    """Counts lines as they are read, so a decoding error can say where it happened."""
+def _first_bad_utf8_line(path: Path) -> int:
+    """The line holding the first byte sequence that is not UTF-8 (LF, CRLF or CR line breaks)."""
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    lines = 1
+    previous_cr = False
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            try:
+                decoder.decode(block)
+            except UnicodeDecodeError as exc:
+                block = block[: max(exc.start, 0)]
+                return lines + _count_breaks(block, previous_cr)
+            lines += _count_breaks(block, previous_cr)
+            previous_cr = block.endswith(b"\r")
+    return lines
 
-    def __init__(self) -> None:
-        self.line = 0
 
-    def track(self, handle: Iterator[str]) -> Iterator[str]:
-        for self.line, line in enumerate(handle, 1):
-            yield line
+def _count_breaks(block: bytes, previous_cr: bool) -> int:
+    crlf = block.count(b"\r\n") + (1 if previous_cr and block.startswith(b"\n") else 0)
+    return block.count(b"\n") + block.count(b"\r") - crlf

@@ -1,0 +1,95 @@
+"""Benchmark: load a synthetic HF papers capture with N listings; report listings/s and peak RSS.
+
+    python benchmarks/bench_load.py                 # 1,000,000 listings (the issue's target size)
+    python benchmarks/bench_load.py --sizes 100000 300000 1000000   # also shows how the time scales
+
+The capture is generated once into benchmarks/.data/ from the bundled corpus's words and abstracts: a page
+header, then listings with realistic lengths, 20% of them repeats of an earlier listing (so deduplication has
+work), and every other listing with a metadata block (author count, a date with or without year, upvotes).
+Each load runs in a fresh process so that its peak RSS is its own. Targets (2 cores): >= 50,000 listings/s and
+peak RSS < 4 GB.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import re
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+CORPUS = ROOT / "data" / "raw" / "hf_papers"
+DATA = ROOT / "benchmarks" / ".data"
+MONTHS = "Jan Feb Mar Apr May Jun Jul Aug Sep Oct Nov Dec".split()
+
+
+def generate(path: Path, listings: int, seed: int = 0) -> None:
+    rng = random.Random(seed)
+    text = "\n\n".join(p.read_text(encoding="utf-8") for p in sorted(CORPUS.glob("*.txt")))
+    paragraphs = [p for p in re.split(r"\n\s*\n", text) if p.strip()]
+    abstracts = [p for p in paragraphs if len(p) > 300]
+    words = sorted({w for p in paragraphs if len(p) <= 300 for w in p.split() if w.isalpha()})
+    tmp = path.with_suffix(".tmp")
+    with tmp.open("w", encoding="utf-8") as out:
+        out.write("new\n\nGet trending papers in your email inbox!\n\nSubscribe\n\nDaily Papers\n\n"
+                  "byAK and the research community\n\nDec 8\n\n")
+        earlier: list[tuple[str, str]] = []
+        for i in range(listings):
+            if earlier and rng.random() < 0.2:
+                title, abstract = rng.choice(earlier)
+            else:
+                title = " ".join(rng.choices(words, k=rng.randint(5, 12))) + f" {i}"
+                abstract = rng.choice(abstracts)
+                if len(earlier) < 50_000:
+                    earlier.append((title, abstract))
+            out.write(f"{title}\n\n{abstract}\n\n")
+            if i % 2:
+                day = f"{rng.choice(MONTHS)} {rng.randint(1, 28)}"
+                date = day if rng.random() < 0.5 else f"{day}, {rng.randint(2015, 2024)}"
+                votes = f" {rng.randint(1, 300)}" if rng.random() < 0.3 else ""
+                out.write(f"  • {rng.randint(1, 40)} authors\n·\n{date}{votes}\n\n")
+    tmp.replace(path)
+
+
+def measure(path: Path) -> dict:
+    """Load in a child process; wall time of load_corpus and the child's peak RSS."""
+    code = (
+        "import json, resource, sys, time\n"
+        "from nbkit.corpus import load_corpus\n"
+        "t = time.perf_counter()\n"
+        f"c = load_corpus([{str(path)!r}])\n"
+        "wall = time.perf_counter() - t\n"
+        "rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024\n"
+        "print(json.dumps({'seconds': wall, 'peak_rss_mb': rss, **c.report.totals}))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    if done.returncode:
+        raise SystemExit(f"load failed:\n{done.stderr}")
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--sizes", type=int, nargs="+", default=[1_000_000])
+    args = parser.parse_args()
+    DATA.mkdir(parents=True, exist_ok=True)
+    print(f"{'listings':>10} {'papers':>9} {'seconds':>8} {'listings/s':>11} {'peak RSS MB':>12} {'MB on disk':>11}")
+    for size in args.sizes:
+        path = DATA / f"synthetic_{size}.txt"
+        if not path.exists():
+            started = time.perf_counter()
+            generate(path, size)
+            print(f"(generated {path.name} in {time.perf_counter() - started:.0f} s)", file=sys.stderr)
+        result = measure(path)
+        rate = result["listings"] / result["seconds"]
+        print(f"{result['listings']:>10} {result['papers']:>9} {result['seconds']:>8.1f} {rate:>11,.0f} "
+              f"{result['peak_rss_mb']:>12,.0f} {path.stat().st_size / 1e6:>11,.0f}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
