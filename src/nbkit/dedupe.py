@@ -9,11 +9,14 @@ not by comparing all pairs: each title emits an order-free hash of its word bag 
 more, one hash per word left out. Titles sharing a hash are compared with rapidfuzz's ratio; pairs at or above
 the threshold are reported as candidates and never merged. Buckets larger than `max_bucket` (very generic word
 bags) are skipped and counted, which keeps the work linear in the number of titles.
+
+Everything here works on integer codes in numpy and pandas; Python loops run only over the papers that have more
+than one listing.
 """
 
 from __future__ import annotations
 
-import hashlib
+from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -28,164 +31,211 @@ from nbkit.schema import STRING
 
 NEAR_DUPLICATE_COLUMNS = ["paper_id_a", "title_a", "paper_id_b", "title_b", "similarity"]
 
+# SipHash-2-4 keys for paper ids (16 bytes each; changing them changes every paper_id).
+_ID_KEY_TITLE = "nbkit:title:v1.."
+_ID_KEY_ARXIV = "nbkit:arxiv:v1.."
 
-def assign_paper_ids(listings: pd.DataFrame) -> pd.Series:
-    """paper_id for each listing: listings sharing a title key or an arXiv id, directly or through a chain."""
+
+class Grouping(NamedTuple):
+    """Which paper each listing belongs to."""
+
+    codes: np.ndarray  # per listing: paper number, numbered in order of first listing
+    paper_ids: np.ndarray  # per paper number: its paper_id
+
+
+def paper_ids_for(keys: pd.Series, arxiv: bool) -> np.ndarray:
+    """Stable ids: `p` + 16 hex digits of SipHash-2-4 (64 bits) over the title key or the arXiv id.
+
+    Computed in C by pandas' hash_array with nbkit's own hash keys, so the ids do not depend on the platform, on
+    Python's per-process string hashing, or on pandas' default key.
+    """
+    hashes = pd.util.hash_array(keys.to_numpy(dtype=object), hash_key=_ID_KEY_ARXIV if arxiv else _ID_KEY_TITLE,
+                                categorize=False)
+    return np.array([f"p{h:016x}" for h in hashes.tolist()], dtype=object)
+
+
+def group_listings(listings: pd.DataFrame) -> Grouping:
+    """Group listings that share a title key or an arXiv id, directly or through a chain."""
     n = len(listings)
     if n == 0:
-        return pd.Series([], dtype=STRING, index=listings.index)
-    title_codes, title_uniques = pd.factorize(listings["title_key"], use_na_sentinel=True)
-    arxiv_codes, _ = pd.factorize(listings["arxiv_id"], use_na_sentinel=True)
+        return Grouping(np.zeros(0, dtype=np.int64), np.zeros(0, dtype=object))
+    title_codes, title_uniques = pd.factorize(listings["title_key"].to_numpy(dtype=object), use_na_sentinel=True)
+    arxiv_codes, arxiv_uniques = pd.factorize(listings["arxiv_id"].to_numpy(dtype=object), use_na_sentinel=True)
     has_arxiv = arxiv_codes >= 0
-    rows = np.concatenate([np.arange(n), np.flatnonzero(has_arxiv)])
-    cols = np.concatenate([n + title_codes, n + len(title_uniques) + arxiv_codes[has_arxiv]])
-    size = n + len(title_uniques) + int(arxiv_codes.max(initial=-1)) + 1
-    graph = coo_matrix((np.ones(len(rows), dtype=np.int8), (rows, cols)), shape=(size, size))
-    _, labels = connected_components(graph, directed=False)
+    if has_arxiv.any():
+        rows = np.concatenate([np.arange(n), np.flatnonzero(has_arxiv)])
+        cols = np.concatenate([n + title_codes, n + len(title_uniques) + arxiv_codes[has_arxiv]])
+        size = n + len(title_uniques) + len(arxiv_uniques)
+        graph = coo_matrix((np.ones(len(rows), dtype=np.int8), (rows, cols)), shape=(size, size))
+        labels = connected_components(graph, directed=False)[1][:n]
+    else:
+        labels = title_codes  # without arXiv ids, the title key alone decides
+    # Number the groups in order of first appearance.
+    unique_labels, first_index, inverse = np.unique(labels, return_index=True, return_inverse=True)
+    rank = np.empty(len(unique_labels), dtype=np.int64)
+    rank[np.argsort(first_index, kind="stable")] = np.arange(len(unique_labels))
+    codes = rank[inverse]
+    n_groups = len(unique_labels)
 
-    arxiv_key = _group_min(listings["arxiv_id"], labels[:n])
-    title_key = _group_min(listings["title_key"], labels[:n])
-    keys = [f"arxiv:{a}" if a is not None else f"title:{t}" for a, t in zip(arxiv_key, title_key, strict=True)]
-    ids = np.array([_paper_id(k) for k in keys], dtype=object)
-    if len(set(ids)) != len(ids):  # 64-bit digests: a collision would be astronomically unlucky, but never silent
+    arxiv_key = _group_min(arxiv_codes, arxiv_uniques, codes, n_groups)
+    title_key = _group_min(title_codes, title_uniques, codes, n_groups)
+    ids = paper_ids_for(title_key.fillna(""), arxiv=False)
+    with_arxiv = arxiv_key.notna().to_numpy()
+    if with_arxiv.any():
+        ids[with_arxiv] = paper_ids_for(arxiv_key[with_arxiv], arxiv=True)
+    if len(set(ids.tolist())) != len(ids):  # 64-bit ids: a collision is astronomically unlikely, but never silent
         raise RuntimeError("paper_id hash collision; please report this corpus")
-    return pd.Series(pd.array(ids[labels[:n]], dtype=STRING), index=listings.index)
+    return Grouping(codes, ids)
 
 
-def _group_min(values: pd.Series, groups: np.ndarray) -> list[str | None]:
-    """Smallest non-missing value per group 0..max(groups), None where a group has none.
-
-    Most groups hold one distinct value, which is then its minimum; only the rest are compared in Python.
-    (A string groupby-min would fall back to Python for every group.)
-    """
-    codes, uniques = pd.factorize(values.to_numpy(dtype=object), use_na_sentinel=True)
-    n_groups = int(groups.max()) + 1
-    present = codes >= 0
-    pairs = pd.DataFrame({"g": groups[present], "c": codes[present]}).drop_duplicates()
-    out: list[str | None] = [None] * n_groups
-    single = ~pairs["g"].duplicated(keep=False).to_numpy()
-    for group, code in zip(pairs["g"].to_numpy()[single], pairs["c"].to_numpy()[single], strict=True):
-        out[group] = uniques[code]
-    several = pairs[~single]
-    for group, found in several.groupby("g")["c"]:
-        out[group] = min(uniques[c] for c in found)
-    return out
+def _group_min(value_codes: np.ndarray, uniques: np.ndarray, groups: np.ndarray, n_groups: int) -> pd.Series:
+    """Smallest value per group (by string order), missing where a group has none. Most groups hold a single
+    distinct value, which is then its minimum; only the others are compared in Python."""
+    out = np.full(n_groups, None, dtype=object)
+    present = value_codes >= 0
+    pairs = pd.DataFrame({"g": groups[present], "c": value_codes[present]}).drop_duplicates()
+    several = pairs["g"].duplicated(keep=False).to_numpy()
+    single = pairs[~several]
+    out[single["g"].to_numpy()] = uniques[single["c"].to_numpy()]
+    for group, found in pairs[several].groupby("g")["c"]:
+        out[group] = min(uniques[found.to_numpy()].tolist())
+    return pd.Series(out, dtype=object)
 
 
-def _paper_id(key: str) -> str:
-    return "p" + hashlib.sha1(key.encode("utf-8")).hexdigest()[:16]
+def assign_paper_ids(listings: pd.DataFrame) -> pd.Series:
+    """paper_id for each listing (see group_listings)."""
+    grouping = group_listings(listings)
+    return pd.Series(pd.array(grouping.paper_ids[grouping.codes], dtype=STRING), index=listings.index)
 
 
-def _group_lists(paper_codes: np.ndarray, values: pd.Series, n_groups: int) -> list[list]:
-    """For each group code 0..n_groups-1: the distinct values (or list items) in order of first appearance.
-
-    Groups of one listing (most of them) just copy that listing's value; only the rest go through explode and
-    drop_duplicates.
-    """
-    vals = values.to_numpy(dtype=object)
-    is_list = len(vals) > 0 and isinstance(vals[0], list)
-    sizes = np.bincount(paper_codes, minlength=n_groups)
-    out: list[list] = [[] for _ in range(n_groups)]
-    single_rows = np.flatnonzero(sizes[paper_codes] == 1)
-    for code, value in zip(paper_codes[single_rows].tolist(), vals[single_rows].tolist(), strict=True):
-        out[code] = list(value) if is_list else ([] if value is None or value is pd.NA else [value])
-    multi_rows = np.flatnonzero(sizes[paper_codes] > 1)
-    if len(multi_rows):
-        frame = pd.DataFrame({"g": paper_codes[multi_rows], "v": vals[multi_rows]})
-        if is_list:
-            frame = frame.explode("v")
-        frame = frame[frame["v"].notna()].drop_duplicates()
-        for code, items in zip(*_runs(frame["g"].to_numpy(), frame["v"].to_numpy(dtype=object)), strict=True):
-            out[code] = items
-    return out
-
-
-def _runs(groups: np.ndarray, values: np.ndarray) -> tuple[list[int], list[list]]:
-    """Split values into runs of equal group code (groups need not be sorted; order within a group is kept)."""
-    order = np.argsort(groups, kind="stable")
-    groups, values = groups[order], values[order]
-    if not len(groups):
-        return [], []
-    starts = np.flatnonzero(np.r_[True, groups[1:] != groups[:-1]])
-    ends = np.r_[starts[1:], len(groups)]
-    return groups[starts].tolist(), [values[a:b].tolist() for a, b in zip(starts, ends, strict=True)]
+def _first_rows(codes: np.ndarray, n_groups: int) -> np.ndarray:
+    """Row of each group's first listing."""
+    first = np.empty(n_groups, dtype=np.int64)
+    first[codes[::-1]] = np.arange(len(codes))[::-1]  # with repeated indices the last write wins
+    return first
 
 
 _PRECISION_RANK = {"day": 0, "month": 1, "year": 2}
 
 
-def merge_listings(listings: pd.DataFrame) -> tuple[pd.DataFrame, list[dict]]:
+def merge_listings(listings: pd.DataFrame, codes: np.ndarray | None = None) -> tuple[pd.DataFrame, list[dict]]:
     """The papers table (one row per paper_id, in order of first listing) and the list of merge conflicts.
 
     Rules: title, abstract, authors, author count and arXiv id come from the first listing that has them; the
     date is the most precise one, a written year beating an inferred one, the earliest breaking ties (with its
-    precision and inferred flag); upvotes the highest; collections, URLs,
-    categories and flags are unions in order of appearance. Listings that disagree on the author count, the date
-    or the abstract add `conflict:<field>` to the paper's flags and an entry to the returned conflicts.
+    precision and inferred flag); upvotes the highest; collections, URLs, categories and flags are unions in order
+    of appearance (`missing_abstract` only if no listing has an abstract). Listings that disagree on the author
+    count, the date or the abstract add `conflict:<field>` to the paper's flags and an entry to the returned
+    conflicts. `codes` (per listing, papers numbered by first appearance) saves factorizing paper_id again.
     """
-    ordered = listings if listings["listing_id"].is_monotonic_increasing else listings.sort_values("listing_id")
-    ordered = ordered.reset_index(drop=True)
-    codes, uniques = pd.factorize(ordered["paper_id"].to_numpy(dtype=object))  # codes follow first appearance
-    n_groups = len(uniques)
-    grouped = ordered.groupby(codes, sort=True)
-
-    columns: dict[str, object] = {"paper_id": pd.array(uniques, dtype=STRING)}
-    first = grouped[["title", "abstract", "authors", "authors_count", "arxiv_id", "title_key"]].first()
-    for column in first.columns:
-        columns[column] = first[column].array
-    dated = ordered[ordered["published"].notna()]
-    dated = (dated.assign(_code=codes[dated.index.to_numpy()],
-                          _rank=dated["date_precision"].map(_PRECISION_RANK).fillna(3),
-                          _inferred=dated["date_inferred"].fillna(True).astype(bool))
-             .sort_values(["_rank", "_inferred", "published", "listing_id"], kind="stable")
-             .drop_duplicates("_code")
-             .set_index("_code")
-             .reindex(range(n_groups)))
-    for column in ("published", "date_precision", "date_inferred"):
-        columns[column] = dated[column].array
-    columns["upvotes"] = grouped["upvotes"].max().array
+    listings = listings.sort_values("listing_id", kind="stable").reset_index(drop=True) \
+        if not listings["listing_id"].is_monotonic_increasing else listings.reset_index(drop=True)
+    if codes is None:
+        codes = pd.factorize(listings["paper_id"].to_numpy(dtype=object))[0]
+    n_groups = int(codes.max()) + 1 if len(codes) else 0
     sizes = np.bincount(codes, minlength=n_groups)
+    first = _first_rows(codes, n_groups)
+    in_multi = sizes[codes] > 1
+    multi = listings[in_multi]
+    multi_codes = codes[in_multi]
+
+    columns: dict[str, object] = {}
+    for column in ("paper_id", "title", "abstract", "authors", "authors_count", "arxiv_id", "title_key",
+                   "published", "date_precision", "date_inferred", "upvotes"):
+        columns[column] = listings[column].array.take(first)
+    if len(multi):
+        found = multi.groupby(multi_codes)[["abstract", "authors", "authors_count", "arxiv_id"]].first()
+        for column in found.columns:  # first non-missing value of papers listed more than once
+            columns[column][found.index.to_numpy()] = found[column].array
+        columns["upvotes"][found.index.to_numpy()] = multi["upvotes"].groupby(multi_codes).max().array
+        dated = multi[multi["published"].notna()]
+        best = (dated.assign(_code=multi_codes[multi["published"].notna().to_numpy()],
+                             _rank=dated["date_precision"].map(_PRECISION_RANK).fillna(3),
+                             _inferred=dated["date_inferred"].fillna(True).astype(bool))
+                .sort_values(["_rank", "_inferred", "published", "listing_id"], kind="stable")
+                .drop_duplicates("_code"))
+        for column in ("published", "date_precision", "date_inferred"):
+            columns[column][best["_code"].to_numpy()] = best[column].array
     columns["n_listings"] = sizes
-    first_rows = np.unique(codes, return_index=True)[1]
-    places = ordered["source_file"].to_numpy(dtype=object)[first_rows]
-    lines = ordered["source_line"].to_numpy(dtype=object)[first_rows]
-    columns["first_seen"] = pd.array([f"{f}:{n}" for f, n in zip(places, lines, strict=True)], dtype=STRING)
+    places = listings["source_file"].to_numpy(dtype=object)[first] + ":" \
+        + listings["source_line"].astype(str).to_numpy(dtype=object)[first]
+    columns["first_seen"] = pd.array(places, dtype=STRING)
     for target, source in (("collections", "collection"), ("code_urls", "code_urls"),
                            ("categories", "categories"), ("flags", "flags")):
-        columns[target] = _group_lists(codes, ordered[source], n_groups)
-    flags: list[list[str]] = columns["flags"]  # type: ignore[assignment]
+        columns[target] = _group_lists(listings[source], codes, first, multi_codes, in_multi)
 
-    conflicts: list[dict] = []
-    in_multi = sizes[codes] > 1
-    if in_multi.any():
-        subset = ordered[in_multi]
-        sub_codes = codes[in_multi]
-        abstract_hash = pd.Series(pd.util.hash_array(subset["abstract"].to_numpy(dtype=object)),
-                                  index=subset.index).where(subset["abstract"].notna())
-        disagree = {
-            "authors_count": subset["authors_count"].groupby(sub_codes).nunique() > 1,
-            "abstract": abstract_hash.groupby(sub_codes).nunique() > 1,
-        }
-        start, end = _date_span(subset)
-        # Dates conflict only if no single day fits them all: `May 2021` and `May 3, 2021` agree.
-        disagree["published"] = (start.groupby(sub_codes).max() >= end.groupby(sub_codes).min()).fillna(False)
-        for field in ("authors_count", "published", "abstract"):
-            bad = disagree[field].index.to_numpy()[disagree[field].to_numpy(dtype=bool)]
-            if not len(bad):
-                continue
-            rows = subset.loc[np.isin(sub_codes, bad), field].dropna()
-            found = rows.astype(str).groupby(codes[rows.index.to_numpy()], sort=True).unique()
-            for code, values in found.items():
-                flags[code] = [*flags[code], f"conflict:{field}"]
-                conflicts.append({"paper_id": str(uniques[code]), "field": field,
-                                  "values": [v if len(v) <= 80 else v[:77] + "..." for v in values]})
-    has_abstract = ~pd.isna(columns["abstract"])
+    flags: np.ndarray = columns["flags"]  # type: ignore[assignment]
+    conflicts = _conflicts(multi, multi_codes, columns["paper_id"], flags)
+    has_abstract = ~pd.isna(np.asarray(columns["abstract"], dtype=object))
     for code in np.flatnonzero(has_abstract):
-        if "missing_abstract" in flags[code]:  # another listing of the paper had the abstract
+        if flags[code] and "missing_abstract" in flags[code]:  # another listing of the paper had the abstract
             flags[code] = [f for f in flags[code] if f != "missing_abstract"]
-    for column in ("collections", "code_urls", "categories", "flags"):
-        columns[column] = pd.Series(columns[column], dtype=object)
-    return pd.DataFrame(columns), conflicts
+    return pd.DataFrame({k: pd.Series(v, dtype=object) if k in ("collections", "code_urls", "categories", "flags")
+                         else v for k, v in columns.items()}), conflicts
+
+
+def _group_lists(values: pd.Series, codes: np.ndarray, first: np.ndarray, multi_codes: np.ndarray,
+                 in_multi: np.ndarray) -> np.ndarray:
+    """Per paper, the distinct values (or list items) of its listings in order of first appearance.
+
+    Papers with one listing (most) take that listing's list as it is (scalars are wrapped in a list); only the
+    others go through explode and drop_duplicates.
+    """
+    vals = values.to_numpy(dtype=object)
+    is_list = len(vals) > 0 and isinstance(vals[0], list)
+    out = np.empty(len(first), dtype=object)
+    out[:] = vals[first].tolist() if is_list else [[v] if isinstance(v, str) else [] for v in vals[first]]
+    if in_multi.any():
+        frame = pd.DataFrame({"g": multi_codes, "v": vals[in_multi]})
+        if is_list:
+            frame = frame.explode("v")
+        frame = frame[frame["v"].notna()].drop_duplicates()
+        groups, items = _runs(frame["g"].to_numpy(), frame["v"].to_numpy(dtype=object))
+        empty = np.setdiff1d(np.unique(multi_codes), groups)
+        for code, found in zip(groups, items, strict=True):
+            out[code] = found
+        for code in empty:
+            out[code] = []
+    return out
+
+
+def _runs(groups: np.ndarray, values: np.ndarray) -> tuple[list[int], list[list]]:
+    """Split values into runs of equal group code (groups need not be sorted; order within a group is kept)."""
+    if not len(groups):
+        return [], []
+    order = np.argsort(groups, kind="stable")
+    groups, values = groups[order], values[order]
+    starts = np.flatnonzero(np.r_[True, groups[1:] != groups[:-1]])
+    ends = np.r_[starts[1:], len(groups)]
+    return groups[starts].tolist(), [values[a:b].tolist() for a, b in zip(starts, ends, strict=True)]
+
+
+def _conflicts(multi: pd.DataFrame, multi_codes: np.ndarray, paper_ids: object, flags: np.ndarray) -> list[dict]:
+    """Merge conflicts among papers listed more than once; adds `conflict:<field>` to their flags."""
+    if not len(multi):
+        return []
+    abstract_hash = pd.Series(pd.util.hash_array(multi["abstract"].fillna("").to_numpy(dtype=object)),
+                              index=multi.index).where(multi["abstract"].notna())
+    start, end = _date_span(multi)
+    disagree = {
+        "authors_count": multi["authors_count"].groupby(multi_codes).nunique() > 1,
+        # Dates conflict only if no single day fits them all: `May 2021` and `May 3, 2021` agree.
+        "published": (start.groupby(multi_codes).max() >= end.groupby(multi_codes).min()).fillna(False),
+        "abstract": abstract_hash.groupby(multi_codes).nunique() > 1,
+    }
+    ids = np.asarray(paper_ids, dtype=object)
+    conflicts: list[dict] = []
+    for field, mask in disagree.items():
+        bad = mask.index.to_numpy()[mask.to_numpy(dtype=bool)]
+        if not len(bad):
+            continue
+        rows = multi[field][np.isin(multi_codes, bad)].dropna()
+        values = rows.astype(str).groupby(multi_codes[multi.index.get_indexer(rows.index)], sort=True).unique()
+        for code, found in values.items():
+            flags[code] = [*flags[code], f"conflict:{field}"]
+            conflicts.append({"paper_id": str(ids[code]), "field": field,
+                              "values": [v if len(v) <= 80 else v[:77] + "..." for v in found]})
+    return conflicts
 
 
 def _date_span(listings: pd.DataFrame) -> tuple[pd.Series, pd.Series]:
@@ -200,50 +250,67 @@ def _date_span(listings: pd.DataFrame) -> tuple[pd.Series, pd.Series]:
     return start, end
 
 
-def find_near_duplicates(listings: pd.DataFrame, threshold: float = 90.0,
-                         max_bucket: int = 50) -> tuple[pd.DataFrame, int]:
-    """Pairs of different papers whose titles nearly match, and the number of buckets skipped as too generic."""
-    variants = listings.drop_duplicates(["paper_id", "title_key"])[["paper_id", "title"]].reset_index(drop=True)
-    spaced = spaced_title_keys(variants["title"])
-    words = pa.array(spaced.array)
-    words = pc.if_else(pc.equal(words, ""), pa.scalar(None, words.type), words)
-    tokens = pc.split_pattern(words, " ")
+def _splitmix64(values: np.ndarray) -> np.ndarray:
+    """A fast, well-mixed 64-bit hash of integers (wrapping arithmetic on purpose)."""
+    with np.errstate(over="ignore"):
+        z = values.astype(np.uint64) + np.uint64(0x9E3779B97F4A7C15)
+        z = (z ^ (z >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
+        z = (z ^ (z >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
+        return z ^ (z >> np.uint64(31))
+
+
+def find_near_duplicates(listings: pd.DataFrame, threshold: float = 90.0, max_bucket: int = 50,
+                         spaced: pd.Series | None = None) -> tuple[pd.DataFrame, int]:
+    """Pairs of different papers whose titles nearly match, and the number of buckets skipped as too generic.
+
+    `spaced` (spaced_title_keys of listings["title"]) saves computing it again.
+    """
+    pairs_of = listings[["paper_id", "title_key"]]
+    rows = np.flatnonzero(~pairs_of.duplicated().to_numpy())  # one row per (paper, title variant)
+    ids = listings["paper_id"].to_numpy(dtype=object)[rows]
+    titles = listings["title"].to_numpy(dtype=object)[rows]
+    words = (spaced_title_keys(pd.Series(titles, dtype=object)) if spaced is None
+             else spaced.iloc[rows].reset_index(drop=True))
+    arr = pa.array(words.to_numpy(dtype=object), type=pa.large_string())
+    arr = pc.if_else(pc.equal(arr, ""), pa.scalar(None, arr.type), arr)
+    tokens = pc.split_pattern(arr, " ")
     lengths = pc.fill_null(pc.list_value_length(tokens), 0).to_numpy()
-    flat = pc.list_flatten(tokens).to_numpy(zero_copy_only=False)
-    owner = np.repeat(np.arange(len(variants)), lengths)
-    token_hash = pd.util.hash_array(flat.astype(object))
-    total = np.zeros(len(variants), dtype=np.uint64)
+    token_ids = pc.dictionary_encode(pc.list_flatten(tokens)).indices.to_numpy()
+    token_hash = _splitmix64(token_ids)
+    owner = np.repeat(np.arange(len(rows)), lengths)
+    total = np.zeros(len(rows), dtype=np.uint64)
     has_tokens = lengths > 0
     if has_tokens.any():  # owner is sorted, so each title's token hashes are one contiguous run
         starts = np.concatenate([[0], np.cumsum(lengths)[:-1]])[has_tokens]
         total[has_tokens] = np.add.reduceat(token_hash, starts)
 
-    full_owners = np.flatnonzero(lengths >= 2)
+    full = np.flatnonzero(lengths >= 2)
     drop = lengths[owner] >= 4
-    keys = np.concatenate([total[full_owners], total[owner[drop]] - token_hash[drop]])
-    owners = np.concatenate([full_owners, owner[drop]])
-    buckets = pd.DataFrame({"key": keys, "owner": owners}).drop_duplicates()
+    with np.errstate(over="ignore"):
+        keys = np.concatenate([total[full], total[owner[drop]] - token_hash[drop]])
+    owners = np.concatenate([full, owner[drop]])
+    key_codes, _ = pd.factorize(keys)
+    counts = np.bincount(key_codes)
+    shared = counts[key_codes] >= 2
+    buckets = pd.DataFrame({"key": key_codes[shared], "owner": owners[shared]}).drop_duplicates()
     sizes = buckets["key"].map(buckets["key"].value_counts())
     skipped = int(buckets.loc[sizes > max_bucket, "key"].nunique())
     buckets = buckets[(sizes >= 2) & (sizes <= max_bucket)]
     pairs = buckets.merge(buckets, on="key")
     pairs = pairs[pairs["owner_x"] < pairs["owner_y"]][["owner_x", "owner_y"]].drop_duplicates()
     a, b = pairs["owner_x"].to_numpy(), pairs["owner_y"].to_numpy()
-    ids = variants["paper_id"].to_numpy(dtype=object)
     different = ids[a] != ids[b]
     a, b = a[different], b[different]
     if len(a) == 0:
         return pd.DataFrame(columns=NEAR_DUPLICATE_COLUMNS), skipped
-    texts = spaced.to_numpy(dtype=object)
+    texts = words.to_numpy(dtype=object)
     scores = process.cpdist(texts[a].tolist(), texts[b].tolist(), scorer=fuzz.ratio)
-    out = pd.DataFrame({
-        "paper_id_a": ids[a], "title_a": variants["title"].to_numpy(dtype=object)[a],
-        "paper_id_b": ids[b], "title_b": variants["title"].to_numpy(dtype=object)[b],
-        "similarity": np.round(scores.astype(float), 1),
-    })
+    out = pd.DataFrame({"paper_id_a": ids[a], "title_a": titles[a], "paper_id_b": ids[b], "title_b": titles[b],
+                        "similarity": np.round(np.asarray(scores, dtype=float), 1)})
     out = out[out["similarity"] >= threshold]
-    swap = out["paper_id_a"] > out["paper_id_b"]  # one row per unordered pair of papers
-    out.loc[swap, NEAR_DUPLICATE_COLUMNS[:4]] = out.loc[swap, ["paper_id_b", "title_b", "paper_id_a", "title_a"]].to_numpy()
+    swap = (out["paper_id_a"] > out["paper_id_b"]).to_numpy()  # one row per unordered pair of papers
+    out.loc[swap, NEAR_DUPLICATE_COLUMNS[:4]] = out.loc[swap, ["paper_id_b", "title_b", "paper_id_a",
+                                                               "title_a"]].to_numpy()
     out = (out.sort_values(["similarity", "paper_id_a", "paper_id_b"], ascending=[False, True, True])
               .drop_duplicates(["paper_id_a", "paper_id_b"])
               .reset_index(drop=True))

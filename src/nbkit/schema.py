@@ -12,6 +12,10 @@ from typing import Any
 
 import pandas as pd
 
+# Text columns keep Python str objects (pandas' "python" string storage): building the tables then never copies
+# the abstracts, which for a large corpus are most of its memory.
+STRING = pd.StringDtype("python")
+
 
 @dataclass(frozen=True)
 class Column:
@@ -86,7 +90,6 @@ FLAGS: dict[str, str] = {
     "conflict:abstract": "Papers only: the merged listings have different abstracts.",
 }
 
-STRING = pd.StringDtype("python")
 LIST_COLUMNS = frozenset(c.name for c in (*LISTING_COLUMNS, *PAPER_COLUMNS) if c.dtype == "list")
 
 

@@ -89,9 +89,9 @@ def read_file(path: Path, name: str, *, fmt: str | None = None,
             return read_json_lines(text, target, mapping)
         if fmt == "arxiv":
             return read_json_lines(text, target, mapping, add=add_arxiv_record)
-        return read_json_array("".join(text), target, mapping)
+        return read_json_array("".join(text), target, mapping)  # lines of the whole file
 
-    parsed, info = read_text(path, consume, chunks=fmt in ("hf_page", "json"))
+    parsed, info = read_text(path, consume, chunks=fmt == "hf_page")
     if parsed.blocks == 0:
         raise NbkitError("file has only whitespace", path)
     parsed.encoding = info.encoding

@@ -16,7 +16,7 @@ import codecs
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TypeVar
+from typing import BinaryIO, NamedTuple, TypeVar
 
 from nbkit.errors import NbkitError
 
@@ -85,16 +85,24 @@ def decode_head(head: bytes) -> str:
     return text.lstrip("\ufeff")
 
 
-CHUNK_CHARS = 1 << 22  # characters per chunk in chunked reading
+CHUNK_BYTES = 1 << 20  # bytes per chunk: big enough to amortize, small enough to reuse freed memory
 
 
-def read_text(path: Path, consume: Callable[[Iterator[str]], T], *, chunks: bool = False) -> tuple[T, TextInfo]:
+class Chunk(NamedTuple):
+    """A piece of decoded text with newlines as LF, and the raw bytes it came from (None unless the encoding is
+    ASCII-compatible), so readers can run cheap byte-level checks over it."""
+
+    text: str
+    raw: bytes | None
+
+
+def read_text(path: Path, consume: Callable[[Iterator], T], *, chunks: bool = False) -> tuple[T, TextInfo]:
     """Run `consume` over the file's text and say how it was decoded.
 
-    `consume` receives lines (each ends in a newline but the last) or, with `chunks=True`, pieces of about
-    4 M characters. CRLF and bare CR arrive as LF either way. `consume` is called again from scratch if the file
-    turns out not to be UTF-8 part way through, so it must not keep state between calls. The text is streamed,
-    so a file is never held in memory whole.
+    `consume` receives lines (str, each ending in a newline but the last) or, with `chunks=True`, Chunk pieces of
+    about 4 MB. CRLF and bare CR arrive as LF either way. `consume` is called again from scratch if the file turns
+    out not to be UTF-8 part way through, so it must not keep state between calls. The text is streamed, so a
+    file is never held in memory whole.
     """
     head = read_head(path)
     check_not_binary(path, head)
@@ -104,9 +112,16 @@ def read_text(path: Path, consume: Callable[[Iterator[str]], T], *, chunks: bool
     for encoding in encodings:
         info = TextInfo(encoding=encoding if encoding != "utf-8-sig" else "utf-8 (with BOM)")
         try:
-            with path.open(encoding=encoding, errors="strict", newline=None) as handle:
-                result = consume(iter(lambda: handle.read(CHUNK_CHARS), "") if chunks else iter(handle))
-                newlines = handle.newlines
+            if chunks:
+                seen: set[str] = set()
+                with path.open("rb") as handle:
+                    result = consume(_chunks(handle, encoding, seen))
+                newlines: tuple[str, ...] = tuple(seen)
+            else:
+                with path.open(encoding=encoding, errors="strict", newline=None) as handle:
+                    result = consume(iter(handle))
+                    found = handle.newlines
+                newlines = (found,) if isinstance(found, str) else tuple(found or ())
         except UnicodeDecodeError as exc:
             if bom:
                 raise NbkitError(f"not valid {bom} text ({exc.reason})", path) from None
@@ -114,14 +129,42 @@ def read_text(path: Path, consume: Callable[[Iterator[str]], T], *, chunks: bool
             continue
         except OSError as exc:
             raise NbkitError(f"cannot read file ({exc.strerror or exc})", path) from None
-        if isinstance(newlines, str):
-            newlines = (newlines,)
-        info.line_endings = sorted(_NEWLINE_NAMES[n] for n in newlines or ())
+        info.line_endings = sorted(_NEWLINE_NAMES[n] for n in newlines)
         if first_error:
             info.fallback = True
             info.warnings.append(f"{first_error}; decoded as {encoding} (check accented characters)")
         return result, info
     raise AssertionError("latin-1 decodes every byte")  # pragma: no cover
+
+
+def _chunks(handle: BinaryIO, encoding: str, newlines: set[str]) -> Iterator[Chunk]:
+    """Decoded chunks with universal newlines; records the newline kinds seen in `newlines`."""
+    decoder = codecs.getincrementaldecoder(encoding)("strict")
+    ascii_compatible = encoding not in ("utf-16", "utf-32")
+    held_cr = False  # a chunk ending in CR may be the first half of a CRLF
+    while True:
+        raw = handle.read(CHUNK_BYTES)
+        text = decoder.decode(raw, final=not raw)
+        if held_cr:
+            text = "\r" + text
+            held_cr = False
+        if raw and text.endswith("\r"):
+            text, held_cr = text[:-1], True
+        if "\r" in text:
+            crlf = text.count("\r\n")
+            if crlf:
+                newlines.add("\r\n")
+            if text.count("\r") > crlf:
+                newlines.add("\r")
+            if text.count("\n") > crlf:
+                newlines.add("\n")
+            text = text.replace("\r\n", "\n").replace("\r", "\n")
+        elif "\n" in text:
+            newlines.add("\n")
+        if text:
+            yield Chunk(text, raw if ascii_compatible else None)
+        if not raw:
+            return
 
 
 def _first_bad_utf8_line(path: Path) -> int:
