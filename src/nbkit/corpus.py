@@ -6,7 +6,6 @@
 
 from __future__ import annotations
 
-import ctypes
 import gc
 import os
 import tempfile
@@ -105,36 +104,15 @@ def load_corpus(
 
 @contextmanager
 def _bulk_allocation() -> Iterator[None]:
-    """Settings for creating millions of long-lived strings, restored afterwards.
-
-    The cyclic garbage collector is paused: loading makes no reference cycles, and with the collector on, a
-    million-listing load spends half its time in it. On glibc, freed memory is kept for reuse instead of being
-    handed back to the kernel at once: on virtual machines a fresh page costs a slow fault, and the reader frees
-    and reallocates its ~1 MB chunk buffers thousands of times.
-    """
+    """Pause the cyclic garbage collector while millions of long-lived strings are created: loading makes no
+    reference cycles, and with the collector on, a million-listing load spends a third of its time in it."""
     was_enabled = gc.isenabled()
     gc.disable()
-    tuned = _mallopt(_M_TRIM_THRESHOLD, 256 << 20) and _mallopt(_M_TOP_PAD, 64 << 20)
     try:
         yield
     finally:
-        if tuned:
-            _mallopt(_M_TRIM_THRESHOLD, 128 << 10)
-            _mallopt(_M_TOP_PAD, 128 << 10)
         if was_enabled:
             gc.enable()
-
-
-_M_TRIM_THRESHOLD, _M_TOP_PAD = -1, -2  # glibc's mallopt parameter numbers
-
-
-def _mallopt(param: int, value: int) -> bool:
-    """glibc's mallopt, or False where there is no glibc."""
-    try:
-        libc = ctypes.CDLL("libc.so.6")
-        return bool(libc.mallopt(ctypes.c_int(param), ctypes.c_int(value)))
-    except (OSError, AttributeError):
-        return False
 
 
 def _load(paths, fmt, reference_year, collections, columns, skip_bad_files,
@@ -160,9 +138,10 @@ def _load(paths, fmt, reference_year, collections, columns, skip_bad_files,
     grouping = group_listings(listings)
     listings["paper_id"] = grouping.paper_ids[grouping.codes]
     listings = schema.listings_frame(listings)
+    near, skipped_buckets = find_near_duplicates(listings, threshold=near_duplicate_threshold, spaced=spaced)
+    del spaced
     papers, conflicts = merge_listings(listings, grouping.codes)
     papers = schema.papers_frame(papers)
-    near, skipped_buckets = find_near_duplicates(listings, threshold=near_duplicate_threshold, spaced=spaced)
 
     seen_collections = set(listings["collection"].dropna().unique())
     for old, new in renames.items():

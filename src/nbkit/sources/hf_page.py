@@ -269,6 +269,7 @@ def parse_hf_page(chunks: Iterator[Chunk], parsed: ParsedFile, fast: bool = True
     sparse = buffer.sparse
     meta_lines, author_counts = sparse["meta_line"], sparse["authors_count"]
     date_cache: dict[str, dict] = {}
+    abstract_of: dict[str, str] = {}  # title -> abstract, so repeated listings keep one copy of the text
     blocks = iter_blocks(chunks, fast)
     returned: list = []  # blocks of a fast-path listing that has to go the slow way after all
 
@@ -305,6 +306,11 @@ def parse_hf_page(chunks: Iterator[Chunk], parsed: ParsedFile, fast: bool = True
                     pending = None
                 in_header = False
                 last = len(titles)
+                seen = abstract_of.get(title)
+                if seen is not None and seen == abstract:
+                    abstract = seen  # the same paper listed again: share one copy of its abstract
+                else:
+                    abstract_of[title] = abstract
                 title_lines.append(line)
                 titles.append(title)
                 abstracts.append(abstract)
