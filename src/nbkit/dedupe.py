@@ -229,13 +229,19 @@ def _conflicts(multi: pd.DataFrame, multi_codes: np.ndarray, paper_ids: object, 
         bad = mask.index.to_numpy()[mask.to_numpy(dtype=bool)]
         if not len(bad):
             continue
-        rows = multi[field][np.isin(multi_codes, bad)].dropna()
-        values = rows.astype(str).groupby(multi_codes[multi.index.get_indexer(rows.index)], sort=True).unique()
-        for code, found in values.items():
+        rows = np.isin(multi_codes, bad) & multi[field].notna().to_numpy()
+        texts = multi[field].to_numpy(dtype=object)[rows]
+        for code, found in zip(*_runs(multi_codes[rows], texts), strict=True):
+            values = list(dict.fromkeys(_shown(v) for v in found))
             flags[code] = [*flags[code], f"conflict:{field}"]
-            conflicts.append({"paper_id": str(ids[code]), "field": field,
-                              "values": [v if len(v) <= 80 else v[:77] + "..." for v in found]})
+            conflicts.append({"paper_id": str(ids[code]), "field": field, "values": values})
     return conflicts
+
+
+def _shown(value: object) -> str:
+    """A conflicting value as the report shows it: dates as YYYY-MM-DD, long text cut to 80 characters."""
+    text = value.strftime("%Y-%m-%d") if hasattr(value, "strftime") else str(value)
+    return text if len(text) <= 80 else text[:77] + "..."
 
 
 def _date_span(listings: pd.DataFrame) -> tuple[pd.Series, pd.Series]:

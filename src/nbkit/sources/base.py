@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
+import pandas as pd
 
 # Fields most listings lack (or, for collection, share with the whole file) are stored sparsely, index -> value:
 # a million HF listings then cost four list appends each, not fifteen.
@@ -71,12 +72,26 @@ class ListingBuffer:
         for index in range(len(self)):
             self.flag(index, name)
 
+    def int_column(self, name: str) -> pd.api.extensions.ExtensionArray:
+        """A sparse integer field as a nullable Int64 array, built with numpy rather than element by element."""
+        values = self.sparse[name]
+        data = np.zeros(len(self), dtype=np.int64)
+        mask = np.ones(len(self), dtype=bool)
+        if values:
+            index = np.fromiter(values.keys(), dtype=np.int64, count=len(values))
+            data[index] = np.fromiter(values.values(), dtype=np.int64, count=len(values))
+            mask[index] = False
+        return pd.arrays.IntegerArray(data, mask)
+
     def column(self, name: str, default: Any = None) -> np.ndarray:
         """A field as an object array of len(self); list fields get a fresh empty list per row."""
         values = self.sparse[name]
         if name in LIST_FIELDS:
+            lists: list[list] = [[] for _ in range(len(self))]
+            for index, value in values.items():
+                lists[index] = value
             out = np.empty(len(self), dtype=object)
-            out[:] = [values.get(i) or [] for i in range(len(self))]
+            out[:] = lists
             return out
         out = np.full(len(self), default, dtype=object)
         if values:

@@ -40,7 +40,6 @@ LONG_LINE = 300  # longer text is an abstract, never a title
 SHORT_LINE = 48  # header and date lines are shorter than this
 _AUTHORS = re.compile(r"^[•·∙*\-]?\s*(\d[\d,]*)\s+authors?$", re.IGNORECASE)
 _DOTS = "·•∙"
-_BLANK_WITH_SPACES = re.compile(r"\n[ \t\f\v]+(?=\n)")
 
 TEXT, META, LISTINGS = 0, 1, 2
 
@@ -75,8 +74,6 @@ def iter_blocks(chunks: Iterator[Chunk], fast: bool = True) -> Iterator[tuple[in
             chunk_clean = fast and _ascii_clean(chunk.raw, previous)
             clean = carry_clean and chunk_clean
             previous = chunk.raw[-1:] if chunk.raw else b""
-            if "\n " in text or "\n\t" in text or "\n\f" in text or "\n\v" in text:
-                text = _BLANK_WITH_SPACES.sub("\n", text)  # a line of spaces is a blank line
             cut = text.rfind("\n\n")
             if cut < 0:
                 carry, carry_clean = text, clean
@@ -106,9 +103,16 @@ def _ascii_clean(raw: bytes | None, previous: bytes) -> bool:
     spaces = data == 32
     if np.any(spaces[:-1] & breaks[1:]):
         return False
-    indents = raw.count(b"\n  \xe2\x80\xa2 ")
-    return (np.count_nonzero(spaces[:-1] & spaces[1:]) == indents
-            and np.count_nonzero(breaks[:-1] & spaces[1:]) == indents)
+    pairs = np.flatnonzero(spaces[:-1] & spaces[1:])
+    if len(pairs) != np.count_nonzero(breaks[:-1] & spaces[1:]):
+        return False
+    if not len(pairs):
+        return True
+    if pairs[0] == 0 or pairs[-1] + 5 >= len(data):
+        return False
+    # Every double space must be a metadata indent: a line break, two spaces, "•", a space.
+    return bool(np.all(breaks[pairs - 1] & (data[pairs + 2] == 0xE2) & (data[pairs + 3] == 0x80)
+                       & (data[pairs + 4] == 0xA2) & (data[pairs + 5] == 32)))
 
 
 def _segment_blocks(segment: str, line: int, fast: bool, clean: bool) -> Iterator[tuple[int, int, object]]:
