@@ -47,8 +47,13 @@ def _cmd_load(args: argparse.Namespace) -> int:
 
 
 def _cmd_run(args: argparse.Namespace) -> int:
-    from nbkit.run import parse_parameters, run_notebooks
+    from nbkit.run import parse_parameters, run_notebooks, store_outputs
 
+    if args.store_outputs:
+        if args.parameter:
+            raise NbkitError("--store-outputs runs notebooks with their default parameters; drop -p")
+        store_outputs(args.notebooks or None)
+        return 0
     results = run_notebooks(args.notebooks or None, parameters=parse_parameters(args.parameter),
                             out_dir=args.out)
     failed = [r for r in results if r.status != "ok"]
@@ -91,6 +96,8 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("-p", "--parameter", nargs=2, action="append", metavar=("NAME", "VALUE"),
                      help="parameter for every notebook that declares it (value read as YAML)")
     run.add_argument("--out", default="reports", help="report folder (default: reports)")
+    run.add_argument("--store-outputs", action="store_true",
+                     help="re-execute the notebooks in place, refreshing the outputs nbval compares against")
     run.set_defaults(func=_cmd_run)
 
     schema = sub.add_parser("schema", help="print the papers and listings schema as Markdown")

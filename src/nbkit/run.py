@@ -108,6 +108,28 @@ def run_notebooks(notebooks: Sequence[str | Path] | None = None, *, parameters: 
     return results
 
 
+def store_outputs(notebooks: Sequence[str | Path] | None = None, kernel_name: str = "python3") -> list[Path]:
+    """Re-execute notebooks with their default parameters and store the outputs in the notebooks themselves
+    (what nbval compares against), without papermill's timing metadata. Use after an intended change."""
+    import nbformat
+    import papermill
+
+    paths = [project_path(n) for n in notebooks] if notebooks else default_notebooks()
+    for path in paths:
+        print(f"Refreshing {_shown(path)}", flush=True)
+        executed = papermill.execute_notebook(str(path), None, cwd=str(path.parent), kernel_name=kernel_name,
+                                              progress_bar=False, log_output=False)
+        executed.metadata.pop("papermill", None)
+        for cell in executed.cells:
+            cell.metadata.pop("papermill", None)
+            cell.metadata.pop("execution", None)
+            if cell.get("cell_type") == "code":
+                for output in cell.get("outputs", []):
+                    output.get("metadata", {}).pop("papermill", None)
+        nbformat.write(executed, str(path))
+    return paths
+
+
 def _shown(path: Path) -> str:
     """A path relative to the project root when it is inside it."""
     try:
