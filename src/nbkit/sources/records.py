@@ -145,9 +145,27 @@ def add_record(parsed: ParsedFile, record: Mapping[str, Any], place: int, column
 
 
 def _note_columns(parsed: ParsedFile, available: Iterable[str], columns: Mapping[str, str]) -> None:
+    """Record the mapping used and the columns nothing was mapped to (merged over every record shape seen)."""
     used = set(columns.values())
-    parsed.extra["columns"] = dict(columns)
-    parsed.extra["ignored_columns"] = [c for c in available if c not in used]
+    parsed.extra.setdefault("columns", {}).update(columns)
+    ignored = parsed.extra.setdefault("ignored_columns", [])
+    ignored += [c for c in available if c not in used and c not in ignored]
+
+
+class _ColumnsByShape:
+    """Column mappings for records whose keys vary from record to record (JSON): one per distinct key set."""
+
+    def __init__(self, parsed: ParsedFile, mapping: Mapping[str, str] | None) -> None:
+        self.parsed, self.mapping = parsed, mapping
+        self.known: dict[frozenset, dict[str, str]] = {}
+
+    def __call__(self, record: Mapping[str, Any]) -> dict[str, str]:
+        shape = frozenset(record.keys())
+        columns = self.known.get(shape)
+        if columns is None:
+            columns = self.known[shape] = resolve_columns(list(record.keys()), self.mapping, Path(self.parsed.path))
+            _note_columns(self.parsed, record.keys(), columns)
+        return columns
 
 
 def read_delimited(lines: Iterator[str], parsed: ParsedFile, delimiter: str,
@@ -183,7 +201,7 @@ def read_delimited(lines: Iterator[str], parsed: ParsedFile, delimiter: str,
 def read_json_lines(lines: Iterator[str], parsed: ParsedFile, mapping: Mapping[str, str] | None,
                     add: Any = None) -> ParsedFile:
     """JSON Lines: one object per line. Lines that are not JSON objects are rejected with their line."""
-    columns: dict[str, str] | None = None
+    columns_for = _ColumnsByShape(parsed, mapping)
     for number, line in enumerate(lines, 1):
         text = line.strip()
         if not text:
@@ -201,10 +219,7 @@ def read_json_lines(lines: Iterator[str], parsed: ParsedFile, mapping: Mapping[s
         if add is not None:
             add(parsed, record, number)
             continue
-        if columns is None:
-            columns = resolve_columns(record.keys(), mapping, Path(parsed.path))
-            _note_columns(parsed, record.keys(), columns)
-        add_record(parsed, record, number, columns)
+        add_record(parsed, record, number, columns_for(record))
     if parsed.blocks == 0:
         raise NbkitError("file has only whitespace", parsed.path)
     return parsed
@@ -246,18 +261,16 @@ def _rows(table: Any) -> Iterator[dict[str, Any]]:
 
 def _add_records(parsed: ParsedFile, records: Iterable[Any], mapping: Mapping[str, str] | None,
                  names: list[str] | None = None) -> None:
-    columns: dict[str, str] | None = None
-    if names is not None:
-        columns = resolve_columns(names, mapping, Path(parsed.path))
-        _note_columns(parsed, names, columns)
+    fixed: dict[str, str] | None = None
+    if names is not None:  # a table: one set of columns for every row
+        fixed = resolve_columns(names, mapping, Path(parsed.path))
+        _note_columns(parsed, names, fixed)
+    columns_for = _ColumnsByShape(parsed, mapping)
     for place, record in enumerate(records, 1):
         if not isinstance(record, dict):
             parsed.blocks += 1
             parsed.reject(place, f"JSON {type(record).__name__} where an object was expected", str(record))
             continue
-        if columns is None:
-            columns = resolve_columns(record.keys(), mapping, Path(parsed.path))
-            _note_columns(parsed, record.keys(), columns)
-        add_record(parsed, record, place, columns)
+        add_record(parsed, record, place, fixed if fixed is not None else columns_for(record))
     if parsed.blocks == 0:
         raise NbkitError("no records in file", parsed.path)

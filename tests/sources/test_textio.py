@@ -1,0 +1,93 @@
+"""Reading files as text: line endings, byte-order marks, the non-UTF-8 fallback, and files that are not text."""
+
+from __future__ import annotations
+
+import pytest
+
+from nbkit.corpus import load_corpus
+from nbkit.errors import NbkitError
+from tests.conftest import HF
+
+MIXED = (HF / "mixed_metadata.txt").read_text(encoding="utf-8")
+
+
+def _columns(corpus):
+    return corpus.listings[["title", "abstract", "source_line", "abstract_line", "meta_line", "authors_count",
+                            "date_text", "upvotes"]].to_dict("list")
+
+
+@pytest.mark.parametrize(("ending", "name"), [("\r\n", "CRLF"), ("\r", "CR")])
+def test_crlf_and_bare_cr_read_like_lf(write, ending, name):
+    lf = load_corpus([HF / "mixed_metadata.txt"])
+    other = load_corpus([write("page.txt", MIXED.replace("\n", ending).encode("utf-8"))])
+    assert _columns(other) == _columns(lf)
+    assert other.report.files[0].line_endings == [name]
+    assert other.report.files[0].header_lines == lf.report.files[0].header_lines
+    assert lf.report.files[0].line_endings == ["LF"]
+
+
+def test_utf8_with_byte_order_mark(write):
+    corpus = load_corpus([write("page.txt", b"\xef\xbb\xbf" + MIXED.encode("utf-8"))])
+    assert corpus.report.files[0].encoding == "utf-8 (with BOM)"
+    assert corpus.report.files[0].header_lines[0] == 1  # `new` is still recognized after the BOM
+    assert corpus.report.totals["listings"] == 4
+
+
+def test_utf16_with_byte_order_mark(write):
+    corpus = load_corpus([write("page.txt", MIXED.encode("utf-16"))])
+    assert corpus.report.files[0].encoding == "utf-16"
+    assert _columns(corpus) == _columns(load_corpus([HF / "mixed_metadata.txt"]))
+
+
+def test_text_that_is_not_utf8_falls_back_to_cp1252_with_a_warning(write):
+    text = MIXED.replace("Curriculum Learning Revisited", "Curriculum Learning Revisité")
+    corpus = load_corpus([write("page.txt", text.encode("cp1252"))])
+    entry = corpus.report.files[0]
+    assert entry.encoding == "cp1252"
+    # cp1252 writes the metadata bullet `•` (line 17) as the single byte 0x95: the first byte that is not UTF-8.
+    assert entry.warnings == ["not valid UTF-8 (line 17); decoded as cp1252 (check accented characters)"]
+    assert "Curriculum Learning Revisité" in corpus.listings["title"].tolist()
+    assert corpus.listings["authors_count"].tolist()[0] == 7  # the bullet decodes back, so metadata still reads
+    assert all("encoding_fallback" in flags for flags in corpus.listings["flags"])
+
+
+def test_bytes_cp1252_cannot_decode_fall_back_to_latin1(write):
+    corpus = load_corpus([write("page.txt", MIXED.encode("utf-8").replace(b"Revisited", b"Revisit\x81d"))])
+    assert corpus.report.files[0].encoding == "latin-1"
+
+
+@pytest.mark.parametrize(("content", "reason"), [
+    (b"", "empty file"),
+    (b"  \n\n\t \n", "file has only whitespace"),
+    (b"PK\x03\x04\x00\x00binary", "binary file (NUL byte at offset 4)"),
+])
+def test_files_that_cannot_be_read_give_one_line_errors(write, content, reason):
+    path = write("bad.txt", content)
+    with pytest.raises(NbkitError) as error:
+        load_corpus([path])
+    message = str(error.value)
+    assert message.startswith(f"{path}: {reason}")
+    assert "\n" not in message
+
+
+def test_missing_path(tmp_path):
+    with pytest.raises(NbkitError, match=r"nope\.txt: no such file or directory$"):
+        load_corpus([tmp_path / "nope.txt"])
+
+
+def test_directory_without_supported_files(write, tmp_path):
+    write("notes/readme.md", "# not a corpus\n")
+    with pytest.raises(NbkitError, match=r"notes: directory has no supported files \(\.csv, "):
+        load_corpus([tmp_path / "notes"])
+
+
+def test_skip_bad_files_lists_them_and_goes_on(write, tmp_path):
+    write("in/good.txt", MIXED)
+    write("in/empty.txt", "")
+    write("in/notes.md", "ignored")
+    corpus = load_corpus([tmp_path / "in"], skip_bad_files=True)
+    assert corpus.report.totals["listings"] == 4
+    assert corpus.report.skipped_files == [
+        {"path": "in/notes.md", "reason": "unsupported extension"},
+        {"path": "in/empty.txt", "reason": f"{tmp_path / 'in' / 'empty.txt'}: empty file"},
+    ]
