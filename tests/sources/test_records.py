@@ -22,7 +22,8 @@ def test_csv_rows_fields_and_rejections():
     assert attention.categories == ["cs.CL", "cs.LG"]
     resnet = listings.loc["Deep Residual Learning"]
     # A quoted abstract spanning two lines: whitespace folded, place = its first line.
-    assert resnet.abstract == "Deeper neural networks are more difficult to train. We present a residual learning framework."
+    assert resnet.abstract == ("Deeper neural networks are more difficult to train. "
+                               "We present a residual learning framework.")
     assert (resnet.source_line, resnet.authors_count, resnet.date_precision) == (3, 4, "year")
     assert listings.loc["No Abstract Here"]["flags"] == ["missing_abstract"]
     assert listings.loc["No Abstract Here"].published == pd.Timestamp("2015-12-10")

@@ -262,7 +262,6 @@ def parse_hf_page(chunks: Iterator[Chunk], parsed: ParsedFile, fast: bool = True
     in_header = True  # at the start of the page, or right after site chrome
     pending: tuple[int, str] | None = None  # a title waiting for its abstract
     last = -1  # index of the newest listing that may still take a metadata block
-    last_fields: set[str] = set()
 
     def orphan_title() -> int:
         """Keep the waiting title as a listing without abstract."""
@@ -319,7 +318,6 @@ def parse_hf_page(chunks: Iterator[Chunk], parsed: ParsedFile, fast: bool = True
                 titles.append(title)
                 abstracts.append(abstract)
                 abstract_lines.append(line + 2)
-                last_fields = set()
                 if meta is None:
                     parsed.blocks += 2
                     parsed.listing_blocks += 2
@@ -331,7 +329,6 @@ def parse_hf_page(chunks: Iterator[Chunk], parsed: ParsedFile, fast: bool = True
                     fields = date_cache[meta[1]] = _date_fields(meta[1].strip())
                 for name, value in fields.items():
                     sparse[name][last] = value
-                last_fields = {"authors_count", *fields}
                 parsed.blocks += 3
                 parsed.listing_blocks += 3
             continue
@@ -341,19 +338,20 @@ def parse_hf_page(chunks: Iterator[Chunk], parsed: ParsedFile, fast: bool = True
             fields = _parse_meta(block)  # type: ignore[arg-type]
             keys = set(fields)
             if pending is not None:
-                last, pending, last_fields = orphan_title(), None, set()
+                last, pending = orphan_title(), None
             if not keys:
                 parsed.reject(line, "metadata block with neither author count nor date", " / ".join(block))
                 continue
-            if last < 0 or keys & last_fields:
+            if last < 0:
                 parsed.reject(line, "metadata block with no listing before it", " / ".join(block))
                 continue
-            if buffer.get(last, "meta_line") is None:
-                buffer.set(last, "meta_line", line)
+            if buffer.get(last, "meta_line") is not None:
+                parsed.reject(line, "second metadata block after one listing", " / ".join(block))
+                continue
+            buffer.set(last, "meta_line", line)
             for name, value in fields.items():
                 buffer.set(last, name, value)
             parsed.listing_blocks += 1
-            last_fields |= keys
             in_header = False
             continue
 
@@ -383,7 +381,7 @@ def parse_hf_page(chunks: Iterator[Chunk], parsed: ParsedFile, fast: bool = True
 
         # A title is waiting for its abstract.
         if not text or (short and is_hf_date(text)):
-            last, pending, last_fields = orphan_title(), None, set()
+            last, pending = orphan_title(), None
             reason = ("date line outside a header or metadata block" if text
                       else "block with no text after removing control characters")
             parsed.reject(line, reason, text or block)  # type: ignore[arg-type]
@@ -392,14 +390,14 @@ def parse_hf_page(chunks: Iterator[Chunk], parsed: ParsedFile, fast: bool = True
                 and len(upcoming[2]) > LONG_LINE):
             # Short text followed by an abstract: the waiting title lost its abstract; this is the next title.
             orphan_title()
-            pending, last, last_fields = (line, text), -1, set()
+            pending, last = (line, text), -1
             continue
         title_lines.append(pending[0])
         titles.append(pending[1])
         abstracts.append(text)
         abstract_lines.append(line)
         parsed.listing_blocks += 2
-        last, pending, last_fields = len(titles) - 1, None, set()
+        last, pending = len(titles) - 1, None
 
     if pending is not None:
         orphan_title()  # cut off at the end of the file: kept, flagged missing_abstract
