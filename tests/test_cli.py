@@ -1,0 +1,107 @@
+"""The nbkit command: summary, outputs, and one-line errors with no output files for bad input."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pandas as pd
+import pytest
+
+from nbkit.cli import main
+from nbkit.corpus import read_corpus
+from tests.conftest import BUNDLED, HF
+
+
+def test_load_prints_totals_and_writes_tables_and_report(tmp_path, capsys):
+    out = tmp_path / "out" / "corpus.parquet"
+    assert main(["load", str(BUNDLED), "--out", str(out), "--report", str(tmp_path / "report.json")]) == 0
+    printed = capsys.readouterr().out
+    assert printed.startswith("Read 5 file(s) (hf_page: 5): 335 listings -> 266 papers (69 merged duplicates), "
+                              "0 rejected block(s), 12 flagged listing(s).")
+    papers, listings = read_corpus(out)
+    assert (len(papers), len(listings)) == (266, 335)
+    assert papers["collections"].map(len).sum() == 335  # every listing's collection is on its paper
+    report = json.loads((tmp_path / "report.json").read_text(encoding="utf-8"))
+    assert report["totals"]["merged_duplicates"] == 69
+    assert [f["listings"] for f in report["files"]] == [47, 67, 91, 85, 45]
+
+
+def test_written_tables_round_trip_with_their_types(tmp_path):
+    out = tmp_path / "c.parquet"
+    main(["load", str(HF / "mixed_metadata.txt"), "--out", str(out)])
+    papers, listings = read_corpus(out)
+    assert str(papers["published"].dtype) == "datetime64[s]"
+    assert listings["flags"].tolist()[0] == ["year_inferred"]
+    assert isinstance(papers["collections"].iloc[0], list)
+
+
+def _file(name: str, content: bytes):
+    def make(folder):
+        (folder / name).write_bytes(content)
+        return folder / name
+    return make
+
+
+def _folder_without_supported_files(folder):
+    (folder / "folder").mkdir()
+    (folder / "folder" / "notes.md").write_text("not a corpus")
+    return folder / "folder"
+
+
+@pytest.mark.parametrize(("make", "reason"), [
+    (lambda d: d / "missing.txt", "no such file or directory"),
+    (_file("empty.txt", b""), "empty file"),
+    (_file("blank.txt", b" \n \n"), "file has only whitespace"),
+    (_file("bin.txt", b"\x00\x01\x02"), "binary file"),
+    (_folder_without_supported_files, "directory has no supported files"),
+])
+def test_bad_input_is_one_line_on_stderr_exit_2_and_no_output(tmp_path, capsys, make, reason):
+    target = make(tmp_path)
+    out = tmp_path / "out" / "corpus.parquet"
+    code = main(["load", str(target), "--out", str(out), "--report", str(tmp_path / "out" / "r.json")])
+    err = capsys.readouterr().err
+    assert code == 2
+    assert err.count("\n") == 1 and err.startswith(f"nbkit: error: {target}: {reason}")
+    assert not (tmp_path / "out").exists()
+
+
+def test_bad_file_among_good_ones_stops_unless_skipped(tmp_path, capsys):
+    (tmp_path / "in").mkdir()
+    (tmp_path / "in" / "a.txt").write_text((HF / "mixed_metadata.txt").read_text(encoding="utf-8"))
+    (tmp_path / "in" / "b.txt").write_bytes(b"")
+    assert main(["load", str(tmp_path / "in")]) == 2
+    assert main(["load", str(tmp_path / "in"), "--skip-bad-files"]) == 0
+    assert "skipped in/b.txt:" in capsys.readouterr().out
+
+
+def test_options_rename_collections_and_map_columns(tmp_path, capsys):
+    csv = tmp_path / "c.csv"
+    csv.write_text("Name,Text\nA Paper,An abstract.\n", encoding="utf-8")
+    out = tmp_path / "c.parquet"
+    assert main(["load", str(csv), "--column", "title=Name", "--column", "abstract=Text",
+                 "--collection", "c=mine", "--out", str(out)]) == 0
+    papers, _ = read_corpus(out)
+    assert (papers["title"].tolist(), papers["abstract"].tolist(), papers["collections"].tolist()) == (
+        ["A Paper"], ["An abstract."], [["mine"]])
+    assert main(["load", str(csv), "--column", "title"]) == 2
+    assert "nbkit: error: --column expects NAME=VALUE, got 'title'" in capsys.readouterr().err
+
+
+def test_python_dash_m_nbkit(tmp_path):
+    done = subprocess.run([sys.executable, "-m", "nbkit", "load", str(HF / "cut_off.txt")],
+                          capture_output=True, text=True, check=False)
+    assert done.returncode == 0
+    assert "2 listings -> 2 papers" in done.stdout
+    done = subprocess.run([sys.executable, "-m", "nbkit", "load", str(tmp_path / "nope")],
+                          capture_output=True, text=True, check=False)
+    assert done.returncode == 2 and done.stderr.strip() == f"nbkit: error: {tmp_path / 'nope'}: no such file or directory"
+    assert "Traceback" not in done.stderr
+
+
+def test_schema_command_prints_the_tables(capsys):
+    assert main(["schema"]) == 0
+    printed = capsys.readouterr().out
+    assert "| `paper_id` | string |" in printed and "| `missing_abstract` |" in printed
+    assert pd.notna(printed)

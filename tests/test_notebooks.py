@@ -1,0 +1,45 @@
+"""The notebooks run under papermill with parameters, and every notebook is checked by nbval."""
+
+from __future__ import annotations
+
+import json
+import tomllib
+
+import pandas as pd
+import papermill
+import pytest
+
+from tests.conftest import HF, ROOT
+
+NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
+
+
+@pytest.mark.parametrize("notebook", NOTEBOOKS, ids=lambda p: p.name)
+def test_notebook_has_a_tagged_parameters_cell_and_stays_small(notebook):
+    cells = json.loads(notebook.read_text(encoding="utf-8"))["cells"]
+    tagged = [c for c in cells if "parameters" in c.get("metadata", {}).get("tags", [])]
+    assert len(tagged) == 1
+    assert all("#" in line for line in "".join(tagged[0]["source"]).splitlines()), "comment every parameter"
+    assert notebook.stat().st_size < 2_000_000
+
+
+def test_nbval_covers_the_notebooks_folder():
+    options = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["tool"]["pytest"]["ini_options"]
+    assert "notebooks" in options["testpaths"] and "--nbval" in options["addopts"].split()
+
+
+def test_corpus_notebook_runs_with_parameters(tmp_path):
+    output = tmp_path / "out"
+    papermill.execute_notebook(
+        str(ROOT / "notebooks" / "01_corpus.ipynb"), str(tmp_path / "executed.ipynb"),
+        parameters={"input_paths": [str(HF / "mixed_metadata.txt"), str(HF / "cut_off.txt")],
+                    "reference_year": 2024, "collection_names": {"cut_off": "cut"}, "output_dir": str(output)},
+        cwd=str(ROOT / "notebooks"), kernel_name="python3", progress_bar=False)
+    papers = pd.read_parquet(output / "papers.parquet")
+    # mixed_metadata: 4 listings, 3 papers; cut_off: 2 listings, 2 papers.
+    assert len(papers) == 5
+    assert sorted({c for cs in papers["collections"] for c in cs}) == ["cut", "mixed_metadata"]
+    assert pd.read_csv(output / "publication_years.csv")["year"].tolist() == [2022, 2024]
+    for name in ("listings_per_collection.png", "collection_overlap.png", "publication_years.png",
+                 "code_hosts.png", "report.json", "files.csv"):
+        assert (output / name).exists(), name
