@@ -96,7 +96,8 @@ def test_python_dash_m_nbkit(tmp_path):
     assert "2 listings -> 2 papers" in done.stdout
     done = subprocess.run([sys.executable, "-m", "nbkit", "load", str(tmp_path / "nope")],
                           capture_output=True, text=True, check=False)
-    assert done.returncode == 2 and done.stderr.strip() == f"nbkit: error: {tmp_path / 'nope'}: no such file or directory"
+    assert done.returncode == 2
+    assert done.stderr.strip() == f"nbkit: error: {tmp_path / 'nope'}: no such file or directory"
     assert "Traceback" not in done.stderr
 
 
