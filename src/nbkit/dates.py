@@ -21,7 +21,6 @@ from email.utils import parsedate_to_datetime
 from functools import lru_cache
 from typing import NamedTuple
 
-import numpy as np
 import pandas as pd
 
 MONTHS = {
@@ -104,22 +103,6 @@ def parse_date_text(text: str) -> DateParts | None:
             return None
         return DateParts(stamp.year, stamp.month, stamp.day, "day")
     return None
-
-
-def parse_date_value(value: object) -> DateParts | None:
-    """Any cell value: numbers are years, datetimes are days, strings go through parse_date_text."""
-    if value is None or (isinstance(value, float) and np.isnan(value)):
-        return None
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, int | np.integer):
-        return DateParts(int(value), None, None, "year")
-    if isinstance(value, float | np.floating) and float(value).is_integer():
-        return DateParts(int(value), None, None, "year")
-    if isinstance(value, dt.datetime | dt.date | pd.Timestamp | np.datetime64):
-        stamp = pd.Timestamp(value)
-        return None if stamp is pd.NaT else DateParts(stamp.year, stamp.month, stamp.day, "day")
-    return parse_date_text(str(value))
 
 
 def latest_year(years: pd.Series) -> int | None:

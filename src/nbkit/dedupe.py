@@ -102,12 +102,6 @@ def _group_min(value_codes: np.ndarray, uniques: np.ndarray, groups: np.ndarray,
     return pd.Series(out, dtype=object)
 
 
-def assign_paper_ids(listings: pd.DataFrame) -> pd.Series:
-    """paper_id for each listing (see group_listings)."""
-    grouping = group_listings(listings)
-    return pd.Series(pd.array(grouping.paper_ids[grouping.codes], dtype=STRING), index=listings.index)
-
-
 def _first_rows(codes: np.ndarray, n_groups: int) -> np.ndarray:
     """Row of each group's first listing."""
     first = np.empty(n_groups, dtype=np.int64)

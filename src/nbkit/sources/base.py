@@ -135,7 +135,3 @@ class ParsedFile:
         excerpt = " ".join(text.split())
         excerpt = excerpt if len(excerpt) <= 80 else excerpt[:77] + "..."
         self.rejections.append(Rejection(self.name, line, reason, excerpt))
-
-    @property
-    def accounted(self) -> bool:
-        return self.blocks == len(self.header_lines) + self.listing_blocks + len(self.rejections)
