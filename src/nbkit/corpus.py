@@ -138,7 +138,8 @@ def _load(paths, fmt, reference_year, collections, columns, skip_bad_files,
     grouping = group_listings(listings)
     listings["paper_id"] = grouping.paper_ids[grouping.codes]
     listings = schema.listings_frame(listings)
-    near, skipped_buckets = find_near_duplicates(listings, threshold=near_duplicate_threshold, spaced=spaced)
+    near, skipped_buckets = find_near_duplicates(listings, threshold=near_duplicate_threshold, spaced=spaced,
+                                                 grouping=grouping)
     del spaced
     papers, conflicts = merge_listings(listings, grouping.codes)
     papers = schema.papers_frame(papers)

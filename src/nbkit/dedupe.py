@@ -41,6 +41,7 @@ class Grouping(NamedTuple):
 
     codes: np.ndarray  # per listing: paper number, numbered in order of first listing
     paper_ids: np.ndarray  # per paper number: its paper_id
+    title_codes: np.ndarray  # per listing: number of its title key
 
 
 def paper_ids_for(keys: pd.Series, arxiv: bool) -> np.ndarray:
@@ -58,7 +59,7 @@ def group_listings(listings: pd.DataFrame) -> Grouping:
     """Group listings that share a title key or an arXiv id, directly or through a chain."""
     n = len(listings)
     if n == 0:
-        return Grouping(np.zeros(0, dtype=np.int64), np.zeros(0, dtype=object))
+        return Grouping(np.zeros(0, dtype=np.int64), np.zeros(0, dtype=object), np.zeros(0, dtype=np.int64))
     title_codes, title_uniques = pd.factorize(listings["title_key"].to_numpy(dtype=object), use_na_sentinel=True)
     arxiv_codes, arxiv_uniques = pd.factorize(listings["arxiv_id"].to_numpy(dtype=object), use_na_sentinel=True)
     has_arxiv = arxiv_codes >= 0
@@ -85,7 +86,7 @@ def group_listings(listings: pd.DataFrame) -> Grouping:
         ids[with_arxiv] = paper_ids_for(arxiv_key[with_arxiv], arxiv=True)
     if len(set(ids.tolist())) != len(ids):  # 64-bit ids: a collision is astronomically unlikely, but never silent
         raise RuntimeError("paper_id hash collision; please report this corpus")
-    return Grouping(codes, ids)
+    return Grouping(codes, ids, title_codes)
 
 
 def _group_min(value_codes: np.ndarray, uniques: np.ndarray, groups: np.ndarray, n_groups: int) -> pd.Series:
@@ -185,11 +186,9 @@ def _group_lists(values: pd.Series, codes: np.ndarray, first: np.ndarray, multi_
             frame = frame.explode("v")
         frame = frame[frame["v"].notna()].drop_duplicates()
         groups, items = _runs(frame["g"].to_numpy(), frame["v"].to_numpy(dtype=object))
-        empty = np.setdiff1d(np.unique(multi_codes), groups)
-        for code, found in zip(groups, items, strict=True):
-            out[code] = found
-        for code in empty:
-            out[code] = []
+        papers = np.unique(multi_codes)
+        out[papers] = [[] for _ in range(len(papers))]  # papers whose listings have no values at all
+        out[groups] = items
     return out
 
 
@@ -208,14 +207,12 @@ def _conflicts(multi: pd.DataFrame, multi_codes: np.ndarray, paper_ids: object, 
     """Merge conflicts among papers listed more than once; adds `conflict:<field>` to their flags."""
     if not len(multi):
         return []
-    abstract_hash = pd.Series(pd.util.hash_array(multi["abstract"].fillna("").to_numpy(dtype=object)),
-                              index=multi.index).where(multi["abstract"].notna())
     start, end = _date_span(multi)
     disagree = {
         "authors_count": multi["authors_count"].groupby(multi_codes).nunique() > 1,
         # Dates conflict only if no single day fits them all: `May 2021` and `May 3, 2021` agree.
         "published": (start.groupby(multi_codes).max() >= end.groupby(multi_codes).min()).fillna(False),
-        "abstract": abstract_hash.groupby(multi_codes).nunique() > 1,
+        "abstract": _text_differs(multi["abstract"].to_numpy(dtype=object), multi_codes),
     }
     ids = np.asarray(paper_ids, dtype=object)
     conflicts: list[dict] = []
@@ -230,6 +227,20 @@ def _conflicts(multi: pd.DataFrame, multi_codes: np.ndarray, paper_ids: object, 
             flags[code] = [*flags[code], f"conflict:{field}"]
             conflicts.append({"paper_id": str(ids[code]), "field": field, "values": values})
     return conflicts
+
+
+def _text_differs(texts: np.ndarray, codes: np.ndarray) -> pd.Series:
+    """Per group: do its non-missing texts differ? Repeated listings of an HF page share one string object, so
+    object identity settles most groups; only groups holding different objects are hashed and compared."""
+    present = pd.notna(texts)
+    identity = pd.Series(np.array([id(t) for t in texts], dtype=np.int64)).where(present)
+    maybe = identity.groupby(codes).nunique() > 1
+    if maybe.any():
+        rows = np.isin(codes, maybe.index.to_numpy()[maybe.to_numpy()]) & present
+        hashes = pd.Series(pd.util.hash_array(texts[rows]), dtype="uint64")
+        differs = hashes.groupby(codes[rows]).nunique() > 1
+        maybe.loc[differs.index] = differs
+    return maybe
 
 
 def _shown(value: object) -> str:
@@ -260,13 +271,19 @@ def _splitmix64(values: np.ndarray) -> np.ndarray:
 
 
 def find_near_duplicates(listings: pd.DataFrame, threshold: float = 90.0, max_bucket: int = 50,
-                         spaced: pd.Series | None = None) -> tuple[pd.DataFrame, int]:
+                         spaced: pd.Series | None = None,
+                         grouping: Grouping | None = None) -> tuple[pd.DataFrame, int]:
     """Pairs of different papers whose titles nearly match, and the number of buckets skipped as too generic.
 
-    `spaced` (spaced_title_keys of listings["title"]) saves computing it again.
+    `spaced` (spaced_title_keys of listings["title"]) and `grouping` (group_listings of the same listings) save
+    computing them again.
     """
-    pairs_of = listings[["paper_id", "title_key"]]
-    rows = np.flatnonzero(~pairs_of.duplicated().to_numpy())  # one row per (paper, title variant)
+    if grouping is None:  # one row per (paper, title variant)
+        rows = np.flatnonzero(~listings[["paper_id", "title_key"]].duplicated().to_numpy())
+    else:
+        variant = grouping.codes.astype(np.int64) * (int(grouping.title_codes.max(initial=0)) + 2) \
+            + grouping.title_codes + 1
+        rows = np.sort(np.unique(variant, return_index=True)[1])
     ids = listings["paper_id"].to_numpy(dtype=object)[rows]
     titles = listings["title"].to_numpy(dtype=object)[rows]
     words = (spaced_title_keys(pd.Series(titles, dtype=object)) if spaced is None
