@@ -76,6 +76,10 @@ def test_code_hosts(corpus):
 
 
 def test_write_tables(corpus, tmp_path):
-    written = describe.write_tables({"coverage": describe.compute_field_coverage(corpus.papers)}, tmp_path / "t")
-    assert [p.name for p in written] == ["coverage.csv"]
+    written = describe.write_tables({"coverage": describe.compute_field_coverage(corpus.papers),
+                                     "hosts": describe.compute_code_hosts(corpus.papers)}, tmp_path / "t")
+    assert [p.name for p in written] == ["coverage.csv", "hosts.csv"]
     assert pd.read_csv(written[0])["papers_with"].tolist() == [3, 3, 2, 1, 4, 2, 0]
+    # A named index (field) is a column of the file; a plain row number is not.
+    assert written[0].read_text().splitlines()[0] == "field,papers_with,share"
+    assert written[1].read_text().splitlines()[0] == "host,papers,urls"

@@ -104,6 +104,6 @@ def write_tables(tables: Mapping[str, pd.DataFrame], output_dir: str | Path) -> 
     written = []
     for name, table in tables.items():
         path = folder / f"{name}.csv"
-        table.to_csv(path)
+        table.to_csv(path, index=not isinstance(table.index, pd.RangeIndex))  # a plain row number is noise
         written.append(path)
     return written
