@@ -75,3 +75,40 @@ LISTING = st.builds(
 def test_fast_and_block_paths_agree_on_page_like_text(header, listings, chunk):
     text = "".join(h + "\n\n" for h in header) + "".join(listings)
     assert _parse(text, fast=True, chunk_bytes=chunk) == _parse(text, fast=False)
+
+
+# Pieces that sit on the edges of the reader's rules: metadata split over paragraphs or glued to text, bullets and
+# counts that are not metadata, header words after the header, impossible dates, padded or tabbed lines, lines of
+# other whitespace, text that cleans away, and titles over the long-line limit.
+ABSTRACT = "An abstract long enough for the fast path, with some words. " * 7
+EDGE_PIECES = [
+    *HEADER, "Trending Papers", "  • 7 authors\n·\nFeb 4 3", "  • 2 authors\n·", "·\nMar 3", "3 authors",
+    "1,234 authors", "- 2 authors", "Sept 31", "Feb 30, 2023 5", "May 19 1,024", "3D Title", "·Title",
+    "Title  with  doubled  spaces", "title\twith a tab", " Leading space title", "A Title ", "\u00a0", "\x0c",
+    "\x01", "x" * 301, ABSTRACT.strip(), "  " + ABSTRACT.strip(), ABSTRACT.strip().replace("words", "wörds"),
+    "Ünïcode Title", "Title\n" + ABSTRACT.strip(),
+]
+
+
+@st.composite
+def edge_page(draw) -> str:
+    pieces = draw(st.lists(st.sampled_from(EDGE_PIECES), max_size=25))
+    return "".join(piece + draw(st.sampled_from(["\n", "\n\n", "\n\n\n", "\n \n", "\n\t\n"])) for piece in pieces)
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(edge_page(), st.integers(1, 300))
+def test_edge_pages_agree_on_both_paths_and_give_every_block_its_own_line(text, chunk):
+    slow = _parse(text, fast=False)
+    assert _parse(text, fast=True) == slow
+    assert _parse(text, fast=True, chunk_bytes=chunk) == slow
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "page.txt"
+        path.write_bytes(text.replace("\n", "\r\n").encode("utf-8"))
+        try:
+            corpus = load_corpus([path], fmt="hf_page", reference_year=2025)
+        except NbkitError as error:
+            assert str(error).endswith(("empty file", "file has only whitespace")) or "no paper listings" in str(error)
+            return
+        accounted = paragraph_starts_with_splits(corpus, text)
+        assert corpus.report.files[0].blocks == len(accounted)  # no block without a line of its own

@@ -77,3 +77,16 @@ def test_impossible_and_unreadable_dates_are_flagged_and_kept(write):
     assert pd.isna(first.published) and first.date_text == "Feb 30, 2024" and first["flags"] == ["invalid_date"]
     assert pd.isna(second.published) and second.date_text == "soon" and second["flags"] == ["invalid_date"]
     assert second.authors_count == 1
+
+
+@pytest.mark.xfail(strict=True, reason="bug: corpus._reference_years takes rule 3's 'latest year in the corpus' "
+                                       "from every file, not only HF pages as nbkit.dates documents, so an arXiv "
+                                       "snapshot of 2007 papers dates an undated HF page to 2008")
+def test_rule_three_reads_only_hf_pages(write):
+    page = write("page.txt", _page("Mar 3", page_date="Mar 11"))
+    snapshot = write("snapshot.jsonl", '{"id": "0704.0001", "title": "Old Paper", "abstract": "a", "versions": '
+                                       '[{"version": "v1", "created": "Mon, 2 Apr 2007 19:18:42 GMT"}]}\n')
+    corpus = load_corpus([page, snapshot])
+    year = pd.Timestamp.today().year  # no HF page writes a year: rule 4, the current year
+    assert corpus.report.files[0].reference_year_rule == "current year"
+    assert corpus.listings["published"].tolist() == [pd.Timestamp(f"{year}-03-03"), pd.Timestamp("2007-04-02")]

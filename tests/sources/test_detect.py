@@ -45,3 +45,14 @@ def test_explicit_format_wins(write):
 def test_unknown_format_is_an_error():
     with pytest.raises(NbkitError, match=r"unknown format 'xml'; choose one of auto, hf_page, csv"):
         load_corpus([FIXTURES / "records" / "papers.csv"], fmt="xml")
+
+
+@pytest.mark.xfail(strict=True, reason="bug: detect_format calls any text whose first line starts with `[` or `{` "
+                                       "JSON without checking it parses, so a headerless HF capture whose first "
+                                       "title is `[Re] ...` or `{Math} ...` fails with 'invalid JSON'")
+@pytest.mark.parametrize("title", ["[Re] A Reproducibility Study of Sparse Attention",
+                                   "{Math} Tricks for Transformers"])
+def test_headerless_page_whose_first_title_starts_with_a_bracket(write, title):
+    path = write("page.txt", f"{title}\n\nAn abstract of the paper, kept as written.\n")
+    assert detect_format(path, path.read_bytes()) == "hf_page"
+    assert load_corpus([path]).listings["title"].tolist() == [title]

@@ -91,3 +91,42 @@ def test_skip_bad_files_lists_them_and_goes_on(write, tmp_path):
         {"path": "in/notes.md", "reason": "unsupported extension"},
         {"path": "in/empty.txt", "reason": f"{tmp_path / 'in' / 'empty.txt'}: empty file"},
     ]
+
+
+def test_files_larger_than_one_read_chunk_keep_their_line_numbers(write):
+    # Enough listings to fill more than one read chunk, the first title padded so that in the CRLF copy a line
+    # break sits right at the chunk boundary (the LF and CR copies cross it elsewhere). Every listing takes 8 lines
+    # (title, blank, abstract, blank, three metadata lines, blank), after the 4 header lines.
+    from nbkit.sources.textio import CHUNK_BYTES
+
+    abstract = "An abstract long enough for the whole-listing fast path, in plain words. " * 5
+    listing = "Title {i}\n\n" + abstract.strip() + "\n\n  • 3 authors\n·\nFeb 4 3\n\n"
+    body = "".join(listing.format(i=i) for i in range(CHUNK_BYTES // len(listing) + 20))
+    n = body.count("Title ")
+    cut = (CHUNK_BYTES - 1) - ("Subscribe\n\nMar 11\n\n" + body).replace("\n", "\r\n").encode().rfind(b"\r\n", 0,
+                                                                                                       CHUNK_BYTES)
+    for shift in (-1, 0, 1):  # the pair ends the first chunk; is split across the two; starts the second
+        text = "Subscribe\n\nMar 11\n\n" + body.replace("Title 0", "Title 0" + "x" * (cut + shift), 1)
+        for ending, name in (("\n", "LF"), ("\r\n", "CRLF"), ("\r", "CR")):
+            raw = text.replace("\n", ending).encode("utf-8")
+            if name == "CRLF":
+                assert raw[CHUNK_BYTES - 1 + shift:CHUNK_BYTES + 1 + shift] == b"\r\n"
+            corpus = load_corpus([write(f"{name}.txt", raw)], reference_year=2025)
+            listings = corpus.listings
+            assert corpus.report.files[0].line_endings == [name]
+            assert len(listings) == n and corpus.report.rejections == []
+            assert listings["source_line"].tolist() == [5 + 8 * i for i in range(n)]
+            assert listings["meta_line"].tolist() == [9 + 8 * i for i in range(n)]
+            assert (listings["authors_count"] == 3).all() and (listings["upvotes"] == 3).all()
+            assert listings["title"].tolist() == ["Title 0" + "x" * (cut + shift)] + [f"Title {i}" for i in range(1, n)]
+
+
+@pytest.mark.parametrize("ending", ["\n", "\r\n", "\r"])
+def test_fallback_warning_names_the_line_whatever_the_line_endings(write, ending):
+    text = "new\n\nSubscribe\n\nOct 3\n\nCafé Culture\n\nAn abstract.\n".replace("\n", ending)
+    corpus = load_corpus([write("page.txt", text.encode("cp1252"))], reference_year=2025)
+    # `é` is the byte 0xE9 in cp1252, on line 7 (the title).
+    assert corpus.report.files[0].warnings == [
+        "not valid UTF-8 (line 7); decoded as cp1252 (check accented characters)"]
+    assert corpus.listings["title"].tolist() == ["Café Culture"]
+    assert corpus.listings["flags"].tolist() == [["encoding_fallback"]]
