@@ -74,6 +74,53 @@ def plot_code_hosts(table: pd.DataFrame, ax: Axes | None = None) -> Axes:
     return ax
 
 
+def plot_topic_sizes(table: pd.DataFrame, ax: Axes | None = None) -> Axes:
+    """Horizontal bars of papers per topic, largest on top, outliers grey (compute_topic_table)."""
+    ax = _axes(ax, (7, 0.3 * len(table) + 1.2))
+    names = [f"{t}: {_short(label, 45)}" for t, label in zip(table.index, table["label"], strict=True)]
+    colours = ["lightgrey" if t == -1 else "tab:blue" for t in table.index]
+    y = np.arange(len(table))[::-1]
+    ax.barh(y, table["size"], color=colours)
+    ax.set_yticks(y, names, fontsize=8)
+    ax.set_xlabel("papers")
+    ax.set_title("Papers per topic")
+    return ax
+
+
+def plot_topic_map(points: pd.DataFrame, ax: Axes | None = None, max_legend: int = 12) -> Axes:
+    """Papers in 2-D (compute_topic_map), coloured by topic; outliers as small grey dots."""
+    ax = _axes(ax, (7.5, 5.5))
+    outliers = points[points["topic"] == -1]
+    ax.scatter(outliers["x"], outliers["y"], s=6, color="lightgrey", label="outliers")
+    colours = plt.get_cmap("tab20")
+    for i, (topic, group) in enumerate(points[points["topic"] != -1].groupby("topic", sort=True)):
+        ax.scatter(group["x"], group["y"], s=12, color=colours(i % 20),
+                   label=f"{topic}: {_short(group['label'].iloc[0], 30)}" if i < max_legend else None)
+    ax.set_xticks([])
+    ax.set_yticks([])
+    ax.set_title("Papers by topic (2-D UMAP of the embeddings)")
+    ax.legend(fontsize=7, frameon=False, loc="center left", bbox_to_anchor=(1, 0.5))
+    return ax
+
+
+def plot_topic_terms(terms: pd.DataFrame, n_topics: int = 8, n_terms: int = 6, columns: int = 4) -> Figure:
+    """One small bar chart of top terms per topic (compute_topic_terms), for the first `n_topics` topics."""
+    topics = sorted(terms["topic"].unique())[:n_topics]
+    rows = max(1, -(-len(topics) // columns))
+    figure, axes = plt.subplots(rows, columns, figsize=(3.2 * columns, 2.2 * rows), layout="constrained",
+                                squeeze=False)
+    for ax, topic in zip(axes.flat, topics, strict=False):
+        part = terms[terms["topic"] == topic].nsmallest(n_terms, "rank")
+        ax.barh(np.arange(len(part))[::-1], part["weight"], color="tab:blue")
+        ax.set_yticks(np.arange(len(part))[::-1], [_short(t, 22) for t in part["term"]], fontsize=7)
+        ax.set_title(f"topic {topic}", fontsize=9)
+        ax.tick_params(axis="x", labelsize=6)
+    for ax in list(axes.flat)[len(topics):]:
+        ax.set_visible(False)
+    figure.suptitle("Top terms per topic")
+    return figure
+
+
 def save_figure(figure: Figure, path: str | Path, dpi: int = 100) -> Path:
     """Write a figure as PNG (folders created); returns the path."""
     path = Path(path)

@@ -1,0 +1,96 @@
+"""A small on-disk array store that parallel runs can share: plain `.npy` files, each named after its checksum.
+
+Every file is written to a temporary name in the same folder and moved into place with `os.replace`, so a reader
+sees either the whole file or none of it, and two runs writing the same content write the same name. The name
+carries the first 16 hex digits of the SHA-256 of the file's bytes (`<stem>.<digest>.npy`); a file whose bytes no
+longer match its name (a crash mid-copy, disk trouble, a hand edit) is reported with a warning, removed, and read
+as missing, so the caller recomputes it. No pickle: arrays are loaded with `allow_pickle=False`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import os
+import tempfile
+import warnings
+from pathlib import Path
+
+import numpy as np
+
+SUFFIX = ".npy"
+
+
+class CacheWarning(UserWarning):
+    """A cache file was unreadable and has been dropped; its content will be recomputed."""
+
+
+def digest_bytes(*parts: bytes | str) -> str:
+    """SHA-256 over the parts (each length-prefixed, so ("ab", "c") != ("a", "bc")), as hex."""
+    h = hashlib.sha256()
+    for part in parts:
+        data = part.encode("utf-8") if isinstance(part, str) else part
+        h.update(len(data).to_bytes(8, "little"))
+        h.update(data)
+    return h.hexdigest()
+
+
+def write_array(folder: Path, stem: str, array: np.ndarray) -> Path:
+    """Store `array` as `folder/<stem>.<digest>.npy` atomically; returns the path."""
+    buffer = io.BytesIO()
+    np.save(buffer, np.ascontiguousarray(array), allow_pickle=False)
+    data = buffer.getvalue()
+    folder.mkdir(parents=True, exist_ok=True)
+    target = folder / f"{stem}.{hashlib.sha256(data).hexdigest()[:16]}{SUFFIX}"
+    if target.exists():  # same content already there (another run wrote it)
+        return target
+    fd, tmp = tempfile.mkstemp(dir=folder, prefix=".tmp-", suffix=SUFFIX)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+        os.replace(tmp, target)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return target
+
+
+def read_array(path: Path) -> np.ndarray | None:
+    """The array in `path`, or None when the file is gone (another run compacted it) or corrupted (warned, removed)."""
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        return None
+    expected = path.name[: -len(SUFFIX)].rsplit(".", 1)[-1]
+    reason = None
+    if hashlib.sha256(data).hexdigest()[:16] != expected:
+        reason = "its bytes do not match its checksum"
+    else:
+        try:
+            return np.load(io.BytesIO(data), allow_pickle=False)
+        except (ValueError, OSError, EOFError) as exc:
+            reason = f"it is not a readable array ({exc})"
+    warnings.warn(f"nbkit cache: {path}: {reason}; removed, it will be recomputed", CacheWarning, stacklevel=2)
+    path.unlink(missing_ok=True)
+    return None
+
+
+def find_array(folder: Path, stem: str) -> np.ndarray | None:
+    """The stored array for `stem`, or None."""
+    for path in sorted(folder.glob(f"{stem}.*{SUFFIX}")):
+        array = read_array(path)
+        if array is not None:
+            return array
+    return None
+
+
+def list_arrays(folder: Path, stem: str) -> list[Path]:
+    """Every stored file of `stem`, oldest first (so that later writes win when keys repeat)."""
+    paths = list(folder.glob(f"{stem}.*{SUFFIX}"))
+    mtimes = {}
+    for path in paths:
+        try:
+            mtimes[path] = path.stat().st_mtime_ns
+        except FileNotFoundError:  # compacted by another run meanwhile
+            continue
+    return sorted(mtimes, key=lambda p: (mtimes[p], p.name))

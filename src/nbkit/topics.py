@@ -1,0 +1,512 @@
+"""Topics: BERTopic with defaults for paper listings, cached embeddings and reductions, and readable labels.
+
+    result = fit_topics(corpus.papers, TopicSettings(min_topic_size=8), cache_dir="data/cache")
+    compute_topic_table(result)          # topic, size, share, label, top_terms, representative_titles
+    compute_assignments(result)          # paper_id, topic, label, probability
+    save_topic_model(result, "reports/02_topics/model")   # BERTopic's safetensors format
+
+Every BERTopic component can be replaced by passing it to fit_topics (a test passes trivial stand-ins); the
+defaults are built from TopicSettings, whose fields are the notebook's parameters.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+import shutil
+import tempfile
+import time
+from collections.abc import Iterable, Sequence
+from dataclasses import asdict, dataclass, field, fields, replace
+from importlib.metadata import version
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from nbkit.cache import digest_bytes, find_array, write_array
+from nbkit.embed import DEFAULT_FIELDS, EmbeddingCache, Embeddings, SentenceEmbedder, document_texts, embed_texts
+from nbkit.errors import NbkitError
+
+REPRESENTATIONS = ("keybert+mmr", "keybert", "mmr", "ctfidf")
+OUTLIER_STRATEGIES = ("embeddings", "c-tf-idf", "distributions")
+OUTLIER_LABEL = "outliers"
+
+# Words that occur in almost every abstract and so name no theme: paper boilerplate on top of English stopwords.
+DOMAIN_STOPWORDS = frozenset({
+    "abilities", "ability", "achieve", "achieved", "achieves", "achieving", "across", "addition", "additionally",
+    "address", "addresses", "al", "allow", "allows", "approach", "approaches", "art", "available", "based",
+    "benchmark-level", "better", "capabilities", "capability", "challenge", "challenges", "challenging", "code",
+    "com", "comprehensive", "consistently", "current", "demonstrate", "demonstrated", "demonstrates",
+    "demonstrating", "different", "directly", "effective", "effectively", "efficient", "enable", "enables",
+    "enhance", "enhanced", "enhances", "enhancing", "et", "etc", "evaluate", "evaluated", "existing", "experiment",
+    "experimental", "experiments", "extensive", "findings", "framework", "frameworks", "furthermore", "github",
+    "given", "high", "however", "http", "https", "improve", "improved", "improvement", "improvements", "improves",
+    "improving", "including", "introduce", "introduced", "introduces", "io", "key", "large", "leverage",
+    "leverages", "leveraging", "like", "make", "makes", "method", "methods", "model", "models", "moreover", "new",
+    "novel", "often", "outperform", "outperforming", "outperforms", "paper", "papers", "perform", "performance",
+    "performs", "present", "presents", "previous", "prior", "project", "propose", "proposed", "proposes", "provide",
+    "provides", "recent", "recently", "release", "released", "remains", "result", "results", "set", "show", "shown",
+    "shows", "significant", "significantly", "simple", "specifically", "state", "studies", "study", "superior",
+    "task", "tasks", "technique", "techniques", "thus", "use", "used", "uses", "using", "various", "via", "wide",
+    "widely", "work", "works", "www", "yields",
+})
+
+
+def stopwords(extra: Iterable[str] = ()) -> frozenset[str]:
+    """English stopwords (scikit-learn's list), nbkit's domain stopwords and `extra`, lower-cased."""
+    from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
+
+    return frozenset(ENGLISH_STOP_WORDS) | DOMAIN_STOPWORDS | {w.lower() for w in extra}
+
+
+@dataclass(frozen=True)
+class TopicSettings:
+    """Everything that shapes a topic model; the defaults suit corpora of a few hundred to a few thousand papers."""
+
+    embedding_model: str | None = None  # sentence-transformers name or folder; None: packaged all-MiniLM-L6-v2
+    embed_fields: tuple[str, ...] = DEFAULT_FIELDS  # paper fields joined into the embedded text
+    min_topic_size: int = 5  # smallest cluster HDBSCAN keeps as a topic
+    nr_topics: int | str | None = None  # merge down to this many topics ("auto": HDBSCAN on topic vectors)
+    seed: int = 42  # UMAP's random_state; the same seed gives the same topics on the same machine
+    n_neighbors: int = 15  # UMAP neighbourhood: smaller finds local themes, larger broad ones
+    n_components: int = 5  # UMAP dimensions HDBSCAN clusters in
+    min_dist: float = 0.0  # UMAP packing; 0 keeps clusters tight
+    representation: str = "keybert+mmr"  # keybert+mmr, keybert, mmr or ctfidf (plain c-TF-IDF words)
+    mmr_diversity: float = 0.3  # 0: most relevant words, 1: most diverse
+    top_n_words: int = 10  # terms kept per topic
+    ngram_range: tuple[int, int] = (1, 2)  # words and two-word phrases
+    extra_stopwords: tuple[str, ...] = ()  # more words to leave out of topic terms
+    reduce_outliers: str | None = None  # None, or embeddings / c-tf-idf / distributions: assign outliers a topic
+    outlier_threshold: float = 0.0  # minimum similarity for an outlier to be assigned
+
+    def __post_init__(self) -> None:
+        problems = []
+        if self.representation not in REPRESENTATIONS:
+            problems.append(f"representation {self.representation!r} is not one of {', '.join(REPRESENTATIONS)}")
+        if self.reduce_outliers not in (None, *OUTLIER_STRATEGIES):
+            problems.append(f"reduce_outliers {self.reduce_outliers!r} is not None or one of "
+                            f"{', '.join(OUTLIER_STRATEGIES)}")
+        if self.min_topic_size < 2:
+            problems.append(f"min_topic_size must be at least 2, not {self.min_topic_size}")
+        if self.n_neighbors < 2:
+            problems.append(f"n_neighbors must be at least 2, not {self.n_neighbors}")
+        if not (isinstance(self.nr_topics, int) or self.nr_topics in (None, "auto")):
+            problems.append(f"nr_topics must be a number, 'auto' or None, not {self.nr_topics!r}")
+        if problems:
+            raise NbkitError("; ".join(problems))
+
+    @classmethod
+    def from_parameters(cls, **params: Any) -> TopicSettings:
+        """Settings from notebook parameters: unknown names are an error, lists become tuples."""
+        known = {f.name for f in fields(cls)}
+        unknown = sorted(set(params) - known)
+        if unknown:
+            raise NbkitError(f"unknown topic setting(s) {', '.join(unknown)}; known: {', '.join(sorted(known))}")
+        return cls(**{k: tuple(v) if isinstance(v, list) else v for k, v in params.items()})
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+# --- BERTopic components -------------------------------------------------------------------------------------------
+
+class CachedUMAP:
+    """UMAP whose reduced vectors are cached on disk, keyed by the input vectors and the UMAP parameters.
+
+    BERTopic calls fit_transform on the document vectors; when the same vectors were reduced with the same
+    parameters before (another min_topic_size, another notebook), the stored result comes back without running
+    UMAP at all. transform on other vectors fits the real UMAP (same seed, same result) when needed.
+    """
+
+    def __init__(self, cache_dir: str | Path | None = None, **params: Any) -> None:
+        self.cache_dir = Path(cache_dir) / "reduced" if cache_dir is not None else None
+        self.params = params
+        self.embedding_: np.ndarray | None = None
+        self.from_cache = False
+        self._train: np.ndarray | None = None
+        self._train_key: str | None = None
+        self._umap: Any = None
+
+    def _key(self, X: np.ndarray) -> str:
+        X = np.ascontiguousarray(X, dtype=np.float32)
+        params = json.dumps(self.params, sort_keys=True, default=str)
+        return "umap-" + digest_bytes(X.tobytes(), str(X.shape), params, version("umap-learn"))[:32]
+
+    def _fit_umap(self, X: np.ndarray) -> np.ndarray:
+        from umap import UMAP
+
+        enable_umap_compile_cache()
+        self._umap = UMAP(**self.params)
+        return np.asarray(self._umap.fit_transform(X), dtype=np.float32)
+
+    def fit_transform(self, X: np.ndarray, y: Any = None) -> np.ndarray:
+        key = self._key(X)
+        self._train, self._train_key = X, key
+        stored = find_array(self.cache_dir, key) if self.cache_dir is not None else None
+        self.from_cache = stored is not None and stored.shape[0] == len(X)
+        if self.from_cache:
+            self.embedding_ = stored
+        else:
+            self.embedding_ = self._fit_umap(X)
+            if self.cache_dir is not None:
+                write_array(self.cache_dir, key, self.embedding_)
+        return self.embedding_
+
+    def fit(self, X: np.ndarray, y: Any = None) -> CachedUMAP:
+        self.fit_transform(X)
+        return self
+
+    def transform(self, X: np.ndarray) -> np.ndarray:
+        if self._train_key is not None and len(X) == len(self._train) and self._key(X) == self._train_key:
+            return self.embedding_
+        if self._umap is None:
+            if self._train is None:
+                raise NbkitError("the reduction was not fitted")
+            self._fit_umap(self._train)
+        return np.asarray(self._umap.transform(X), dtype=np.float32)
+
+
+_UMAP_CACHE_ENABLED = False
+
+
+def enable_umap_compile_cache() -> bool:
+    """Let numba keep UMAP's compiled functions on disk, so only the first process ever pays the ~10 s compile.
+
+    umap-learn compiles its numba functions without `cache=True`; enabling numba's own cache on them (the same
+    mechanism `cache=True` uses) stores the machine code in umap's __pycache__, or numba's user cache when that is
+    not writable. Functions numba cannot cache are left as they are.
+    """
+    global _UMAP_CACHE_ENABLED
+    if _UMAP_CACHE_ENABLED:
+        return True
+    import umap.layouts
+    import umap.umap_
+    import umap.utils
+    from numba.core.registry import CPUDispatcher
+
+    for module in (umap.umap_, umap.utils, umap.layouts):
+        for obj in vars(module).values():
+            if isinstance(obj, CPUDispatcher) and obj._cache.__class__.__name__ == "NullCache":
+                try:
+                    obj.enable_caching()
+                except RuntimeError:  # no writable cache location: compile in memory as before
+                    continue
+    _UMAP_CACHE_ENABLED = True
+    return True
+
+
+def make_backend(embedder: Any, cache: EmbeddingCache | None, progress: bool = False) -> Any:
+    """A BERTopic embedding backend that goes through the cache (KeyBERT and MMR embed words with it too)."""
+    from bertopic.backend import BaseEmbedder
+
+    class CachedBackend(BaseEmbedder):
+        def __init__(self) -> None:
+            super().__init__()
+            self.embedder, self.cache = embedder, cache
+
+        def embed(self, documents: list[str], verbose: bool = False) -> np.ndarray:
+            return embed_texts(documents, self.embedder, self.cache, progress=progress).vectors
+
+    return CachedBackend()
+
+
+TOKEN_PATTERN = r"(?u)\b(?:\d+[^\W\d_]\w*|[^\W\d_][\w-]*\w)\b"  # words of 2+ characters, "3d", not "2024"
+
+_CLAUSE_BREAK = re.compile(r"[.,;:!?()\[\]{}\"]+(?:\s|$)|[()\[\]{}\"]")
+
+
+class PhraseAnalyzer:
+    """Words and phrases of adjacent words, none of them a stopword.
+
+    scikit-learn's own analyzer drops stopwords before it builds n-grams, so "large language models (LLMs)" gives
+    the pseudo-phrase "language llms"; here a phrase never spans a removed word.
+    """
+
+    def __init__(self, stop_words: Iterable[str], ngram_range: tuple[int, int] = (1, 2)) -> None:
+        self.stop_words = frozenset(stop_words)
+        self.ngram_range = tuple(ngram_range)
+        self._pattern = re.compile(TOKEN_PATTERN)
+
+    def __call__(self, text: str) -> list[str]:
+        out: list[str] = []
+        low, high = self.ngram_range
+        for clause in _CLAUSE_BREAK.split(text.lower()):  # no phrase across ". " or "(": "learning. Continual"
+            tokens = self._pattern.findall(clause)
+            keep = [t not in self.stop_words for t in tokens]
+            out += [" ".join(tokens[i:i + n]) for n in range(low, high + 1) for i in range(len(tokens) - n + 1)
+                    if all(keep[i:i + n])]
+        return out
+
+
+def make_vectorizer(settings: TopicSettings) -> Any:
+    from sklearn.feature_extraction.text import CountVectorizer
+
+    # min_df stays 1: BERTopic fits the vectorizer on one document per topic, so min_df=2 would drop every term
+    # that belongs to a single topic, which are the ones worth showing.
+    return CountVectorizer(analyzer=PhraseAnalyzer(stopwords(settings.extra_stopwords), settings.ngram_range))
+
+
+def make_representation(settings: TopicSettings) -> Any:
+    from bertopic.representation import KeyBERTInspired, MaximalMarginalRelevance
+
+    keybert = KeyBERTInspired(top_n_words=settings.top_n_words, random_state=settings.seed)
+    mmr = MaximalMarginalRelevance(diversity=settings.mmr_diversity, top_n_words=settings.top_n_words)
+    return {"keybert+mmr": [keybert, mmr], "keybert": keybert, "mmr": mmr, "ctfidf": None}[settings.representation]
+
+
+def build_topic_model(settings: TopicSettings, backend: Any, *, cache_dir: str | Path | None = None,
+                      umap_model: Any = None, hdbscan_model: Any = None, vectorizer_model: Any = None,
+                      ctfidf_model: Any = None, representation_model: Any = "default") -> Any:
+    """A BERTopic with nbkit's defaults; any component given replaces the default one."""
+    from bertopic import BERTopic
+    from bertopic.vectorizers import ClassTfidfTransformer
+    from hdbscan import HDBSCAN
+
+    if umap_model is None:
+        umap_model = CachedUMAP(cache_dir, n_neighbors=settings.n_neighbors, n_components=settings.n_components,
+                                min_dist=settings.min_dist, metric="cosine", random_state=settings.seed)
+    if hdbscan_model is None:
+        hdbscan_model = HDBSCAN(min_cluster_size=settings.min_topic_size, metric="euclidean",
+                                cluster_selection_method="eom", prediction_data=True)
+    return BERTopic(
+        embedding_model=backend,
+        umap_model=umap_model,
+        hdbscan_model=hdbscan_model,
+        vectorizer_model=vectorizer_model or make_vectorizer(settings),
+        ctfidf_model=ctfidf_model or ClassTfidfTransformer(reduce_frequent_words=True),
+        representation_model=make_representation(settings) if representation_model == "default"
+        else representation_model,
+        top_n_words=settings.top_n_words,
+        min_topic_size=settings.min_topic_size,
+        nr_topics=settings.nr_topics,
+    )
+
+
+# --- fitting -------------------------------------------------------------------------------------------------------
+
+@dataclass
+class TopicResult:
+    """A fitted topic model and what it says about each paper (rows in the order of `papers`)."""
+
+    model: Any  # bertopic.BERTopic
+    papers: pd.DataFrame
+    texts: list[str]
+    embeddings: np.ndarray
+    topics: np.ndarray
+    probabilities: np.ndarray
+    settings: TopicSettings
+    seconds: dict[str, float] = field(default_factory=dict)
+    embedding_summary: str = ""
+    cache_dir: Path | None = None
+
+    def labels(self) -> dict[int, str]:
+        """topic id -> readable label (outliers: "outliers")."""
+        out = {}
+        for topic in sorted(set(self.topics.tolist())):
+            terms = [w for w, _ in (self.model.get_topic(topic) or [])]
+            out[topic] = OUTLIER_LABEL if topic == -1 else make_label(terms)
+        return out
+
+
+def make_label(terms: Sequence[str], n: int = 3) -> str:
+    """The first `n` terms that add a word: "speech, speech recognition" becomes "speech recognition"."""
+    chosen: list[str] = []
+    for term in terms:
+        words = set(term.split())
+        if not term or words <= {w for c in chosen for w in c.split()}:
+            continue
+        chosen = [c for c in chosen if not set(c.split()) <= words]  # a phrase replaces its own words
+        chosen.append(term)
+        if len(chosen) == n:
+            break
+    return ", ".join(chosen) if chosen else "(no terms)"
+
+
+def fit_topics(papers: pd.DataFrame, settings: TopicSettings | None = None, *, embedder: Any = None,
+               cache_dir: str | Path | None = None, progress: bool = True, **components: Any) -> TopicResult:
+    """Fit a topic model on the papers (title + abstract by default).
+
+    `embedder` defaults to SentenceEmbedder(settings.embedding_model); `cache_dir` (None: no cache) holds the
+    embedding and reduction caches; `components` (umap_model, hdbscan_model, vectorizer_model, ctfidf_model,
+    representation_model) replace nbkit's defaults.
+    """
+    settings = settings or TopicSettings()
+    if len(papers) < max(3, settings.min_topic_size):
+        raise NbkitError(f"too few papers for a topic model: {len(papers)} (min_topic_size is "
+                         f"{settings.min_topic_size})")
+    seconds: dict[str, float] = {}
+    start = time.perf_counter()
+    embedder = embedder or SentenceEmbedder(settings.embedding_model)
+    cache = EmbeddingCache(cache_dir) if cache_dir is not None else None
+    texts = document_texts(papers, settings.embed_fields)
+    embedded: Embeddings = embed_texts(texts, embedder, cache, progress=progress)
+    seconds["embed"] = time.perf_counter() - start
+
+    start = time.perf_counter()
+    model = build_topic_model(settings, make_backend(embedder, cache), cache_dir=cache_dir, **components)
+    topics, probabilities = model.fit_transform(texts, embeddings=embedded.vectors)
+    topics = np.asarray(topics)
+    if settings.reduce_outliers and (topics == -1).any():
+        topics = np.asarray(model.reduce_outliers(texts, topics, strategy=settings.reduce_outliers,
+                                                  threshold=settings.outlier_threshold,
+                                                  embeddings=embedded.vectors))
+        model.update_topics(texts, topics=topics.tolist(), top_n_words=settings.top_n_words,
+                            vectorizer_model=model.vectorizer_model, ctfidf_model=model.ctfidf_model,
+                            representation_model=model.representation_model)
+        topics = np.asarray(model.topics_)
+    seconds["fit"] = time.perf_counter() - start
+    probs = np.full(len(topics), np.nan) if probabilities is None else np.asarray(probabilities, dtype=float)
+    if probs.ndim == 2:  # calculate_probabilities=True gives a distribution; keep the assigned topic's share
+        probs = np.array([row[t] if t >= 0 else np.nan for row, t in zip(probs, topics, strict=True)])
+    return TopicResult(model=model, papers=papers.reset_index(drop=True), texts=texts, embeddings=embedded.vectors,
+                       topics=topics, probabilities=probs, settings=settings, seconds=seconds,
+                       embedding_summary=embedded.summary(),
+                       cache_dir=Path(cache_dir) if cache_dir is not None else None)
+
+
+# --- tables --------------------------------------------------------------------------------------------------------
+
+def representative_papers(result: TopicResult, n: int = 3) -> dict[int, list[int]]:
+    """Row positions of the `n` papers closest (cosine) to each topic's mean embedding, best first; ties by row."""
+    unit = result.embeddings / np.maximum(np.linalg.norm(result.embeddings, axis=1, keepdims=True), 1e-12)
+    out = {}
+    for topic in sorted(set(result.topics.tolist())):
+        rows = np.flatnonzero(result.topics == topic)
+        centre = unit[rows].mean(axis=0)
+        score = np.round(unit[rows] @ centre, 6)  # rounded: float noise must not reorder near-ties
+        out[topic] = rows[np.lexsort((rows, -score))][:n].tolist()
+    return out
+
+
+def compute_topic_table(result: TopicResult, n_terms: int = 10, n_titles: int = 3) -> pd.DataFrame:
+    """One row per topic (outliers as topic -1, last): size, share of papers, label, top terms, titles."""
+    labels = result.labels()
+    reps = representative_papers(result, n_titles)
+    sizes = pd.Series(result.topics).value_counts()
+    rows = []
+    for topic in sorted(labels, key=lambda t: (t == -1, t)):
+        terms = [w for w, _ in (result.model.get_topic(topic) or [])][:n_terms]
+        rows.append({
+            "topic": topic, "size": int(sizes[topic]), "share": round(sizes[topic] / len(result.topics), 3),
+            "label": labels[topic], "top_terms": ", ".join(terms),
+            "representative_titles": " | ".join(result.papers["title"].iloc[reps[topic]].astype(str)),
+        })
+    return pd.DataFrame(rows).set_index("topic")
+
+
+def compute_assignments(result: TopicResult) -> pd.DataFrame:
+    """One row per paper: paper_id, title, topic, label and HDBSCAN's membership probability (3 decimals)."""
+    labels = result.labels()
+    return pd.DataFrame({
+        "paper_id": result.papers["paper_id"].to_numpy(),
+        "title": result.papers["title"].to_numpy(),
+        "topic": result.topics.astype("int64"),
+        "label": [labels[t] for t in result.topics],
+        "probability": np.round(result.probabilities, 3),
+    })
+
+
+def compute_topic_terms(result: TopicResult, n_terms: int = 10) -> pd.DataFrame:
+    """Long table of each topic's terms: topic, label, rank (1 = best), term, weight (outliers left out)."""
+    labels = result.labels()
+    rows = [{"topic": t, "label": labels[t], "rank": rank, "term": term, "weight": round(float(weight), 4)}
+            for t in sorted(labels) if t != -1
+            for rank, (term, weight) in enumerate((result.model.get_topic(t) or [])[:n_terms], start=1)]
+    return pd.DataFrame(rows, columns=["topic", "label", "rank", "term", "weight"])
+
+
+def compute_topics_per_collection(result: TopicResult) -> pd.DataFrame:
+    """Papers per topic (rows, labelled) and collection (columns); a paper listed in two collections counts in
+    both. Sorted like the topic table."""
+    labels = result.labels()
+    frame = pd.DataFrame({"topic": result.topics, "collection": result.papers["collections"].to_numpy()})
+    frame = frame.explode("collection")
+    table = pd.crosstab(frame["topic"], frame["collection"].astype(str))
+    table = table.loc[sorted(table.index, key=lambda t: (t == -1, t))]
+    table.index = pd.Index([f"{t}: {labels[t]}" for t in table.index], name="topic")
+    table.columns.name = "collection"
+    return table.astype("int64")
+
+
+def compute_topic_map(result: TopicResult, seed: int | None = None) -> pd.DataFrame:
+    """2-D coordinates of every paper (UMAP of the embeddings, cached like the 5-D reduction), with its topic."""
+    reducer = CachedUMAP(result.cache_dir, n_neighbors=result.settings.n_neighbors, n_components=2, min_dist=0.1,
+                         metric="cosine", random_state=result.settings.seed if seed is None else seed)
+    xy = reducer.fit_transform(result.embeddings)
+    labels = result.labels()
+    return pd.DataFrame({"paper_id": result.papers["paper_id"].to_numpy(), "x": xy[:, 0], "y": xy[:, 1],
+                         "topic": result.topics, "label": [labels[t] for t in result.topics],
+                         "title": result.papers["title"].to_numpy()})
+
+
+# --- saving --------------------------------------------------------------------------------------------------------
+
+def save_topic_model(result: TopicResult, folder: str | Path) -> Path:
+    """Save the model in BERTopic's safetensors format (topics, c-TF-IDF, config; the embedding model by name),
+    replacing `folder` whole, plus nbkit's settings in nbkit_settings.json."""
+    folder = Path(folder)
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(dir=folder.parent, prefix=f".{folder.name}-"))
+    try:
+        # No embedding-model pointer in BERTopic's config: BERTopic.load would hand it to SentenceTransformer,
+        # which goes to the network for a name. nbkit_settings.json names the model; load_topic_model reads it.
+        bertopic_log = logging.getLogger("BERTopic")
+        level = bertopic_log.level
+        bertopic_log.setLevel(logging.ERROR)  # its "saving without an embedding model" warning is expected here
+        try:
+            result.model.save(tmp, serialization="safetensors", save_ctfidf=True, save_embedding_model=False)
+        finally:
+            bertopic_log.setLevel(level)
+        (tmp / "nbkit_settings.json").write_text(json.dumps(result.settings.to_dict(), indent=2) + "\n")
+        tmp.chmod(0o755)  # mkdtemp makes it private; the model is an ordinary output
+        if folder.exists():
+            shutil.rmtree(folder)
+        tmp.rename(folder)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    return folder
+
+
+def load_topic_model(folder: str | Path, *, embedder: Any = None, cache_dir: str | Path | None = None) -> Any:
+    """A BERTopic saved by save_topic_model, with its embedding model loaded offline through the cache."""
+    from bertopic import BERTopic
+
+    folder = Path(folder)
+    settings_file = folder / "nbkit_settings.json"
+    if not settings_file.is_file():
+        raise NbkitError("not a topic model saved by nbkit (no nbkit_settings.json)", folder)
+    settings = load_settings(folder)
+    embedder = embedder or SentenceEmbedder(settings.embedding_model)
+    cache = EmbeddingCache(cache_dir) if cache_dir is not None else None
+    try:
+        return BERTopic.load(str(folder), embedding_model=make_backend(embedder, cache))
+    except Exception as exc:  # BERTopic raises many types for damaged folders
+        raise NbkitError(f"cannot load topic model ({exc.__class__.__name__}: {exc})", folder) from None
+
+
+def load_settings(folder: str | Path) -> TopicSettings:
+    data = json.loads((Path(folder) / "nbkit_settings.json").read_text())
+    return replace(TopicSettings(), **{k: tuple(v) if isinstance(v, list) else v for k, v in data.items()})
+
+
+def write_interactive_views(result: TopicResult, points: pd.DataFrame, folder: str | Path) -> list[Path]:
+    """BERTopic's plotly views as HTML files next to the other outputs (kept out of the notebook: they are large):
+    topic_map.html (papers in 2-D, titles on hover) and topic_terms.html (term bars). plotly.js is written once
+    beside them, so the pages work offline."""
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    labels = result.labels()
+    result.model.set_topic_labels({t: f"{t}: {label}" for t, label in labels.items()})
+    views = {
+        "topic_map.html": result.model.visualize_documents(
+            result.papers["title"].astype(str).tolist(), reduced_embeddings=points[["x", "y"]].to_numpy(),
+            hide_annotations=True, custom_labels=True, title="Papers by topic"),
+        "topic_terms.html": result.model.visualize_barchart(top_n_topics=min(12, len(labels)), n_words=8,
+                                                            custom_labels=True, title="Top terms per topic"),
+    }
+    for name, figure in views.items():
+        figure.write_html(folder / name, include_plotlyjs="directory", full_html=True)
+    return [folder / name for name in views]
