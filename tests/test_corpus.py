@@ -43,9 +43,6 @@ def test_a_file_given_twice_is_read_once(write, tmp_path):
     assert corpus.report.skipped_files == [{"path": "page.txt", "reason": "given more than once"}]
 
 
-@pytest.mark.xfail(strict=True, reason="bug: expand_inputs counts only files not seen before, so a directory whose "
-                                       "supported files were all given already fails with 'directory has no "
-                                       "supported files'")
 def test_a_directory_given_twice_is_read_once(write, tmp_path):
     write("in/page.txt", _page("Paper A"))
     files, skipped = expand_inputs([tmp_path / "in", tmp_path / "in"])
@@ -93,8 +90,6 @@ def test_collections_renamed_and_unmatched_renames_warned(write):
     assert corpus.report.warnings == ["collection rename 'zzz' -> 'other' matched no file or column value"]
 
 
-@pytest.mark.xfail(strict=True, reason="bug: corpus._load warns about a rename only when its NEW name is absent, "
-                                       "so a mistyped old name whose new name another rename produced is silent")
 def test_a_mistyped_rename_is_warned_even_when_its_target_exists(write):
     a = write("a.txt", _page("Paper A"))
     b = write("b.txt", _page("Paper B"))
@@ -154,9 +149,6 @@ def test_reading_without_the_listings_table_names_it(tmp_path):
     assert (len(papers), len(listings)) == (1, 1)
 
 
-@pytest.mark.xfail(strict=True, reason="bug: atomic_write renames the temporary files one by one, so when a later "
-                                       "rename fails (report path is a directory) the tables are already in place; "
-                                       "the error also names the hidden temporary file, not the target")
 def test_a_failed_write_leaves_no_outputs(tmp_path):
     corpus = load_corpus([HF / "no_header.txt"])
     (tmp_path / "r.json").mkdir()  # the report cannot replace a directory
@@ -164,3 +156,23 @@ def test_a_failed_write_leaves_no_outputs(tmp_path):
         write_corpus(corpus, tmp_path / "c.parquet", report_out=tmp_path / "r.json")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["r.json"]  # neither table appeared
     assert str(error.value).startswith(f"{tmp_path / 'r.json'}: cannot write output")
+
+
+def test_a_failed_write_puts_the_previous_outputs_back(tmp_path):
+    corpus = load_corpus([HF / "no_header.txt"])
+    for name in ("c.parquet", "c.listings.parquet"):
+        (tmp_path / name).write_text(f"previous {name}", encoding="utf-8")
+    (tmp_path / "r.json").mkdir()
+    with pytest.raises(NbkitError, match=r"r\.json: cannot write output"):
+        write_corpus(corpus, tmp_path / "c.parquet", report_out=tmp_path / "r.json")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["c.listings.parquet", "c.parquet", "r.json"]
+    for name in ("c.parquet", "c.listings.parquet"):  # the old files, not the new tables
+        assert (tmp_path / name).read_text(encoding="utf-8") == f"previous {name}"
+
+
+def test_a_directory_given_twice_lists_its_unsupported_files_once(write, tmp_path):
+    write("in/page.txt", _page("Paper A"))
+    write("in/notes.md", "# not a corpus")
+    _, skipped = expand_inputs([tmp_path / "in", tmp_path / "in"])
+    assert skipped == [{"path": "in/notes.md", "reason": "unsupported extension"},
+                       {"path": "in/page.txt", "reason": "given more than once"}]

@@ -79,9 +79,6 @@ def test_impossible_and_unreadable_dates_are_flagged_and_kept(write):
     assert second.authors_count == 1
 
 
-@pytest.mark.xfail(strict=True, reason="bug: corpus._reference_years takes rule 3's 'latest year in the corpus' "
-                                       "from every file, not only HF pages as nbkit.dates documents, so an arXiv "
-                                       "snapshot of 2007 papers dates an undated HF page to 2008")
 def test_rule_three_reads_only_hf_pages(write):
     page = write("page.txt", _page("Mar 3", page_date="Mar 11"))
     snapshot = write("snapshot.jsonl", '{"id": "0704.0001", "title": "Old Paper", "abstract": "a", "versions": '

@@ -48,6 +48,7 @@ def expand_inputs(paths: Iterable[PathLike]) -> tuple[list[tuple[Path, str]], li
     files: list[tuple[Path, str]] = []
     skipped: list[dict[str, str]] = []
     seen: set[Path] = set()
+    unsupported: set[Path] = set()  # listed once, however often their directory is given
     paths = [Path(p) for p in ([paths] if isinstance(paths, str | os.PathLike) else paths)]
     if not paths:
         raise NbkitError("no input paths given")
@@ -60,16 +61,18 @@ def expand_inputs(paths: Iterable[PathLike]) -> tuple[list[tuple[Path, str]], li
             relative = path.relative_to(root.parent) if root.is_dir() else Path(path.name)
             if root.is_dir() and any(part.startswith(".") for part in path.relative_to(root).parts):
                 continue
-            if root.is_dir() and path.suffix.lower() not in SUPPORTED_SUFFIXES:
-                skipped.append({"path": relative.as_posix(), "reason": "unsupported extension"})
-                continue
             resolved = path.resolve()
+            if root.is_dir() and path.suffix.lower() not in SUPPORTED_SUFFIXES:
+                if resolved not in unsupported:
+                    unsupported.add(resolved)
+                    skipped.append({"path": relative.as_posix(), "reason": "unsupported extension"})
+                continue
+            found += 1  # a repeat counts: the directory has supported files, they were just read already
             if resolved in seen:
                 skipped.append({"path": relative.as_posix(), "reason": "given more than once"})
                 continue
             seen.add(resolved)
             files.append((path, relative.as_posix()))
-            found += 1
         if root.is_dir() and not found:
             raise NbkitError(
                 f"directory has no supported files ({', '.join(sorted(SUPPORTED_SUFFIXES))})", root
@@ -145,10 +148,6 @@ def _load(paths, fmt, reference_year, collections, columns, skip_bad_files,
     papers, conflicts = merge_listings(listings, grouping.codes)
     papers = schema.papers_frame(papers)
 
-    seen_collections = set(listings["collection"].dropna().unique())
-    for old, new in renames.items():
-        if new not in seen_collections:
-            warnings.append(f"collection rename {old!r} -> {new!r} matched no file or column value")
     rejections = [r for p in parsed_files for r in p.rejections]
     flagged = int(listings["flags"].map(len).astype(bool).sum())
     totals = {
@@ -185,10 +184,12 @@ def _as_list(paths: PathLike | Sequence[PathLike]) -> list[PathLike]:
 
 def _combine(parsed_files: list[ParsedFile], renames: dict[str, str], reference_year: int | None,
              warnings: list[str]) -> tuple[pd.DataFrame, list[FileReport]]:
-    """All files' listings in one frame with dates resolved, and one report entry per file."""
+    """All files' listings in one frame with dates resolved and collections renamed, and one report entry per file.
+    Renames that matched no collection are warned about."""
     dated = [_file_dates(p) for p in parsed_files]
     years = _reference_years(parsed_files, dated, reference_year, warnings)
     frames, reports = [], []
+    renamed: set[str] = set()  # old names of the renames that matched something
     for parsed, parts in zip(parsed_files, dated, strict=True):
         buffer = parsed.listings
         n = len(buffer)
@@ -197,6 +198,7 @@ def _combine(parsed_files: list[ParsedFile], renames: dict[str, str], reference_
         page_year = (page.year or year) if page else None
         collection = buffer.column("collection", default=parsed.collection)
         if renames:
+            renamed.update(set(collection) & renames.keys())
             collection = pd.Series(collection, dtype=object).replace(renames).to_numpy(dtype=object)
         frames.append(pd.DataFrame({
             "source_file": _strings(np.full(n, parsed.name, dtype=object)),
@@ -230,6 +232,9 @@ def _combine(parsed_files: list[ParsedFile], renames: dict[str, str], reference_
             columns=parsed.extra.get("columns"), ignored_columns=parsed.extra.get("ignored_columns"),
         ))
         parsed.listings = ListingBuffer()  # the frame holds the values now; let the per-file lists go
+    for old, new in renames.items():
+        if old not in renamed:  # the old name: a typo's new name may well exist, made by another rename
+            warnings.append(f"collection rename {old!r} -> {new!r} matched no file or column value")
     frame = frames[0] if len(frames) == 1 else pd.concat(frames, ignore_index=True)
     return frame, reports
 
@@ -269,7 +274,9 @@ def _reference_years(parsed_files: list[ParsedFile], dated: list[dict], given: i
         no_year = bool((parts["date_year"].isna() & ~parts["date_month"].isna()).any())
         page = parse_hf_date(parsed.page_date_text)[0] if parsed.page_date_text else None
         needs[parsed.path] = no_year or (page is not None and page.year is None)
-    corpus_latest = max((y for y in latest.values() if y is not None), default=None)
+    # Rule 3 reads HF pages only: an arXiv snapshot or a CSV says nothing about when a page was captured.
+    corpus_latest = max((latest[p.path] for p in parsed_files if p.format == "hf_page" and latest[p.path] is not None),
+                        default=None)
     out: dict[str, tuple[int | None, str | None]] = {}
     for parsed in parsed_files:
         if given is not None:
@@ -341,26 +348,85 @@ def write_corpus(corpus: Corpus, out: PathLike | None = None, *, listings_out: P
 
 
 def atomic_write(targets: list[tuple[Path, object]]) -> None:
-    """Write DataFrames (Parquet) and strings (UTF-8) to temporary files, then rename them all into place."""
+    """Write DataFrames (Parquet) and strings (UTF-8) to their targets: all of them, or none.
+
+    Everything is written to hidden temporary files beside the targets first, then renamed into place. If a rename
+    fails, the ones already done are undone (files they replaced are put back), so a papers table is never left
+    next to the report of another load. Errors name the target, not the temporary file.
+    """
     temps: list[tuple[Path, Path]] = []
     try:
         for target, content in targets:
-            target.parent.mkdir(parents=True, exist_ok=True)
-            handle, name = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
-            os.close(handle)
-            os.chmod(name, 0o666 & ~_umask())  # mkstemp makes 0600 files; outputs are ordinary files
-            temps.append((Path(name), target))
-            if isinstance(content, pd.DataFrame):
-                content.to_parquet(name, index=False)
-            else:
-                Path(name).write_text(str(content), encoding="utf-8")
-        for temp, target in temps:
-            os.replace(temp, target)
-    except OSError as exc:
-        raise NbkitError(f"cannot write output ({exc.strerror or exc})", getattr(exc, "filename", None)) from None
+            with _naming(target):
+                target.parent.mkdir(parents=True, exist_ok=True)
+                handle, name = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
+                os.close(handle)
+                temps.append((Path(name), target))
+                os.chmod(name, 0o666 & ~_umask())  # mkstemp makes 0600 files; outputs are ordinary files
+                if isinstance(content, pd.DataFrame):
+                    content.to_parquet(name, index=False)
+                else:
+                    Path(name).write_text(str(content), encoding="utf-8")
+        _move_into_place(temps)
     finally:
         for temp, _ in temps:
             temp.unlink(missing_ok=True)
+
+
+@contextmanager
+def _naming(target: Path) -> Iterator[None]:
+    """Turn an OSError into an NbkitError that names the output the user asked for."""
+    try:
+        yield
+    except OSError as exc:
+        raise NbkitError(f"cannot write output ({exc.strerror or exc})", target) from None
+
+
+def _move_into_place(temps: list[tuple[Path, Path]]) -> None:
+    """Rename each temporary file over its target; if one rename fails, undo the ones before it."""
+    placed: list[Path] = []
+    set_aside: list[tuple[Path, Path]] = []  # (copy of a file a target replaces, target)
+    try:
+        for temp, target in temps:
+            with _naming(target):
+                backup = _set_aside(target)
+                if backup is not None:
+                    set_aside.append((backup, target))
+                os.replace(temp, target)
+                placed.append(target)
+    except NbkitError as error:
+        left = _undo(placed, set_aside)
+        if left:
+            raise NbkitError(f"{error}; could not undo: {'; '.join(left)}") from None
+        raise
+    for backup, _ in set_aside:
+        backup.unlink(missing_ok=True)
+
+
+def _set_aside(target: Path) -> Path | None:
+    """Move the file at `target`, if any, to a hidden name beside it, to put back if the write is undone."""
+    if not os.path.lexists(target) or (target.is_dir() and not target.is_symlink()):
+        return None  # nothing to keep; a directory stays where it is and makes the rename fail
+    handle, name = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".previous")
+    os.close(handle)
+    os.replace(target, name)
+    return Path(name)
+
+
+def _undo(placed: list[Path], set_aside: list[tuple[Path, Path]]) -> list[str]:
+    """Remove the new files and put the replaced ones back; returns what could not be undone."""
+    left = []
+    for target in placed:
+        try:
+            target.unlink()
+        except OSError as exc:
+            left.append(f"new {target} not removed ({exc.strerror or exc})")
+    for backup, target in set_aside:
+        try:
+            os.replace(backup, target)
+        except OSError as exc:
+            left.append(f"previous {target} left at {backup} ({exc.strerror or exc})")
+    return left
 
 
 def _umask() -> int:

@@ -54,8 +54,9 @@ LISTING_COLUMNS: tuple[Column, ...] = (
 )
 
 PAPER_COLUMNS: tuple[Column, ...] = (
-    Column("paper_id", "string", "Stable id: `p` + 16 hex digits of SHA-1 over `arxiv:<id>` when the arXiv id is "
-           "known, else over `title:<title_key>`."),
+    Column("paper_id", "string", "Stable id: `p` + 16 hex digits of SipHash-2-4 (pandas' hash_array with nbkit's "
+           "own keys) over the arXiv id when one is known (the smallest, if the listings differ), else over the "
+           "title key."),
     Column("title", "string", "Title of the first listing (load order)."),
     Column("abstract", "string", "First non-missing abstract among the listings."),
     Column("authors", "string", "First non-missing author names."),

@@ -47,12 +47,26 @@ def test_unknown_format_is_an_error():
         load_corpus([FIXTURES / "records" / "papers.csv"], fmt="xml")
 
 
-@pytest.mark.xfail(strict=True, reason="bug: detect_format calls any text whose first line starts with `[` or `{` "
-                                       "JSON without checking it parses, so a headerless HF capture whose first "
-                                       "title is `[Re] ...` or `{Math} ...` fails with 'invalid JSON'")
 @pytest.mark.parametrize("title", ["[Re] A Reproducibility Study of Sparse Attention",
                                    "{Math} Tricks for Transformers"])
 def test_headerless_page_whose_first_title_starts_with_a_bracket(write, title):
     path = write("page.txt", f"{title}\n\nAn abstract of the paper, kept as written.\n")
     assert detect_format(path, path.read_bytes()) == "hf_page"
     assert load_corpus([path]).listings["title"].tolist() == [title]
+
+
+@pytest.mark.parametrize("content", [
+    '[{"title": "A", "abstract": "' + "long " * 20000 + '"}]',  # a string cut by the sniff window
+    "[\n  " + ",\n  ".join(f'{{"title": "Paper {i}", "upvotes": {i}}}' for i in range(5000)) + "\n]\n",
+])
+def test_json_longer_than_the_sniff_window_is_still_json(tmp_path, content):
+    path = tmp_path / "papers.data"
+    path.write_text(content, encoding="utf-8")
+    assert len(content) > 65536
+    assert detect_format(path, path.read_bytes()[:65536]) == "json"
+
+
+def test_a_bracketed_value_followed_by_text_is_not_json(tmp_path):
+    path = tmp_path / "page.txt"
+    path.write_text("[1] Numbered Title\n\nAn abstract.\n", encoding="utf-8")
+    assert detect_format(path, path.read_bytes()) == "hf_page"

@@ -94,9 +94,6 @@ def test_damaged_parquet_is_an_error(write):
         load_corpus([path])
 
 
-@pytest.mark.xfail(strict=True, reason="bug: JSON records get a column mapping per key set, and a key set with no "
-                                       "title column raises NbkitError for the whole file instead of rejecting "
-                                       "that one record")
 @pytest.mark.parametrize(("name", "content", "place"), [
     ("p.jsonl", '{"title": "Kept", "abstract": "a"}\n{"summary": "no title key"}\n', 2),
     ("p.json", '[{"title": "Kept", "abstract": "a"}, {"summary": "no title key"}]', 2),
@@ -105,3 +102,21 @@ def test_a_record_without_a_title_key_is_rejected_not_fatal(write, name, content
     corpus = load_corpus([write(name, content)])
     assert corpus.listings["title"].tolist() == ["Kept"]
     assert [(r.line, r.reason) for r in corpus.report.rejections] == [(place, "record without a title")]
+
+
+def test_json_records_with_a_mapped_title_missing_from_some_are_rejected_one_by_one(write):
+    path = write("p.jsonl", '{"Name": "Kept", "abstract": "a"}\n{"title": "not the mapped column"}\n')
+    corpus = load_corpus([path], columns={"title": "Name"})  # the mapping wins; no fallback to `title`
+    assert corpus.listings["title"].tolist() == ["Kept"]
+    assert [(r.line, r.reason) for r in corpus.report.rejections] == [(2, "record without a title")]
+
+
+@pytest.mark.parametrize(("content", "columns", "message"), [
+    ('{"summary": "a"}\n{"summary": "b", "year": 2020}\n', None,
+     r"p\.jsonl: no title column among: summary, year; pass a mapping"),
+    ('{"title": "A"}\n{"title": "B", "year": 2020}\n', {"abstract": "Text"},
+     r"p\.jsonl: column 'Text' \(mapped to abstract\) not found; columns are: title, year$"),
+])
+def test_json_records_without_any_title_or_mapped_column_are_an_error(write, content, columns, message):
+    with pytest.raises(NbkitError, match=message):
+        load_corpus([write("p.jsonl", content)], columns=columns)

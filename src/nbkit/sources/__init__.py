@@ -1,13 +1,14 @@
 """Source readers: one per input format, all producing the same raw listing columns (see sources.base).
 
-The format is detected from the content (Parquet magic bytes, a JSON object or array on the first line, a
-delimited header naming a title column), the extension breaking ties; `fmt=` forces one.
+The format is detected from the content (Parquet magic bytes, a JSON object or array that parses, a delimited
+header naming a title column), the extension breaking ties; `fmt=` forces one.
 """
 
 from __future__ import annotations
 
 import csv
 import json
+import re
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -51,12 +52,12 @@ def detect_format(path: Path, head: bytes, mapping: Mapping[str, str] | None = N
         try:
             record = json.loads(first)
         except json.JSONDecodeError:
-            return "json"  # a pretty-printed object, or a first line cut by the sniff window
+            record = None  # a pretty-printed object, a first line cut by the sniff window, or not JSON at all
         if isinstance(record, dict):
             return "arxiv" if looks_like_snapshot(record) else "jsonl"
-    if first.startswith("["):
-        return "json"
     suffix = path.suffix.lower()
+    if first.startswith(("{", "[")) and (suffix in _JSON_SUFFIXES or _starts_with_json(text.lstrip())):
+        return "json"  # under a JSON name, broken JSON stays JSON so the error says what is wrong with it
     title_names = {a.lower() for a in FIELD_ALIASES["title"]}
     if mapping and "title" in mapping:
         title_names.add(mapping["title"].lower())
@@ -67,6 +68,26 @@ def detect_format(path: Path, head: bytes, mapping: Mapping[str, str] | None = N
     if suffix in (".csv", ".tsv"):
         return suffix[1:]
     return "hf_page"
+
+
+_JSON_SUFFIXES = frozenset({".json", ".jsonl", ".ndjson"})
+# What may remain of a JSON literal or number that the end of the sniff window cut short: `tr`, `fals`, `-1.`
+_CUT_TOKEN = re.compile(r"t(r(ue?)?)?|f(a(l(se?)?)?)?|n(u(ll?)?)?|[-+.\deE]+")
+
+
+def _starts_with_json(head: str) -> bool:
+    """Whether a file's first bytes open a JSON value that parses or is only cut short by the sniff window.
+
+    A headerless HF page can start with a title such as `[Re] A Reproducibility Study` or `{Math} Tricks`: JSON
+    rejects those at their second character, while a real JSON file cut by the window fails only at its end.
+    """
+    try:
+        _, end = json.JSONDecoder().raw_decode(head)
+    except json.JSONDecodeError as exc:
+        rest = head[exc.pos:].rstrip()
+        return not rest or exc.msg.startswith("Unterminated string") or bool(_CUT_TOKEN.fullmatch(rest))
+    rest = head[end:].lstrip()
+    return not rest or rest.startswith(("{", "["))  # one value, or the first of several (JSON lines)
 
 
 def read_file(path: Path, name: str, *, fmt: str | None = None,

@@ -36,21 +36,34 @@ csv.field_size_limit(min(sys.maxsize, 2**31 - 1))  # abstracts are long; the def
 
 
 def resolve_columns(available: Iterable[str], mapping: Mapping[str, str] | None, path: Path) -> dict[str, str]:
-    """field -> source column. Raises NbkitError for a mapping that names a missing column or unknown field."""
+    """field -> source column for a table. Raises NbkitError for a mapping that names an unknown field or a missing
+    column, and when no column holds titles."""
     available = [str(c) for c in available]
-    by_lower = {c.strip().lower(): c for c in available}
-    resolved: dict[str, str] = {}
+    check_mapping(mapping)
     for field, column in (mapping or {}).items():
+        if column not in available:
+            raise _missing_column(field, column, available, path)
+    resolved = match_columns(available, mapping)
+    if "title" not in resolved:
+        raise _no_title_column(available, path)
+    return resolved
+
+
+def check_mapping(mapping: Mapping[str, str] | None) -> None:
+    """Raise NbkitError for a mapping field that is not a listing field (a typo would otherwise map nothing)."""
+    for field in mapping or {}:
         if field not in FIELD_ALIASES:
             raise NbkitError(f"unknown field {field!r} in the column mapping; fields are {', '.join(FIELDS)}")
-        if column not in available:
-            raise NbkitError(
-                f"column {column!r} (mapped to {field}) not found; columns are: {', '.join(available)}", path
-            )
-        resolved[field] = column
+
+
+def match_columns(available: list[str], mapping: Mapping[str, str] | None) -> dict[str, str]:
+    """field -> source column among `available`: the caller's mapping where its column is present, else the first
+    free alias. A mapped field never falls back to an alias: the caller said where it is."""
+    resolved = {field: column for field, column in (mapping or {}).items() if column in available}
+    by_lower = {c.strip().lower(): c for c in available}
     taken = set(resolved.values())
     for field, aliases in FIELD_ALIASES.items():
-        if field in resolved:
+        if mapping and field in mapping:
             continue
         for alias in aliases:
             column = by_lower.get(alias)
@@ -58,12 +71,18 @@ def resolve_columns(available: Iterable[str], mapping: Mapping[str, str] | None,
                 resolved[field] = column
                 taken.add(column)
                 break
-    if "title" not in resolved:
-        raise NbkitError(
-            f"no title column among: {', '.join(available) or '(none)'}; pass a mapping such as "
-            "--column title=NAME", path
-        )
     return resolved
+
+
+def _missing_column(field: str, column: str, available: list[str], path: Path) -> NbkitError:
+    return NbkitError(f"column {column!r} (mapped to {field}) not found; columns are: {', '.join(available)}", path)
+
+
+def _no_title_column(available: list[str], path: Path) -> NbkitError:
+    return NbkitError(
+        f"no title column among: {', '.join(available) or '(none)'}; pass a mapping such as --column title=NAME",
+        path,
+    )
 
 
 def _is_missing(value: Any) -> bool:
@@ -153,19 +172,41 @@ def _note_columns(parsed: ParsedFile, available: Iterable[str], columns: Mapping
 
 
 class _ColumnsByShape:
-    """Column mappings for records whose keys vary from record to record (JSON): one per distinct key set."""
+    """Column mappings for records whose keys vary from record to record (JSON): one per distinct key set.
+
+    A key set without a title column maps no title, so just its records are rejected ("record without a title");
+    `check` then raises, once the file is read, if no record had a title column or the caller's mapping names a
+    column no record has.
+    """
 
     def __init__(self, parsed: ParsedFile, mapping: Mapping[str, str] | None) -> None:
         self.parsed, self.mapping = parsed, mapping
         self.known: dict[frozenset, dict[str, str]] = {}
+        self.keys: dict[str, None] = {}  # every key seen, in first-seen order for the error message
+        self.titled = False
 
     def __call__(self, record: Mapping[str, Any]) -> dict[str, str]:
         shape = frozenset(record.keys())
         columns = self.known.get(shape)
         if columns is None:
-            columns = self.known[shape] = resolve_columns(list(record.keys()), self.mapping, Path(self.parsed.path))
-            _note_columns(self.parsed, record.keys(), columns)
+            check_mapping(self.mapping)
+            available = [str(k) for k in record]
+            columns = self.known[shape] = match_columns(available, self.mapping)
+            self.keys.update(dict.fromkeys(available))
+            self.titled = self.titled or "title" in columns
+            _note_columns(self.parsed, available, columns)
         return columns
+
+    def check(self) -> None:
+        """Raise NbkitError for a mapping or a file that matched no record (files with no objects say so anyway)."""
+        if not self.known:
+            return
+        path, available = Path(self.parsed.path), list(self.keys)
+        for field, column in (self.mapping or {}).items():
+            if column not in self.keys:
+                raise _missing_column(field, column, available, path)
+        if not self.titled:
+            raise _no_title_column(available, path)
 
 
 def read_delimited(lines: Iterator[str], parsed: ParsedFile, delimiter: str,
@@ -222,6 +263,7 @@ def read_json_lines(lines: Iterator[str], parsed: ParsedFile, mapping: Mapping[s
         add_record(parsed, record, number, columns_for(record))
     if parsed.blocks == 0:
         raise NbkitError("file has only whitespace", parsed.path)
+    columns_for.check()
     return parsed
 
 
@@ -274,3 +316,4 @@ def _add_records(parsed: ParsedFile, records: Iterable[Any], mapping: Mapping[st
         add_record(parsed, record, place, fixed if fixed is not None else columns_for(record))
     if parsed.blocks == 0:
         raise NbkitError("no records in file", parsed.path)
+    columns_for.check()
