@@ -17,6 +17,7 @@ import re
 import shutil
 import tempfile
 import time
+import warnings
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass, field, fields, replace
 from importlib.metadata import version
@@ -140,7 +141,10 @@ class CachedUMAP:
 
         enable_umap_compile_cache()
         self._umap = UMAP(**self.params)
-        return np.asarray(self._umap.fit_transform(X), dtype=np.float32)
+        with warnings.catch_warnings():
+            # a seed makes UMAP single-threaded and it says so on every fit; reproducibility is the point here
+            warnings.filterwarnings("ignore", message="n_jobs value", category=UserWarning)
+            return np.asarray(self._umap.fit_transform(X), dtype=np.float32)
 
     def fit_transform(self, X: np.ndarray, y: Any = None) -> np.ndarray:
         key = self._key(X)
