@@ -16,6 +16,7 @@ _EXPORTS = {
     "read_corpus": "nbkit.corpus",
     "write_corpus": "nbkit.corpus",
     "NbkitError": "nbkit.errors",
+    "cache_path": "nbkit.paths",
     "project_path": "nbkit.paths",
     "project_root": "nbkit.paths",
     "project_paths": "nbkit.paths",
@@ -25,6 +26,7 @@ __all__ = [
     "Corpus",
     "NbkitError",
     "__version__",
+    "cache_path",
     "load_corpus",
     "project_path",
     "project_paths",
@@ -36,7 +38,7 @@ __all__ = [
 if TYPE_CHECKING:
     from nbkit.corpus import Corpus, load_corpus, read_corpus, write_corpus
     from nbkit.errors import NbkitError
-    from nbkit.paths import project_path, project_paths, project_root
+    from nbkit.paths import cache_path, project_path, project_paths, project_root
 
 
 def __getattr__(name: str) -> Any:

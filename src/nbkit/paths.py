@@ -30,3 +30,15 @@ def project_path(path: str | os.PathLike[str], root: str | os.PathLike[str] | No
 def project_paths(paths: list[str] | str) -> list[Path]:
     """project_path for each of a list of paths (a single string is a list of one)."""
     return [project_path(p) for p in ([paths] if isinstance(paths, str) else paths)]
+
+
+CACHE_ENV = "NBKIT_CACHE_DIR"
+DEFAULT_CACHE_DIR = "data/cache"
+
+
+def cache_path(cache_dir: str | os.PathLike[str] | None = None) -> Path:
+    """The embedding cache folder: `cache_dir` when given, else $NBKIT_CACHE_DIR when set, else data/cache under
+    the project root. (The test suite points $NBKIT_CACHE_DIR at an empty folder so notebooks run cold there, as
+    on a fresh clone.)"""
+    chosen = cache_dir or os.environ.get(CACHE_ENV) or DEFAULT_CACHE_DIR
+    return project_path(chosen)

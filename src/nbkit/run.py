@@ -10,8 +10,11 @@ every notebook that declares it; a name that no notebook declares is an error (p
 
 from __future__ import annotations
 
+import os
+import tempfile
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -117,8 +120,10 @@ def store_outputs(notebooks: Sequence[str | Path] | None = None, kernel_name: st
     paths = [project_path(n) for n in notebooks] if notebooks else default_notebooks()
     for path in paths:
         print(f"Refreshing {_shown(path)}", flush=True)
-        executed = papermill.execute_notebook(str(path), None, cwd=str(path.parent), kernel_name=kernel_name,
-                                              progress_bar=False, log_output=False)
+        # an empty cache, as on a fresh clone and under the tests: nothing earlier runs cached can show
+        with tempfile.TemporaryDirectory(prefix="nbkit-cache-") as cache, _environment(NBKIT_CACHE_DIR=cache):
+            executed = papermill.execute_notebook(str(path), None, cwd=str(path.parent), kernel_name=kernel_name,
+                                                  progress_bar=False, log_output=False)
         executed.metadata.pop("papermill", None)
         for cell in executed.cells:
             cell.metadata.pop("papermill", None)
@@ -128,6 +133,21 @@ def store_outputs(notebooks: Sequence[str | Path] | None = None, kernel_name: st
                     output.get("metadata", {}).pop("papermill", None)
         nbformat.write(executed, str(path))
     return paths
+
+
+@contextmanager
+def _environment(**values: str) -> Iterator[None]:
+    """Set environment variables for the kernels started inside the block."""
+    saved = {name: os.environ.get(name) for name in values}
+    os.environ.update(values)
+    try:
+        yield
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
 
 
 def _shown(path: Path) -> str:

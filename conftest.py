@@ -1,0 +1,21 @@
+"""Session setup for the whole suite, unit tests and notebooks (nbval) alike."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+
+
+def pytest_configure(config):
+    """Notebooks under nbval get an empty embedding cache for the session: they run cold, exactly as on a fresh
+    clone and as when their outputs were stored, whatever earlier sweeps left in data/cache."""
+    folder = tempfile.mkdtemp(prefix="nbkit-test-cache-")
+    config._nbkit_cache = folder
+    os.environ["NBKIT_CACHE_DIR"] = folder
+
+
+def pytest_unconfigure(config):
+    folder = getattr(config, "_nbkit_cache", None)
+    if folder:
+        shutil.rmtree(folder, ignore_errors=True)
