@@ -177,3 +177,13 @@ def test_settings_are_checked():
 def test_too_few_papers_is_a_clear_error(papers, minilm):
     with pytest.raises(NbkitError, match="too few papers for a topic model: 4"):
         fit_topics(papers.head(4), SETTINGS, embedder=minilm)
+
+
+def test_warm_up_puts_umap_functions_on_numba_disk_cache():
+    import umap.umap_
+
+    from nbkit.topics import warm_up
+
+    warm_up()
+    assert umap.umap_.smooth_knn_dist._cache.__class__.__name__ != "NullCache"
+    assert umap.umap_.smooth_knn_dist.signatures  # compiled (or loaded from disk)

@@ -4,6 +4,7 @@
                        [--collection OLD=NEW]... [--column FIELD=COLUMN]... [--skip-bad-files]
     nbkit run [NOTEBOOK...] [-p NAME VALUE]... [--out DIR]
     nbkit schema
+    nbkit warm-up
 
 Bad input ends with one line on stderr, `nbkit: error: <file>: <reason>`, exit status 2, and no output files.
 """
@@ -71,6 +72,17 @@ def _cmd_schema(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_warm_up(args: argparse.Namespace) -> int:
+    import time
+
+    from nbkit.topics import warm_up
+
+    start = time.perf_counter()
+    warm_up()
+    print(f"UMAP's compiled code is cached ({time.perf_counter() - start:.0f} s)")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="nbkit", description="Research notebook kit: corpus loading and analysis.")
     parser.add_argument("--version", action="version", version=f"nbkit {__version__}")
@@ -102,6 +114,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     schema = sub.add_parser("schema", help="print the papers and listings schema as Markdown")
     schema.set_defaults(func=_cmd_schema)
+
+    warm = sub.add_parser("warm-up", help="compile UMAP's numba code into its on-disk cache (once per environment; "
+                                          "make does it at setup)")
+    warm.set_defaults(func=_cmd_warm_up)
     return parser
 
 

@@ -202,6 +202,13 @@ def enable_umap_compile_cache() -> bool:
     return True
 
 
+def warm_up() -> None:
+    """Fit UMAP once on a small random set, so numba compiles and caches its code now rather than in the first
+    notebook run (about 10 s for UMAP, more when pynndescent's own cache is also empty, as in a new venv)."""
+    X = np.random.default_rng(0).normal(size=(64, 16)).astype(np.float32)
+    CachedUMAP(None, n_neighbors=10, n_components=5, min_dist=0.0, metric="cosine", random_state=0).fit_transform(X)
+
+
 def make_backend(embedder: Any, cache: EmbeddingCache | None, progress: bool = False) -> Any:
     """A BERTopic embedding backend that goes through the cache (KeyBERT and MMR embed words with it too)."""
     from bertopic.backend import BaseEmbedder
