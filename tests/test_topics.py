@@ -187,3 +187,17 @@ def test_warm_up_puts_umap_functions_on_numba_disk_cache():
     warm_up()
     assert umap.umap_.smooth_knn_dist._cache.__class__.__name__ != "NullCache"
     assert umap.umap_.smooth_knn_dist.signatures  # compiled (or loaded from disk)
+
+
+def test_topic_assignments_are_shared_through_the_cache(papers, minilm, cache_dir, fitted, monkeypatch):
+    from nbkit import topics
+
+    calls = []
+    real_fit = topics.fit_topics
+    monkeypatch.setattr(topics, "fit_topics", lambda *a, **k: calls.append(1) or real_fit(*a, **k))
+    shared = topics.topic_assignments(papers, SETTINGS, cache_dir=cache_dir, embedder=minilm)
+    assert calls == []  # the module-level fit stored its assignments; nothing is fitted again
+    pd.testing.assert_frame_equal(shared, compute_assignments(fitted))
+    other = topics.topic_assignments(papers, TopicSettings(min_topic_size=7, n_neighbors=10), cache_dir=cache_dir,
+                                     embedder=minilm, progress=False)
+    assert calls == [1] and len(other) == 36  # other settings: fitted once

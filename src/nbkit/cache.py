@@ -39,12 +39,16 @@ def write_array(folder: Path, stem: str, array: np.ndarray) -> Path:
     """Store `array` as `folder/<stem>.<digest>.npy` atomically; returns the path."""
     buffer = io.BytesIO()
     np.save(buffer, np.ascontiguousarray(array), allow_pickle=False)
-    data = buffer.getvalue()
+    return write_file(folder, stem, buffer.getvalue(), SUFFIX)
+
+
+def write_file(folder: Path, stem: str, data: bytes, suffix: str) -> Path:
+    """Store `data` as `folder/<stem>.<digest><suffix>` atomically; returns the path."""
     folder.mkdir(parents=True, exist_ok=True)
-    target = folder / f"{stem}.{hashlib.sha256(data).hexdigest()[:16]}{SUFFIX}"
+    target = folder / f"{stem}.{hashlib.sha256(data).hexdigest()[:16]}{suffix}"
     if target.exists():  # same content already there (another run wrote it)
         return target
-    fd, tmp = tempfile.mkstemp(dir=folder, prefix=".tmp-", suffix=SUFFIX)
+    fd, tmp = tempfile.mkstemp(dir=folder, prefix=".tmp-", suffix=suffix)
     try:
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
@@ -57,22 +61,33 @@ def write_array(folder: Path, stem: str, array: np.ndarray) -> Path:
 
 def read_array(path: Path) -> np.ndarray | None:
     """The array in `path`, or None when the file is gone (another run compacted it) or corrupted (warned, removed)."""
+    data = read_file(path)
+    if data is None:
+        return None
+    try:
+        return np.load(io.BytesIO(data), allow_pickle=False)
+    except (ValueError, OSError, EOFError) as exc:
+        drop(path, f"it is not a readable array ({exc})")
+        return None
+
+
+def read_file(path: Path) -> bytes | None:
+    """The bytes of `path` when they match the checksum in its name; None when gone or corrupted (warned, removed)."""
     try:
         data = path.read_bytes()
     except FileNotFoundError:
         return None
-    expected = path.name[: -len(SUFFIX)].rsplit(".", 1)[-1]
-    reason = None
+    expected = path.name[: -len(path.suffix)].rsplit(".", 1)[-1]
     if hashlib.sha256(data).hexdigest()[:16] != expected:
-        reason = "its bytes do not match its checksum"
-    else:
-        try:
-            return np.load(io.BytesIO(data), allow_pickle=False)
-        except (ValueError, OSError, EOFError) as exc:
-            reason = f"it is not a readable array ({exc})"
-    warnings.warn(f"nbkit cache: {path}: {reason}; removed, it will be recomputed", CacheWarning, stacklevel=2)
+        drop(path, "its bytes do not match its checksum")
+        return None
+    return data
+
+
+def drop(path: Path, reason: str) -> None:
+    """Warn about an unusable cache file and remove it, so the caller recomputes its content."""
+    warnings.warn(f"nbkit cache: {path}: {reason}; removed, it will be recomputed", CacheWarning, stacklevel=3)
     path.unlink(missing_ok=True)
-    return None
 
 
 def find_array(folder: Path, stem: str) -> np.ndarray | None:
@@ -81,6 +96,15 @@ def find_array(folder: Path, stem: str) -> np.ndarray | None:
         array = read_array(path)
         if array is not None:
             return array
+    return None
+
+
+def find_file(folder: Path, stem: str, suffix: str) -> tuple[Path, bytes] | None:
+    """The first intact stored file for `stem` with `suffix` and its bytes, or None."""
+    for path in sorted(folder.glob(f"{stem}.*{suffix}")):
+        data = read_file(path)
+        if data is not None:
+            return path, data
     return None
 
 

@@ -11,6 +11,7 @@ defaults are built from TopicSettings, whose fields are the notebook's parameter
 
 from __future__ import annotations
 
+import io
 import json
 import logging
 import re
@@ -27,13 +28,14 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from nbkit.cache import digest_bytes, find_array, write_array
+from nbkit.cache import digest_bytes, find_array, find_file, write_array, write_file
 from nbkit.embed import DEFAULT_FIELDS, EmbeddingCache, Embeddings, SentenceEmbedder, document_texts, embed_texts
 from nbkit.errors import NbkitError
 
 REPRESENTATIONS = ("keybert+mmr", "keybert", "mmr", "ctfidf")
 OUTLIER_STRATEGIES = ("embeddings", "c-tf-idf", "distributions")
 OUTLIER_LABEL = "outliers"
+ASSIGNMENT_COLUMNS = ["paper_id", "title", "topic", "label", "probability"]
 
 # Words that occur in almost every abstract and so name no theme: paper boilerplate on top of English stopwords.
 DOMAIN_STOPWORDS = frozenset({
@@ -372,10 +374,48 @@ def fit_topics(papers: pd.DataFrame, settings: TopicSettings | None = None, *, e
     probs = np.full(len(topics), np.nan) if probabilities is None else np.asarray(probabilities, dtype=float)
     if probs.ndim == 2:  # calculate_probabilities=True gives a distribution; keep the assigned topic's share
         probs = np.array([row[t] if t >= 0 else np.nan for row, t in zip(probs, topics, strict=True)])
-    return TopicResult(model=model, papers=papers.reset_index(drop=True), texts=texts, embeddings=embedded.vectors,
-                       topics=topics, probabilities=probs, settings=settings, seconds=seconds,
-                       embedding_summary=embedded.summary(),
-                       cache_dir=Path(cache_dir) if cache_dir is not None else None)
+    result = TopicResult(model=model, papers=papers.reset_index(drop=True), texts=texts,
+                         embeddings=embedded.vectors, topics=topics, probabilities=probs, settings=settings,
+                         seconds=seconds, embedding_summary=embedded.summary(),
+                         cache_dir=Path(cache_dir) if cache_dir is not None else None)
+    if cache_dir is not None and not components:  # custom components are not described by the settings
+        _store_assignments(Path(cache_dir), _assignments_key(papers, settings, embedder), compute_assignments(result))
+    return result
+
+
+# --- topic results shared between notebooks -------------------------------------------------------------------------
+
+def _assignments_key(papers: pd.DataFrame, settings: TopicSettings, embedder: Any) -> str:
+    texts = document_texts(papers, settings.embed_fields)
+    return "topics-" + digest_bytes(embedder.identity, json.dumps(settings.to_dict(), sort_keys=True, default=str),
+                                    version("bertopic"), *papers["paper_id"].astype(str), *texts)[:32]
+
+
+def _store_assignments(cache_dir: Path, key: str, assignments: pd.DataFrame) -> None:
+    buffer = io.BytesIO()
+    assignments.to_parquet(buffer, index=False)
+    write_file(cache_dir / "topics", key, buffer.getvalue(), ".parquet")
+
+
+def topic_assignments(papers: pd.DataFrame, settings: TopicSettings | None = None, *,
+                      cache_dir: str | Path | None = None, embedder: Any = None,
+                      progress: bool = True) -> pd.DataFrame:
+    """compute_assignments for `papers` under `settings`, read from the cache when a notebook or run already fitted
+    the same model (same embedding model, settings and paper texts) there, otherwise fitted now and cached.
+
+    Later notebooks use this to show the topics of 02_topics without fitting, or importing BERTopic, again.
+    """
+    settings = settings or TopicSettings()
+    embedder = embedder or SentenceEmbedder(settings.embedding_model)
+    if cache_dir is not None:
+        key = _assignments_key(papers, settings, embedder)
+        found = find_file(Path(cache_dir) / "topics", key, ".parquet")
+        if found is not None:
+            table = pd.read_parquet(io.BytesIO(found[1]))
+            if len(table) == len(papers) and list(table.columns) == ASSIGNMENT_COLUMNS:
+                return table
+    return compute_assignments(fit_topics(papers, settings, embedder=embedder, cache_dir=cache_dir,
+                                          progress=progress))
 
 
 # --- tables --------------------------------------------------------------------------------------------------------
