@@ -1,0 +1,339 @@
+"""Comparison tables and topic-quality measures, on toy inputs whose answers are worked out by hand below."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.feature_extraction.text import CountVectorizer
+
+from nbkit.compare import (
+    compute_association,
+    compute_collection_jaccard,
+    compute_collection_topic_counts,
+    compute_collection_topic_shares,
+    compute_distinctive_terms,
+    compute_model_card,
+    compute_standardized_residuals,
+    compute_topic_stability,
+    fit_baseline,
+    npmi_coherence,
+    topic_diversity,
+)
+from nbkit.errors import NbkitError
+
+# Five papers: a lists P1, P2, P5; b lists P2, P3, P4; P6 is in no collection.
+PAPERS = pd.DataFrame({
+    "paper_id": ["P1", "P2", "P3", "P4", "P5", "P6"],
+    "collections": [["a"], ["a", "b"], ["b"], ["b"], ["a"], []],
+})
+# Topic ids 2 and 10 check numeric (not string) order; -1 are the outliers and go last.
+ASSIGNMENTS = pd.DataFrame({
+    "paper_id": ["P1", "P2", "P3", "P4", "P5", "P6"],
+    "topic": [2, 10, -1, 10, 2, 2],
+    "label": ["cats", "rockets", "outliers", "rockets", "cats", "cats"],
+})
+
+
+# --- collections x topics ------------------------------------------------------------------------------------------
+
+def test_collection_topic_counts():
+    table = compute_collection_topic_counts(ASSIGNMENTS, PAPERS)
+    assert table.columns.tolist() == ["2: cats", "10: rockets", "-1: outliers"]
+    assert table.index.tolist() == ["a", "b"]
+    # a: P1 (2), P2 (10), P5 (2); b: P2 (10, counted again), P3 (-1), P4 (10); P6 is in no collection
+    assert table.to_numpy().tolist() == [[2, 1, 0], [0, 2, 1]]
+
+
+def test_collection_topic_shares():
+    shares = compute_collection_topic_shares(compute_collection_topic_counts(ASSIGNMENTS, PAPERS))
+    assert shares.to_numpy().tolist() == [[0.667, 0.333, 0.0], [0.0, 0.667, 0.333]]  # 2/3, 1/3 per row
+
+
+def test_collection_topic_counts_refuses_papers_it_cannot_place():
+    stray = pd.concat([ASSIGNMENTS, pd.DataFrame({"paper_id": ["P9"], "topic": [2], "label": ["cats"]})])
+    with pytest.raises(NbkitError, match="not in papers"):
+        compute_collection_topic_counts(stray, PAPERS)
+    relabelled = ASSIGNMENTS.assign(label=["cats", "rockets", "outliers", "rockets", "cats", "kittens"])
+    with pytest.raises(NbkitError, match="topic 2 has more than one label"):
+        compute_collection_topic_counts(relabelled, PAPERS)
+
+
+# 2 x 2 table [[10, 20], [30, 40]]: n = 100, row totals 30, 70, column totals 40, 60.
+# Expected E = row * col / n = [[12, 18], [28, 42]]; every |O - E| = 2.
+# chi2 = 4/12 + 4/18 + 4/28 + 4/42 = 4 * (21 + 14 + 9 + 6) / 252 = 200/252 = 0.793651 (no Yates correction)
+# Cramér's V = sqrt(chi2 / (n * (min(2, 2) - 1))) = sqrt(0.00793651) = 0.089087
+# p for chi2 with 1 dof = P(|Z| > sqrt(chi2)) = erfc(sqrt(chi2 / 2)) = erfc(0.629941) = 0.3730
+# Adjusted residual of cell (0, 0): (10 - 12) / sqrt(12 * (1 - 30/100) * (1 - 40/100)) = -2 / sqrt(5.04)
+# = -2 / 2.244994 = -0.8909; in a 2 x 2 table every cell has the same size, sign by O - E, and its square is chi2.
+TWO_BY_TWO = pd.DataFrame([[10, 20], [30, 40]], index=["a", "b"], columns=["0: x", "1: y"])
+
+
+def test_association_two_by_two():
+    row = compute_association(TWO_BY_TWO).iloc[0]
+    assert row["chi2"] == 0.794
+    assert row["dof"] == 1
+    assert row["p_value"] == pytest.approx(math.erfc(math.sqrt(200 / 252 / 2)), abs=1e-4)
+    assert round(row["p_value"], 3) == 0.373
+    assert row["cramers_v"] == 0.089
+    assert row["n"] == 100
+    assert row["min_expected"] == 12.0
+    assert row["warning"] == ""
+
+
+def test_association_leaves_out_empty_columns():
+    # a topic no paper of these collections has changes nothing (and would make scipy fail on E = 0)
+    padded = TWO_BY_TWO.assign(**{"2: z": 0})
+    assert compute_association(padded).iloc[0].to_dict() == compute_association(TWO_BY_TWO).iloc[0].to_dict()
+
+
+def test_association_warns_on_small_expected_counts():
+    # [[1, 2], [3, 4]]: n = 10, rows 3, 7, columns 4, 6 -> E = [[1.2, 1.8], [2.8, 4.2]], all four below 5
+    row = compute_association(pd.DataFrame([[1, 2], [3, 4]])).iloc[0]
+    assert row["min_expected"] == 1.2
+    assert row["warning"].startswith("4 of 4 expected counts (100%) are below 5")
+    assert "unreliable" in row["warning"]
+
+
+def test_association_rejects_a_single_column():
+    with pytest.raises(NbkitError, match="two non-empty rows and columns"):
+        compute_association(pd.DataFrame([[3, 0], [4, 0]]))
+
+
+def test_standardized_residuals_two_by_two():
+    residuals = compute_standardized_residuals(TWO_BY_TWO)
+    assert residuals.index.tolist() == ["a", "b"] and residuals.columns.tolist() == ["0: x", "1: y"]
+    assert residuals.to_numpy().tolist() == [[-0.89, 0.89], [0.89, -0.89]]
+
+
+def test_standardized_residuals_of_an_empty_column_are_nan():
+    residuals = compute_standardized_residuals(TWO_BY_TWO.assign(**{"2: z": 0}))
+    assert residuals["2: z"].isna().all()
+    assert residuals["0: x"].tolist() == [-0.89, 0.89]  # E and the margins do not change
+
+
+def test_collection_jaccard():
+    papers = pd.DataFrame({"paper_id": ["P1", "P2", "P3", "P4"],
+                           "collections": [["a"], ["a", "b"], ["b", "c"], ["c"]]})
+    table = compute_collection_jaccard(papers)
+    # a = {P1, P2}, b = {P2, P3}, c = {P3, P4}
+    assert table.to_dict("records") == [
+        {"collection_a": "a", "collection_b": "b", "papers_a": 2, "papers_b": 2, "shared": 1, "union": 3,
+         "jaccard": 0.333},
+        {"collection_a": "a", "collection_b": "c", "papers_a": 2, "papers_b": 2, "shared": 0, "union": 4,
+         "jaccard": 0.0},
+        {"collection_a": "b", "collection_b": "c", "papers_a": 2, "papers_b": 2, "shared": 1, "union": 3,
+         "jaccard": 0.333},
+    ]
+
+
+# --- distinctive terms ---------------------------------------------------------------------------------------------
+
+# Corpus counts: cat 3, dog 3, fish 1, bird 1; n = 8. Default prior: alpha0 = 8, a_w = corpus count of w.
+# Group x (texts 1, 2): cat 3, dog 1, fish 1, bird 0, n_i = 5. Rest (text 3): cat 0, dog 2, fish 0, bird 1, n_j = 3.
+# cat:  delta = log((3+3) / (5+8-3-3)) - log((0+3) / (3+8-0-3)) = log(6/7) - log(3/8) = log(16/7) = 0.826679
+#       var = 1/(3+3) + 1/(0+3) = 0.5 -> z = 0.826679 / 0.707107 = 1.169102
+# fish: delta = log(2/11) - log(1/10) = log(20/11) = 0.597837; var = 1/2 + 1/1 = 1.5 -> z = 0.488135
+# dog:  delta = log(4/9) - log(5/6) = log(24/45) = -0.628609; var = 1/4 + 1/5 = 0.45 -> z = -0.937067
+# bird: never in group x, so not listed for it.
+# Group y: dog delta = +0.628609 (the mirror of x's), z = 0.937067;
+#          bird delta = log(2/9) - log(1/12) = log(8/3) = 0.980829, var = 1.5 -> z = 0.800853
+TOY_TEXTS = ["cat cat dog", "cat fish", "dog dog bird"]
+
+
+def test_distinctive_terms_by_hand():
+    table = compute_distinctive_terms(TOY_TEXTS, ["x", ["x"], "y"])
+    x = table[table["group"] == "x"]
+    assert x["term"].tolist() == ["cat", "fish", "dog"]
+    assert x["rank"].tolist() == [1, 2, 3]
+    assert x["count_in_group"].tolist() == [3, 1, 1]
+    assert x["count_in_rest"].tolist() == [0, 0, 2]
+    assert x["z"].tolist() == [1.169, 0.488, -0.937]
+    assert x["log_odds"].tolist() == [0.827, 0.598, -0.629]
+    assert x["z"].iloc[0] == round(math.log(16 / 7) / math.sqrt(0.5), 3)
+    y = table[table["group"] == "y"]
+    assert y["term"].tolist() == ["dog", "bird"]
+    assert y["z"].tolist() == [0.937, 0.801]
+
+
+def test_distinctive_terms_with_a_weaker_prior():
+    # alpha0 = 4: a_cat = 4 * 3/8 = 1.5, a0 = 4.
+    # cat in x: delta = log(4.5 / (5+4-3-1.5)) - log(1.5 / (3+4-0-1.5)) = log(1) - log(1.5/5.5) = 1.299283
+    #           var = 1/4.5 + 1/1.5 = 0.888889 -> z = 1.299283 / 0.942809 = 1.378096
+    table = compute_distinctive_terms(TOY_TEXTS, ["x", "x", "y"], alpha0=4)
+    cat = table[(table["group"] == "x") & (table["term"] == "cat")].iloc[0]
+    assert cat["log_odds"] == 1.299
+    assert cat["z"] == 1.378
+
+
+def test_distinctive_terms_texts_in_several_groups():
+    table = compute_distinctive_terms(["cat dog", "cat", "dog"], [["x", "y"], "x", "y"])
+    counts = {(r.group, r.term): (r.count_in_group, r.count_in_rest) for r in table.itertuples()}
+    # x = texts 1, 2 (cat 2, dog 1), its rest text 3 (dog 1); y = texts 1, 3 (cat 1, dog 2), its rest text 2
+    assert counts == {("x", "cat"): (2, 0), ("x", "dog"): (1, 1), ("y", "dog"): (2, 0), ("y", "cat"): (1, 1)}
+
+
+def test_distinctive_terms_ties_by_term_and_top_n():
+    # apple and banana have the same counts everywhere, so the same z: alphabetical
+    table = compute_distinctive_terms(["banana apple", "cherry"], ["g", "h"], top_n=1)
+    assert table[["group", "rank", "term"]].to_dict("records") == [
+        {"group": "g", "rank": 1, "term": "apple"}, {"group": "h", "rank": 1, "term": "cherry"}]
+
+
+def test_distinctive_terms_uses_a_copy_of_the_vectorizer():
+    vectorizer = CountVectorizer(ngram_range=(1, 2))
+    table = compute_distinctive_terms(TOY_TEXTS, ["x", "x", "y"], vectorizer=vectorizer)
+    assert "cat dog" in set(table["term"])
+    assert not hasattr(vectorizer, "vocabulary_")  # the caller's object is left unfitted
+
+
+def test_distinctive_terms_needs_one_group_entry_per_text():
+    with pytest.raises(NbkitError, match="3 texts but 2 group entries"):
+        compute_distinctive_terms(TOY_TEXTS, ["x", "y"])
+
+
+# --- topic quality -------------------------------------------------------------------------------------------------
+
+# d1 {cat, dog}, d2 {cat, dog, fish}, d3 {cat, bird}, d4 {fish, bird}: p(cat) = 3/4, p(dog) = p(fish) = p(bird) = 1/2
+# NPMI(cat, dog): p = 2/4 -> log(0.5 / (0.75 * 0.5)) / -log(0.5) = log(4/3) / log(2) = 0.415037
+# NPMI(dog, bird): never together -> -1
+# NPMI(dog, fish) = NPMI(fish, bird): p = 1/4 = p * p -> log(1) = 0
+# so [dog, fish, bird] averages (0 - 1 + 0) / 3 = -1/3
+DOCS = ["cat dog", "cat dog fish", "cat bird", "fish bird"]
+
+
+def test_npmi_by_hand():
+    scores = npmi_coherence([["cat", "dog"], ["dog", "bird"], ["dog", "fish", "bird"]], DOCS)
+    assert scores == pytest.approx([math.log(4 / 3) / math.log(2), -1.0, -1 / 3])
+    assert round(scores[0], 6) == 0.415037
+
+
+def test_npmi_token_lists_and_top_n():
+    tokens = [d.split() for d in DOCS]
+    # top_n = 2 keeps [dog, fish] of the last topic: 0; "" (BERTopic's padding) and the repeat are dropped
+    assert npmi_coherence([["dog", "", "dog", "fish", "bird"]], tokens, top_n=2) == [0.0]
+
+
+def test_npmi_conventions():
+    # x and y in every document: p(x, y) = 1, -log p = 0 -> defined as 1
+    assert npmi_coherence([["x1", "y1"]], ["x1 y1", "y1 x1"]) == [1.0]
+    # always together in half the documents: log(0.5 / 0.25) / -log(0.5) = 1
+    assert npmi_coherence([["x1", "y1"]], ["x1 y1", "other"]) == [pytest.approx(1.0)]
+    # a term the corpus lacks never co-occurs: -1; a topic with one term has no pairs: NaN
+    none, single = npmi_coherence([["cat", "unicorn"], ["cat"]], DOCS)
+    assert none == -1.0 and math.isnan(single)
+    with pytest.raises(NbkitError, match="a reference document is"):
+        npmi_coherence([["cat", "dog"]], ["cat dog", float("nan")])
+
+
+def test_npmi_multi_word_terms():
+    # "speech recognition" occurs where the two words are adjacent, in order, inside one clause: d1 and d3 (d2 has
+    # them apart, d4 across a full stop); "works" only in d1. p(sr) = 1/2, p(works) = p(both) = 1/4
+    # NPMI = log(0.25 / (0.5 * 0.25)) / -log(0.25) = log(2) / log(4) = 0.5
+    strings = ["Speech recognition works.", "recognition of speech", "speech recognition again", "speech. Recognition"]
+    assert npmi_coherence([["speech recognition", "works"]], strings) == [pytest.approx(0.5)]
+    # token lists know no clause breaks: d4 has the phrase too, p(sr) = 3/4
+    # NPMI = log(0.25 / (0.75 * 0.25)) / log(4) = log(4/3) / log(4) = 0.207519
+    tokens = [s.lower().replace(".", "").split() for s in strings]
+    assert npmi_coherence([["speech recognition", "works"]], tokens) == [pytest.approx(math.log(4 / 3) / math.log(4))]
+    # a set holds the document's terms; a phrase counts only if the set holds it
+    sets = [{"speech recognition", "works"}, {"speech", "recognition"}, {"speech recognition"}, set()]
+    assert npmi_coherence([["speech recognition", "works"]], sets) == [pytest.approx(0.5)]
+
+
+def test_topic_diversity_by_hand():
+    topics = [["a", "b", "c"], ["a", "d", "e"]]
+    assert topic_diversity(topics, k=3) == 5 / 6  # a, b, c, d, e among 6 top terms
+    assert topic_diversity(topics, k=2) == 3 / 4  # a, b, a, d
+    assert topic_diversity([["a", "b"], ["c"]], k=2) == 1.0  # a short topic is not overlap: 3 of 3 taken
+
+
+def test_model_card_by_hand():
+    rows = [
+        {"model": "toy", "topic_words": [["cat", "dog"], ["dog", "bird"]], "doc_topics": [0, 1, -1, 0],
+         "fit_seconds": 1.26, "documents": DOCS},
+        {"model": "one topic", "topic_words": [["cat", "dog"]], "doc_topics": np.array([0, 0, 0, 0]),
+         "fit_seconds": 0.04, "documents": DOCS},
+    ]
+    card = compute_model_card(rows)
+    assert card.to_dict("records") == [
+        # npmi (0.415037 - 1) / 2 = -0.292; diversity: cat, dog, bird among 4 terms = 0.75; 1 outlier in 4
+        {"model": "toy", "n_topics": 2, "outlier_share": 0.25, "npmi": -0.292, "diversity": 0.75, "fit_seconds": 1.3},
+        {"model": "one topic", "n_topics": 1, "outlier_share": 0.0, "npmi": 0.415, "diversity": 1.0,
+         "fit_seconds": 0.0},
+    ]
+    with pytest.raises(NbkitError, match="lacks documents"):
+        compute_model_card([{k: v for k, v in rows[0].items() if k != "documents"}])
+
+
+# --- baselines -----------------------------------------------------------------------------------------------------
+
+CAT_WORDS = ["cat", "kitten", "purr", "whiskers", "meow", "fur", "litter", "paw"]
+ROCKET_WORDS = ["rocket", "launch", "orbit", "fuel", "booster", "thrust", "payload", "engine"]
+# ten documents per theme, each five of its theme's eight words (a different window each time)
+THEMES = ([" ".join(CAT_WORDS[(i + k) % 8] for k in range(5)) for i in range(10)]
+          + [" ".join(ROCKET_WORDS[(i + k) % 8] for k in range(5)) for i in range(10)]
+          + ["the and of"])  # nothing but stopwords: no topic
+
+
+@pytest.mark.parametrize("kind", ["lda", "nmf"])
+def test_baseline_recovers_two_themes(kind):
+    result = fit_baseline(THEMES, kind, n_topics=2, seed=0, top_n=5)
+    themes = [set(CAT_WORDS), set(ROCKET_WORDS)]
+    owners = [next(i for i, theme in enumerate(themes) if set(words) <= theme) for words in result.topic_words]
+    assert sorted(owners) == [0, 1]  # each topic's top five words come from one theme, a different one each
+    cats, rockets, empty = result.doc_topics[:10], result.doc_topics[10:20], result.doc_topics[20]
+    assert len(set(cats)) == 1 and len(set(rockets)) == 1 and cats[0] != rockets[0]
+    assert empty == -1
+    assert result.fit_seconds > 0
+    again = fit_baseline(THEMES, kind, n_topics=2, seed=0, top_n=5)
+    assert again.topic_words == result.topic_words  # the seed fixes the fit
+    card = compute_model_card([result.card_row(THEMES)])
+    assert card.loc[0, "model"] == kind and card.loc[0, "outlier_share"] == round(1 / 21, 3)
+
+
+def test_baseline_rejects_unknown_kinds():
+    with pytest.raises(NbkitError, match="not one of lda, nmf"):
+        fit_baseline(THEMES, "lsa", n_topics=2)
+
+
+# --- stability -----------------------------------------------------------------------------------------------------
+
+# r0: topic 0 = {0, 1, 2}, topic 1 = {3, 4}, doc 5 an outlier. r1 is r0 with the ids swapped. r2: {0, 1}, {2..5}.
+# ARI(r0, r1) = 1. ARI(r0, r2): cells (0,0)=2, (0,1)=1, (1,1)=2, (-1,1)=1 -> sum C(n_ij, 2) = 1 + 1 = 2;
+# rows 3, 2, 1 -> sum C = 3 + 1 = 4; columns 2, 4 -> 1 + 6 = 7; C(6, 2) = 15; expected = 4 * 7 / 15 = 28/15;
+# max = (4 + 7) / 2 = 5.5 -> ARI = (2 - 28/15) / (5.5 - 28/15) = (2/15) / (54.5/15) = 2/54.5 = 0.036697.
+# ARI(r1, r2) is the same (r1 only renames r0). Mean = (1 + 2 * 0.036697) / 3 = 0.357798.
+# Reference topic 0 {0,1,2}: r1 -> 1; r2 -> best of {0,1}: 2/3, {2,3,4,5}: 1/6 = 2/3.
+# Reference topic 1 {3,4}:   r1 -> 1; r2 -> best of {0,1}: 0, {2,3,4,5}: 2/4 = 0.5.
+RUNS = [np.array([0, 0, 0, 1, 1, -1]), np.array([1, 1, 1, 0, 0, -1]), np.array([0, 0, 1, 1, 1, 1])]
+
+
+def test_topic_stability_by_hand():
+    ari, topics = compute_topic_stability(RUNS, labels={0: "cats", 1: "rockets"}, threshold=0.6)
+    assert ari.to_dict("records") == [
+        {"run_a": 0, "run_b": 1, "ari": 1.0},
+        {"run_a": 0, "run_b": 2, "ari": 0.037},
+        {"run_a": 1, "run_b": 2, "ari": 0.037},
+        {"run_a": "mean", "run_b": "", "ari": 0.358},
+    ]
+    assert topics.to_dict("records") == [
+        # topic 0: 1 and 2/3 both reach 0.6; topic 1: 0.5 does not. Means (1 + 2/3) / 2, (1 + 0.5) / 2
+        {"topic": 0, "label": "cats", "size": 3, "match_rate": 1.0, "mean_best_jaccard": 0.833},
+        {"topic": 1, "label": "rockets", "size": 2, "match_rate": 0.5, "mean_best_jaccard": 0.75},
+    ]
+
+
+def test_topic_stability_threshold_is_inclusive():
+    _, topics = compute_topic_stability(RUNS, threshold=0.5)
+    assert topics["match_rate"].tolist() == [1.0, 1.0]  # topic 1's Jaccard of exactly 0.5 counts
+    assert topics["label"].tolist() == ["", ""]
+
+
+def test_topic_stability_needs_runs_of_equal_length():
+    with pytest.raises(NbkitError, match="equal lengths"):
+        compute_topic_stability([np.array([0, 1]), np.array([0, 1, 1])])
+    with pytest.raises(NbkitError, match="at least two runs"):
+        compute_topic_stability([np.array([0, 1])])
