@@ -43,3 +43,27 @@ def test_corpus_notebook_runs_with_parameters(tmp_path):
     for name in ("listings_per_collection.png", "collection_overlap.png", "publication_years.png",
                  "code_hosts.png", "report.json", "files.csv"):
         assert (output / name).exists(), name
+
+
+def test_trends_notebook_runs_on_a_dated_arxiv_snapshot(tmp_path):
+    output = tmp_path / "out"
+    snapshot = ROOT / "tests" / "fixtures" / "arxiv" / "dated_snapshot.jsonl"
+    papermill.execute_notebook(
+        str(ROOT / "notebooks" / "03_trends.ipynb"), str(tmp_path / "executed.ipynb"),
+        parameters={"input_paths": [str(snapshot)], "period": "year", "min_topic_size": 5, "n_neighbors": 10,
+                    "keywords": {"robots": ["robot", "robotic"], "proteins": "protein|enzyme"},
+                    "cache_dir": str(tmp_path / "cache"), "output_dir": str(output)},
+        cwd=str(ROOT / "notebooks"), kernel_name="python3", progress_bar=False)
+    # the fixture: 36 papers, 9 a year 2021-2024, the last on 2024-10-01
+    periods = pd.read_csv(output / "papers_per_period.csv")
+    assert periods["papers"].tolist() == [9, 9, 9, 9] and periods["complete"].tolist() == [True, True, True, False]
+    coverage = pd.read_csv(output / "date_coverage.csv", index_col=0)
+    assert coverage.loc["exact date (day)", "papers"] == 36 and coverage.loc["no date", "papers"] == 0
+    # protein papers per year, counted from the fixture: 5, 4, 2, 1
+    keywords = pd.read_csv(output / "keyword_trends.csv")
+    proteins = keywords[keywords["keyword"] == "proteins"]
+    assert proteins["papers"].tolist() == [5, 4, 2, 1]
+    tests = pd.read_csv(output / "topic_trend_tests.csv")
+    assert len(tests) == 3  # three themes, three topics, each tested over the three complete years
+    for name in ("papers_per_period.png", "keyword_trends.png", "keywords_by_collection.png", "topic_trends.png"):
+        assert (output / name).exists(), name

@@ -12,11 +12,13 @@ from nbkit.errors import NbkitError
 from nbkit.trends import (
     cochran_armitage,
     compute_date_coverage,
+    compute_dated_by_collection,
     compute_keyword_shares_by_collection,
     compute_keyword_trends,
     compute_period_counts,
     compute_topic_trend_tests,
     compute_topic_trends,
+    coverage_sentence,
     match_keywords,
 )
 from tests.conftest import FIXTURES
@@ -131,3 +133,17 @@ def test_too_few_periods_for_a_trend_is_said_not_guessed(papers):
     assignments = _assignments(one_year, {t: 0 for t in one_year["title"]})
     tests = compute_topic_trend_tests(one_year, assignments, "year")
     assert tests.empty and "a trend needs at least 3" in tests.attrs["note"]
+
+
+def test_dated_by_collection_and_the_coverage_sentence():
+    corpus = load_corpus([FIXTURES / "trends" / "dated.csv"])
+    table = compute_dated_by_collection(corpus.listings, corpus.papers)
+    # a: six listings, all dated; b: six listings, "Undated survey" has no date
+    assert table.to_dict("list") == {"listings": [6, 6], "dated_listings": [6, 5], "share_dated": [1.0, 0.833],
+                                     "papers": [6, 6], "papers_dated": [6, 5]}
+    sentence = coverage_sentence(compute_date_coverage(corpus.papers), table)
+    assert sentence == ("11 of 12 papers (92%) have a date; 1 has none and is left out of every count over time.")
+    only_a = table.assign(dated_listings=[6, 0])
+    assert coverage_sentence(compute_date_coverage(corpus.papers), only_a).endswith(
+        "Only 1 of 2 collections carries dates on their pages (a): trends over time describe mostly those, "
+        "not the whole corpus.")

@@ -121,6 +121,81 @@ def plot_topic_terms(terms: pd.DataFrame, n_topics: int = 8, n_terms: int = 6, c
     return figure
 
 
+def plot_period_counts(table: pd.DataFrame, ax: Axes | None = None) -> Axes:
+    """Bars of dated papers per period (compute_period_counts); an incomplete last period is hatched and labelled."""
+    ax = _axes(ax, (7, 3))
+    x = np.arange(len(table))
+    bars = ax.bar(x, table["papers"], color="tab:blue")
+    for bar, complete in zip(bars, table["complete"], strict=True):
+        if not complete:
+            bar.set_facecolor("white")
+            bar.set_edgecolor("tab:blue")
+            bar.set_hatch("//")
+            ax.annotate("incomplete", (bar.get_x() + bar.get_width() / 2, bar.get_height()), ha="center",
+                        va="bottom", fontsize=7)
+    step = max(1, len(table) // 16)
+    ax.set_xticks(x[::step], table.index[::step], rotation=45, ha="right", fontsize=8)
+    ax.set_ylabel("dated papers")
+    ax.set_title("Papers per period")
+    return ax
+
+
+def plot_keyword_trends(shares: pd.DataFrame, complete: pd.Series | None = None, ax: Axes | None = None) -> Axes:
+    """Lines of each keyword's share of the period's papers (keyword_share_table); an incomplete last period
+    is drawn dashed."""
+    ax = _axes(ax, (7, 3.2))
+    x = np.arange(len(shares))
+    last_ok = len(shares) - (1 if complete is not None and len(complete) and not complete.iloc[-1] else 0)
+    for i, column in enumerate(shares.columns):
+        colour = plt.get_cmap("tab10")(i % 10)
+        ax.plot(x[:last_ok], shares[column].to_numpy()[:last_ok], marker="o", color=colour, label=column)
+        if last_ok < len(shares) and last_ok > 0:
+            ax.plot(x[last_ok - 1:], shares[column].to_numpy()[last_ok - 1:], linestyle="--", color=colour)
+    step = max(1, len(shares) // 16)
+    ax.set_xticks(x[::step], shares.index[::step], rotation=45, ha="right", fontsize=8)
+    ax.set_ylabel("share of the period's papers")
+    ax.set_title("Keyword shares over time (dashed: incomplete period)")
+    ax.legend(fontsize=7, frameon=False, loc="center left", bbox_to_anchor=(1, 0.5))
+    return ax
+
+
+def plot_share_heatmap(table: pd.DataFrame, title: str, ax: Axes | None = None) -> Axes:
+    """Heatmap of a rows x columns table of shares (0-1), values written in the cells."""
+    ax = _axes(ax, (1.2 * len(table.columns) + 3, 0.45 * len(table) + 1.5))
+    values = table.to_numpy(dtype=float)
+    ax.imshow(values, cmap="Blues", vmin=0, vmax=max(values.max(), 1e-9) if values.size else 1, aspect="auto")
+    ax.set_xticks(range(len(table.columns)), [_short(c, 22) for c in table.columns], rotation=30, ha="right",
+                  fontsize=8)
+    ax.set_yticks(range(len(table)), [_short(r, 22) for r in table.index], fontsize=8)
+    limit = values.max() / 2 if values.size else 0
+    for (i, j), value in np.ndenumerate(values):
+        ax.text(j, i, f"{value:.2f}", ha="center", va="center", fontsize=7,
+                color="white" if value > limit else "black")
+    ax.set_title(title)
+    return ax
+
+
+def plot_topic_trends(table: pd.DataFrame, top: int = 8, ax: Axes | None = None) -> Axes:
+    """Stacked bars of dated papers per period by topic (compute_topic_trends): the `top` largest topics, the
+    rest as "other"."""
+    ax = _axes(ax, (7.5, 3.5))
+    named = [c for c in table.columns if not str(c).startswith("-1:")]
+    keep = table[named].sum().sort_values(ascending=False).index[:top].tolist()
+    rest = table.drop(columns=keep).sum(axis=1)
+    x = np.arange(len(table))
+    bottom = np.zeros(len(table))
+    for i, column in enumerate(keep):
+        ax.bar(x, table[column], bottom=bottom, color=plt.get_cmap("tab10")(i % 10), label=_short(column, 40))
+        bottom += table[column].to_numpy()
+    ax.bar(x, rest, bottom=bottom, color="lightgrey", label="other topics and outliers")
+    step = max(1, len(table) // 16)
+    ax.set_xticks(x[::step], table.index[::step], rotation=45, ha="right", fontsize=8)
+    ax.set_ylabel("dated papers")
+    ax.set_title("Topics over time")
+    ax.legend(fontsize=7, frameon=False, loc="center left", bbox_to_anchor=(1, 0.5))
+    return ax
+
+
 def save_figure(figure: Figure, path: str | Path, dpi: int = 100) -> Path:
     """Write a figure as PNG (folders created); returns the path."""
     path = Path(path)

@@ -223,3 +223,43 @@ def compute_topic_trend_tests(papers: pd.DataFrame, assignments: pd.DataFrame, p
     out["p_adjusted"] = out["p_adjusted"].round(4)
     out.attrs["note"] = f"{int(totals.sum())} dated papers in {len(table)} complete {period}(s)"
     return out[columns]
+
+
+def compute_dated_by_collection(listings: pd.DataFrame, papers: pd.DataFrame) -> pd.DataFrame:
+    """Per collection (sorted): listings, listings that carry a date on that page, and papers of the collection
+    that have a date from any listing (a paper listed on two pages takes its date from either)."""
+    own = listings.assign(dated=listings["published"].notna()).groupby("collection", sort=True)["dated"]
+    frame = pd.DataFrame({"collection": papers["collections"].to_numpy(), "dated": papers["published"].notna()})
+    frame = frame.explode("collection").groupby("collection")["dated"]
+    out = pd.DataFrame({"listings": own.size(), "dated_listings": own.sum().astype("int64")})
+    out["share_dated"] = (out["dated_listings"] / out["listings"]).round(3)
+    out["papers"] = frame.size().reindex(out.index, fill_value=0).astype("int64")
+    out["papers_dated"] = frame.sum().reindex(out.index, fill_value=0).astype("int64")
+    out.index = out.index.astype(str)
+    out.index.name = "collection"
+    return out
+
+
+def coverage_sentence(coverage: pd.DataFrame, by_collection: pd.DataFrame | None = None) -> str:
+    """The date coverage in words, for the top of a trends report."""
+    total = int(coverage["papers"].sum())
+    undated = int(coverage.loc["no date", "papers"])
+    inferred = int(coverage.loc["year inferred", "papers"])
+    dated = total - undated
+    text = (f"{dated} of {total} papers ({dated / total:.0%}) have a date"
+            + (f", {inferred} of them with a year nbkit inferred" if inferred else "")
+            + f"; {undated} {'has' if undated == 1 else 'have'} none and "
+            + f"{'is' if undated == 1 else 'are'} left out of every count over time.") if total else "No papers."
+    if by_collection is not None and dated:
+        with_dates = by_collection.index[by_collection["dated_listings"] > 0].tolist()
+        if len(with_dates) < len(by_collection):
+            text += (f" Only {len(with_dates)} of {len(by_collection)} collections "
+                     f"{'carries' if len(with_dates) == 1 else 'carry'} dates on their pages "
+                     f"({', '.join(with_dates)}): trends over time describe mostly those, not the whole corpus.")
+    return text
+
+
+def keyword_share_table(trend: pd.DataFrame) -> pd.DataFrame:
+    """compute_keyword_trends as a wide table: periods (rows) by keywords (columns), shares of the period's papers."""
+    table = trend.pivot(index="period", columns="keyword", values="share")
+    return table[list(dict.fromkeys(trend["keyword"]))]
