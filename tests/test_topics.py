@@ -198,6 +198,10 @@ def test_topic_assignments_are_shared_through_the_cache(papers, minilm, cache_di
     shared = topics.topic_assignments(papers, SETTINGS, cache_dir=cache_dir, embedder=minilm)
     assert calls == []  # the module-level fit stored its assignments; nothing is fitted again
     pd.testing.assert_frame_equal(shared, compute_assignments(fitted))
+    summary = topics.topic_summary(papers, SETTINGS, cache_dir=cache_dir, embedder=minilm)
+    pd.testing.assert_frame_equal(summary.terms, compute_topic_terms(fitted))
+    assert summary.fit_seconds == round(fitted.seconds["fit"], 2) and calls == []
+    assert summary.topic_words()[0] == compute_topic_terms(fitted).query("topic == 0")["term"].tolist()
     other = topics.topic_assignments(papers, TopicSettings(min_topic_size=7, n_neighbors=10), cache_dir=cache_dir,
                                      embedder=minilm, progress=False)
     assert calls == [1] and len(other) == 36  # other settings: fitted once

@@ -196,6 +196,23 @@ def plot_topic_trends(table: pd.DataFrame, top: int = 8, ax: Axes | None = None)
     return ax
 
 
+def plot_residuals(residuals: pd.DataFrame, ax: Axes | None = None) -> Axes:
+    """Diverging heatmap of adjusted standardized residuals (collections x topics); |r| > 2 written in bold."""
+    ax = _axes(ax, (0.9 * len(residuals.columns) + 3, 0.5 * len(residuals) + 2))
+    values = residuals.to_numpy(dtype=float)
+    limit = max(2.5, float(np.nanmax(np.abs(values)))) if values.size else 2.5
+    ax.imshow(values, cmap="RdBu_r", vmin=-limit, vmax=limit, aspect="auto")
+    ax.set_xticks(range(len(residuals.columns)), [_short(c, 20) for c in residuals.columns], rotation=45,
+                  ha="right", fontsize=7)
+    ax.set_yticks(range(len(residuals)), [_short(r, 22) for r in residuals.index], fontsize=8)
+    for (i, j), value in np.ndenumerate(values):
+        if not np.isnan(value):
+            ax.text(j, i, f"{value:.1f}", ha="center", va="center", fontsize=7,
+                    fontweight="bold" if abs(value) > 2 else "normal")
+    ax.set_title("Adjusted standardized residuals: collection x topic")
+    return ax
+
+
 def save_figure(figure: Figure, path: str | Path, dpi: int = 100) -> Path:
     """Write a figure as PNG (folders created); returns the path."""
     path = Path(path)

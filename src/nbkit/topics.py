@@ -358,8 +358,8 @@ def fit_topics(papers: pd.DataFrame, settings: TopicSettings | None = None, *, e
     embedded: Embeddings = embed_texts(texts, embedder, cache, progress=progress)
     seconds["embed"] = time.perf_counter() - start
 
-    start = time.perf_counter()
     model = build_topic_model(settings, make_backend(embedder, cache), cache_dir=cache_dir, **components)
+    start = time.perf_counter()  # after building: importing BERTopic (~8 s) is not fitting
     topics, probabilities = model.fit_transform(texts, embeddings=embedded.vectors)
     topics = np.asarray(topics)
     if settings.reduce_outliers and (topics == -1).any():
@@ -379,43 +379,83 @@ def fit_topics(papers: pd.DataFrame, settings: TopicSettings | None = None, *, e
                          seconds=seconds, embedding_summary=embedded.summary(),
                          cache_dir=Path(cache_dir) if cache_dir is not None else None)
     if cache_dir is not None and not components:  # custom components are not described by the settings
-        _store_assignments(Path(cache_dir), _assignments_key(papers, settings, embedder), compute_assignments(result))
+        _store_summary(Path(cache_dir), _summary_key(papers, settings, embedder), summarize(result))
     return result
 
 
 # --- topic results shared between notebooks -------------------------------------------------------------------------
 
-def _assignments_key(papers: pd.DataFrame, settings: TopicSettings, embedder: Any) -> str:
+@dataclass
+class TopicSummary:
+    """What later notebooks need from a fitted model, without the model: small, cached, no BERTopic import."""
+
+    assignments: pd.DataFrame  # compute_assignments
+    terms: pd.DataFrame  # compute_topic_terms
+    fit_seconds: float  # BERTopic's fit (UMAP, HDBSCAN, representation), embedding excluded
+
+    def topic_words(self) -> list[list[str]]:
+        """Each topic's terms in rank order (outliers left out), in topic order."""
+        return [group.sort_values("rank")["term"].tolist() for _, group in self.terms.groupby("topic", sort=True)]
+
+
+def summarize(result: TopicResult) -> TopicSummary:
+    return TopicSummary(compute_assignments(result), compute_topic_terms(result), round(result.seconds["fit"], 2))
+
+
+def _summary_key(papers: pd.DataFrame, settings: TopicSettings, embedder: Any) -> str:
     texts = document_texts(papers, settings.embed_fields)
     return "topics-" + digest_bytes(embedder.identity, json.dumps(settings.to_dict(), sort_keys=True, default=str),
                                     version("bertopic"), *papers["paper_id"].astype(str), *texts)[:32]
 
 
-def _store_assignments(cache_dir: Path, key: str, assignments: pd.DataFrame) -> None:
+def _parquet_bytes(frame: pd.DataFrame) -> bytes:
     buffer = io.BytesIO()
-    assignments.to_parquet(buffer, index=False)
-    write_file(cache_dir / "topics", key, buffer.getvalue(), ".parquet")
+    frame.to_parquet(buffer, index=False)
+    return buffer.getvalue()
+
+
+def _store_summary(cache_dir: Path, key: str, summary: TopicSummary) -> None:
+    if _load_summary(cache_dir, key, len(summary.assignments)) is not None:
+        return  # the first fit stays: refits of the same model agree on everything but their timing
+    folder = cache_dir / "topics"
+    write_file(folder, f"{key}-assignments", _parquet_bytes(summary.assignments), ".parquet")
+    write_file(folder, f"{key}-terms", _parquet_bytes(summary.terms), ".parquet")
+    write_file(folder, f"{key}-meta", json.dumps({"fit_seconds": summary.fit_seconds}).encode(), ".json")
+
+
+def _load_summary(cache_dir: Path, key: str, n_papers: int) -> TopicSummary | None:
+    folder = cache_dir / "topics"
+    parts = [find_file(folder, f"{key}-{name}", suffix)
+             for name, suffix in (("assignments", ".parquet"), ("terms", ".parquet"), ("meta", ".json"))]
+    if any(part is None for part in parts):
+        return None
+    assignments = pd.read_parquet(io.BytesIO(parts[0][1]))
+    if len(assignments) != n_papers or list(assignments.columns) != ASSIGNMENT_COLUMNS:
+        return None
+    return TopicSummary(assignments, pd.read_parquet(io.BytesIO(parts[1][1])),
+                        float(json.loads(parts[2][1])["fit_seconds"]))
+
+
+def topic_summary(papers: pd.DataFrame, settings: TopicSettings | None = None, *,
+                  cache_dir: str | Path | None = None, embedder: Any = None, progress: bool = True) -> TopicSummary:
+    """The assignments and terms of the topic model for `papers` under `settings`: read from the cache when a
+    notebook or run already fitted the same model there (same embedding model, settings and paper texts),
+    otherwise fitted now and cached. Later notebooks use it to show the topics of 02_topics without fitting, or
+    importing BERTopic, again."""
+    settings = settings or TopicSettings()
+    embedder = embedder or SentenceEmbedder(settings.embedding_model)
+    if cache_dir is not None:
+        found = _load_summary(Path(cache_dir), _summary_key(papers, settings, embedder), len(papers))
+        if found is not None:
+            return found
+    return summarize(fit_topics(papers, settings, embedder=embedder, cache_dir=cache_dir, progress=progress))
 
 
 def topic_assignments(papers: pd.DataFrame, settings: TopicSettings | None = None, *,
                       cache_dir: str | Path | None = None, embedder: Any = None,
                       progress: bool = True) -> pd.DataFrame:
-    """compute_assignments for `papers` under `settings`, read from the cache when a notebook or run already fitted
-    the same model (same embedding model, settings and paper texts) there, otherwise fitted now and cached.
-
-    Later notebooks use this to show the topics of 02_topics without fitting, or importing BERTopic, again.
-    """
-    settings = settings or TopicSettings()
-    embedder = embedder or SentenceEmbedder(settings.embedding_model)
-    if cache_dir is not None:
-        key = _assignments_key(papers, settings, embedder)
-        found = find_file(Path(cache_dir) / "topics", key, ".parquet")
-        if found is not None:
-            table = pd.read_parquet(io.BytesIO(found[1]))
-            if len(table) == len(papers) and list(table.columns) == ASSIGNMENT_COLUMNS:
-                return table
-    return compute_assignments(fit_topics(papers, settings, embedder=embedder, cache_dir=cache_dir,
-                                          progress=progress))
+    """compute_assignments of the (cached or fitted) topic model: see topic_summary."""
+    return topic_summary(papers, settings, cache_dir=cache_dir, embedder=embedder, progress=progress).assignments
 
 
 # --- tables --------------------------------------------------------------------------------------------------------
