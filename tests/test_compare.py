@@ -97,9 +97,16 @@ def test_association_warns_on_small_expected_counts():
     assert "unreliable" in row["warning"]
 
 
-def test_association_rejects_a_single_column():
-    with pytest.raises(NbkitError, match="two non-empty rows and columns"):
-        compute_association(pd.DataFrame([[3, 0], [4, 0]]))
+def test_association_of_a_single_column_is_no_test_and_says_why():
+    # the empty second column is dropped: 2 x 1 left, nothing to test (one collection or one topic)
+    row = compute_association(pd.DataFrame([[3, 0], [4, 0]])).iloc[0]
+    assert row["n"] == 7 and row["dof"] == 0 and np.isnan(row["chi2"]) and np.isnan(row["p_value"])
+    assert row["warning"] == ("no test: a chi-square test needs two non-empty rows and columns; the table has "
+                              "2 x 1")
+
+
+def test_a_group_that_is_the_whole_corpus_has_no_distinctive_terms():
+    assert compute_distinctive_terms(["cats purr", "dogs bark"], ["all", "all"]).empty
 
 
 def test_standardized_residuals_two_by_two():

@@ -67,3 +67,20 @@ def test_trends_notebook_runs_on_a_dated_arxiv_snapshot(tmp_path):
     assert len(tests) == 3  # three themes, three topics, each tested over the three complete years
     for name in ("papers_per_period.png", "keyword_trends.png", "keywords_by_collection.png", "topic_trends.png"):
         assert (output / name).exists(), name
+
+
+def test_compare_notebook_runs_on_a_single_collection_dated_snapshot(tmp_path):
+    output = tmp_path / "out"
+    snapshot = ROOT / "tests" / "fixtures" / "arxiv" / "dated_snapshot.jsonl"
+    papermill.execute_notebook(
+        str(ROOT / "notebooks" / "04_compare.ipynb"), str(tmp_path / "executed.ipynb"),
+        parameters={"input_paths": [str(snapshot)], "min_topic_size": 5, "n_neighbors": 10, "n_seeds": 2,
+                    "cache_dir": str(tmp_path / "cache"), "output_dir": str(output)},
+        cwd=str(ROOT / "notebooks"), kernel_name="python3", progress_bar=False)
+    card = pd.read_csv(output / "model_card.csv")
+    assert card["model"].tolist() == ["bertopic (keybert+mmr)", "bertopic (ctfidf)", "lda", "nmf"]
+    assert card["n_topics"].tolist() == [3, 3, 3, 3]  # three themes; the baselines get as many topics
+    association = pd.read_csv(output / "association.csv")
+    assert association.loc[0, "warning"].startswith("no test: a chi-square test needs two non-empty rows")
+    assert len(pd.read_csv(output / "stability_ari.csv")) == 2  # one pair of seeds, then the mean
+    assert len(pd.read_csv(output / "topic_stability.csv")) == 3

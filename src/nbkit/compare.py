@@ -103,9 +103,11 @@ def compute_association(counts: pd.DataFrame | np.ndarray) -> pd.DataFrame:
 
     observed = _whole_counts(counts)
     observed = observed[observed.sum(axis=1) > 0][:, observed.sum(axis=0) > 0]
-    if observed.shape[0] < 2 or observed.shape[1] < 2:
-        raise NbkitError(f"a chi-square test needs two non-empty rows and columns; the table has "
-                         f"{observed.shape[0]} x {observed.shape[1]}")
+    if observed.shape[0] < 2 or observed.shape[1] < 2:  # one collection (or topic): nothing to compare, say so
+        return pd.DataFrame([{"chi2": math.nan, "dof": 0, "p_value": math.nan, "cramers_v": math.nan,
+                              "n": int(observed.sum()), "min_expected": math.nan,
+                              "warning": f"no test: a chi-square test needs two non-empty rows and columns; "
+                                         f"the table has {observed.shape[0]} x {observed.shape[1]}"}])
     result = chi2_contingency(observed, correction=False)
     expected = result.expected_freq
     small = int((expected < 5).sum())
@@ -222,6 +224,8 @@ def compute_distinctive_terms(texts: Sequence[str], groups: Sequence[str | Seque
         y_i = np.asarray(X[mask].sum(axis=0), dtype="float64").ravel()
         y_j = y - y_i
         n_i, n_j = y_i.sum(), y_j.sum()
+        if n_j == 0:  # the group is the whole corpus: there is no rest to set it apart from
+            continue
         delta = np.log((y_i + a) / (n_i + a0 - y_i - a)) - np.log((y_j + a) / (n_j + a0 - y_j - a))
         z = delta / np.sqrt(1 / (y_i + a) + 1 / (y_j + a))
         frame = pd.DataFrame({"group": group, "term": terms, "count_in_group": y_i.astype("int64"),
