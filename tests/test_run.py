@@ -1,12 +1,21 @@
-"""nbkit run: parameters, unknown names, and a run into a report folder."""
+"""nbkit run: parameters and their types, sweeps, failures, the manifest and the report pages."""
 
 from __future__ import annotations
 
+import hashlib
+import json
+
+import nbformat
+import pandas as pd
 import pytest
 
+from nbkit.cli import main
 from nbkit.errors import NbkitError
-from nbkit.run import parse_parameters, run_notebooks
-from tests.conftest import HF, ROOT
+from nbkit.run import parse_parameters, plan_runs, read_parameters_file, run_batch, run_name, run_notebooks
+from tests.conftest import FIXTURES, HF, ROOT
+
+MULTIPLY = FIXTURES / "notebooks" / "multiply.ipynb"
+BROKEN = FIXTURES / "notebooks" / "broken.ipynb"
 
 
 def test_parameters_are_read_as_yaml():
@@ -20,16 +29,120 @@ def test_unknown_parameter_lists_the_valid_names():
         run_notebooks([ROOT / "notebooks" / "01_corpus.ipynb"], parameters={"min_size": 3})
 
 
+@pytest.mark.parametrize(("parameters", "message"), [
+    ({"a": "ten"}, "parameter a of multiply.ipynb: expected int, got str 'ten'"),
+    ({"a": True}, "parameter a of multiply.ipynb: expected int, got bool True"),
+    ({"label": 5}, "parameter label of multiply.ipynb: expected str, got int 5"),
+])
+def test_a_wrongly_typed_value_is_refused_before_anything_runs(tmp_path, parameters, message):
+    with pytest.raises(NbkitError, match=message):
+        run_batch([MULTIPLY], parameters=parameters, out_dir=tmp_path)
+    assert not any(tmp_path.iterdir())
+
+
+def test_optional_and_union_types_accept_their_members():
+    declared = {ROOT / "notebooks" / "02_topics.ipynb": {
+        "nr_topics": {"inferred_type_name": "Union[int, str, None]"},
+        "reduce_outliers": {"inferred_type_name": "Optional[str]"}, "seed": {"inferred_type_name": "int"},
+        "input_paths": {"inferred_type_name": "list"}}}
+    plans = plan_runs({"nr_topics": "auto", "reduce_outliers": None, "input_paths": ["a", "b"]}, {}, declared)
+    assert plans == [({"nr_topics": "auto", "reduce_outliers": None, "input_paths": ["a", "b"]}, {})]
+    with pytest.raises(NbkitError, match=r"expected str or None, got int 3"):
+        plan_runs({"reduce_outliers": 3}, {}, declared)
+    # a list for a list parameter is a value; for an int parameter, a sweep
+    assert [swept for _, swept in plan_runs({"seed": [1, 2], "input_paths": ["a"]}, {}, declared)] == [
+        {"seed": 1}, {"seed": 2}]
+
+
+def test_a_single_run_writes_notebook_html_outputs_manifest_and_index(tmp_path):
+    [(swept, record)] = run_batch([MULTIPLY], parameters={"a": 7}, out_dir=tmp_path)
+    assert swept == {} and record.status == "ok"
+    assert (tmp_path / "multiply" / "product.csv").read_text() == "label,product\nx,21\n"
+    html = (tmp_path / "multiply.html").read_text()
+    assert "21" in html and "<html" in html
+    manifest = json.loads((tmp_path / "manifest.json").read_text())
+    assert manifest["status"] == "ok" and manifest["parameters"] == {"a": 7}
+    assert manifest["notebooks"][0]["parameters"] == {"a": 7, "b": 3, "label": "x",
+                                                      "output_dir": str(tmp_path / "multiply")}
+    assert manifest["notebooks"][0]["status"] == "ok" and manifest["notebooks"][0]["seconds"] > 0
+    assert {"python", "nbkit", "papermill", "pandas"} <= set(manifest["packages"])
+    assert manifest["seeds"] == {} and manifest["inputs"] == [] and manifest["started"].endswith("+00:00")
+    assert 'href="multiply.html"' in (tmp_path / "index.html").read_text()
+
+
+def test_a_two_by_two_sweep_runs_every_combination_and_summarizes(tmp_path):
+    records = run_batch([MULTIPLY], parameters={"a": [1, 2], "b": [3, 4]}, out_dir=tmp_path, jobs=2)
+    assert sorted(run_name(swept) for swept, _ in records) == ["a=1_b=3", "a=1_b=4", "a=2_b=3", "a=2_b=4"]
+    for swept, record in records:
+        product = pd.read_csv(record.folder / "multiply" / "product.csv")["product"].item()
+        assert product == swept["a"] * swept["b"] and record.status == "ok"
+    summary = pd.read_csv(tmp_path / "sweep.csv").sort_values(["a", "b"])
+    assert summary[["a", "b", "status"]].values.tolist() == [[1, 3, "ok"], [1, 4, "ok"], [2, 3, "ok"], [2, 4, "ok"]]
+    assert summary["folder"].tolist() == ["runs/a=1_b=3", "runs/a=1_b=4", "runs/a=2_b=3", "runs/a=2_b=4"]
+    index = (tmp_path / "index.html").read_text()
+    assert all(f'href="runs/a={a}_b={b}/index.html"' in index for a in (1, 2) for b in (3, 4))
+
+
+def test_a_params_file_with_an_explicit_sweep(tmp_path, write):
+    params = write("sweep.yml", "label: y\nsweep:\n  a: [2, 5]\n")
+    parameters, sweep = read_parameters_file(params)
+    assert parameters == {"label": "y"} and sweep == {"a": [2, 5]}
+    assert main(["run", str(MULTIPLY), "-f", str(params), "-p", "b", "10", "--out", str(tmp_path / "o")]) == 0
+    summary = pd.read_csv(tmp_path / "o" / "sweep.csv")
+    assert summary["a"].tolist() == [2, 5]
+    assert (tmp_path / "o" / "runs" / "a=5" / "multiply" / "product.csv").read_text() == "label,product\ny,50\n"
+
+
+def test_a_failing_notebook_stops_its_run_keeps_the_error_and_exits_non_zero(tmp_path, capsys):
+    assert main(["run", str(BROKEN), "--out", str(tmp_path)]) == 1
+    err = [line for line in capsys.readouterr().err.splitlines() if line.startswith("nbkit:")]  # not the bars
+    assert err == [f"nbkit: notebook failed: broken.ipynb: cell 3: ZeroDivisionError: division by zero "
+                   f"(executed notebook: {tmp_path / 'broken.ipynb'})"]
+    executed = nbformat.read(tmp_path / "broken.ipynb", as_version=4)
+    errors = [o for c in executed.cells if c.cell_type == "code" for o in c.outputs if o.output_type == "error"]
+    assert [e.ename for e in errors] == ["ZeroDivisionError"]
+    manifest = json.loads((tmp_path / "manifest.json").read_text())
+    assert manifest["status"] == "failed"
+    assert manifest["notebooks"][0]["cell"] == 3 and "division by zero" in manifest["notebooks"][0]["error"]
+
+
+def test_a_failed_sweep_run_does_not_stop_the_others(tmp_path):
+    records = run_batch([BROKEN, MULTIPLY], parameters={"divisor": [0, 1]}, out_dir=tmp_path)
+    statuses = {swept["divisor"]: [r.status for r in record.results] for swept, record in records}
+    assert statuses == {0: ["failed", "skipped"], 1: ["ok", "ok"]}
+    assert pd.read_csv(tmp_path / "sweep.csv")["status"].tolist() == ["failed", "ok"]
+
+
+def test_a_bad_params_file_is_a_one_line_error(write, capsys):
+    bad = write("bad.yml", "a: [1, 2\n")
+    assert main(["run", str(MULTIPLY), "-f", str(bad)]) == 2
+    assert capsys.readouterr().err.startswith(f"nbkit: error: {bad}: not a YAML file")
+    assert main(["run", str(MULTIPLY), "-f", str(write("list.yml", "- 1\n"))]) == 2
+    assert "a parameters file is a mapping" in capsys.readouterr().err
+
+
+def test_the_full_run_on_a_small_corpus(tmp_path):
+    """Every notebook, on the 36-paper fixture (three collections, no dates), into one report folder."""
+    corpus = FIXTURES / "topics" / "papers.jsonl"
+    [(_, record)] = run_batch(None, parameters={"input_paths": [str(corpus)], "min_topic_size": 5,
+                                                "n_neighbors": 10, "n_seeds": 2, "cache_dir": str(tmp_path / "c")},
+                              out_dir=tmp_path / "report")
+    report = tmp_path / "report"
+    assert [(r.notebook, r.status) for r in record.results] == [
+        ("01_corpus.ipynb", "ok"), ("02_topics.ipynb", "ok"), ("03_trends.ipynb", "ok"), ("04_compare.ipynb", "ok")]
+    for name in ("01_corpus", "02_topics", "03_trends", "04_compare"):
+        assert (report / f"{name}.html").is_file() and (report / name).is_dir()
+    assert pd.read_csv(report / "02_topics" / "quality.csv")["n_topics"].item() == 3
+    manifest = json.loads((report / "manifest.json").read_text())
+    assert manifest["inputs"] == [{"path": str(corpus.relative_to(ROOT)), "name": "papers.jsonl",
+                                   "bytes": corpus.stat().st_size,
+                                   "sha256": hashlib.sha256(corpus.read_bytes()).hexdigest()}]
+    assert manifest["embedding_models"][0]["name"] == "all-MiniLM-L6-v2"
+    assert manifest["seeds"] == {"seed": 42}
+
+
 def test_run_writes_executed_notebooks_and_outputs(tmp_path):
     results = run_notebooks([ROOT / "notebooks" / "01_corpus.ipynb"],
                             parameters={"input_paths": [str(HF / "no_header.txt")]}, out_dir=tmp_path)
     assert [(r.notebook, r.status) for r in results] == [("01_corpus.ipynb", "ok")]
-    assert (tmp_path / "01_corpus.ipynb").exists()
-    assert (tmp_path / "01_corpus" / "papers.parquet").exists()
-
-
-def test_failing_notebook_reports_cell_and_error(tmp_path):
-    results = run_notebooks([ROOT / "notebooks" / "01_corpus.ipynb"],
-                            parameters={"input_paths": [str(tmp_path / "missing")]}, out_dir=tmp_path)
-    assert results[0].status == "failed"
-    assert "NbkitError" in results[0].error and "no such file or directory" in results[0].error
+    assert (tmp_path / "01_corpus.ipynb").exists() and (tmp_path / "01_corpus" / "papers.parquet").exists()

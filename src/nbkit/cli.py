@@ -2,7 +2,7 @@
 
     nbkit load PATH... [--out corpus.parquet] [--report report.json] [--format auto] [--reference-year YEAR]
                        [--collection OLD=NEW]... [--column FIELD=COLUMN]... [--skip-bad-files]
-    nbkit run [NOTEBOOK...] [-p NAME VALUE]... [--out DIR]
+    nbkit run [NOTEBOOK...] [-p NAME VALUE]... [-f params.yml] [--out DIR] [--jobs N] [--store-outputs]
     nbkit schema
     nbkit warm-up
 
@@ -48,18 +48,22 @@ def _cmd_load(args: argparse.Namespace) -> int:
 
 
 def _cmd_run(args: argparse.Namespace) -> int:
-    from nbkit.run import parse_parameters, run_notebooks, store_outputs
+    from nbkit.run import parse_parameters, read_parameters_file, run_batch, store_outputs
 
     if args.store_outputs:
-        if args.parameter:
-            raise NbkitError("--store-outputs runs notebooks with their default parameters; drop -p")
+        if args.parameter or args.params_file:
+            raise NbkitError("--store-outputs runs notebooks with their default parameters; drop -p and -f")
         store_outputs(args.notebooks or None)
         return 0
-    results = run_notebooks(args.notebooks or None, parameters=parse_parameters(args.parameter),
-                            out_dir=args.out)
-    failed = [r for r in results if r.status != "ok"]
+    if args.jobs < 1:
+        raise NbkitError(f"--jobs must be at least 1, not {args.jobs}")
+    parameters, sweep = read_parameters_file(args.params_file) if args.params_file else ({}, {})
+    parameters.update(parse_parameters(args.parameter))  # -p wins over the file
+    records = run_batch(args.notebooks or None, parameters=parameters, sweep=sweep, out_dir=args.out,
+                        jobs=args.jobs)
+    failed = [r for _, record in records for r in record.failures()]
     for r in failed:
-        print(f"nbkit: notebook failed: {r.line()}", file=sys.stderr)
+        print(f"nbkit: notebook failed: {r.line()} (executed notebook: {r.output})", file=sys.stderr)
     return 1 if failed else 0
 
 
@@ -107,7 +111,10 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("notebooks", nargs="*", help="notebooks to run (default: all of notebooks/ in order)")
     run.add_argument("-p", "--parameter", nargs=2, action="append", metavar=("NAME", "VALUE"),
                      help="parameter for every notebook that declares it (value read as YAML)")
+    run.add_argument("-f", "--params-file", metavar="FILE",
+                     help="YAML parameters; a list for a non-list parameter, or a `sweep:` section, sweeps")
     run.add_argument("--out", default="reports", help="report folder (default: reports)")
+    run.add_argument("--jobs", type=int, default=1, help="sweep runs at once (default: 1)")
     run.add_argument("--store-outputs", action="store_true",
                      help="re-execute the notebooks in place, refreshing the outputs nbval compares against")
     run.set_defaults(func=_cmd_run)

@@ -1,21 +1,40 @@
-"""Batch runs: execute the notebooks with papermill into a report folder.
+"""Batch runs: execute the notebooks with papermill into a run folder, one set of parameters or a sweep.
 
-    nbkit run                      # every notebooks/NN_*.ipynb, in order, on the bundled corpus -> reports/
-    nbkit run notebooks/01_corpus.ipynb -p reference_year 2025 --out reports/try
+    nbkit run                                            # notebooks/NN_*.ipynb in order, bundled corpus -> reports/
+    nbkit run notebooks/02_topics.ipynb -p min_topic_size 8 --out reports/try
+    nbkit run notebooks/02_topics.ipynb -f sweep.yml --jobs 2   # min_topic_size: [5, 10, 15] -> one run each
 
-Each executed notebook is written to `<out>/<name>.ipynb` (the source notebook is never touched) and gets
-`output_dir=<out>/<stem>` for its tables and figures when it declares that parameter. A parameter is passed to
-every notebook that declares it; a name that no notebook declares is an error (papermill would only warn).
+A run folder holds each executed notebook (`NN_name.ipynb`), its HTML rendering (`NN_name.html`, figures embedded),
+the notebook's tables and figures (`NN_name/`, passed as `output_dir` when the notebook declares it),
+`manifest.json` (parameters, input file hashes, package versions, embedding model, seeds, times, status) and
+`index.html`. A sweep writes one such folder per combination under `<out>/runs/`, plus `sweep.csv` and an
+`index.html` linking them all.
+
+Parameters go to every notebook that declares them. A name no notebook declares is an error listing the valid
+names, and a value must fit the type of the default in the `parameters` cell (papermill itself only warns). A
+list given for a parameter whose default is not a list is a sweep over its values; a `sweep:` section in the
+parameters file sweeps any parameter, lists included.
 """
 
 from __future__ import annotations
 
+import ast
+import hashlib
+import html
+import itertools
+import json
 import os
+import platform
+import re
+import sys
 import tempfile
 import time
 from collections.abc import Iterable, Iterator, Sequence
+from concurrent.futures import ProcessPoolExecutor, as_completed
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any
 
@@ -24,18 +43,47 @@ import yaml
 from nbkit.errors import NbkitError
 from nbkit.paths import project_path, project_root
 
+PACKAGES = ("nbkit", "bertopic", "sentence-transformers", "torch", "umap-learn", "hdbscan", "scikit-learn", "scipy",
+            "numpy", "pandas", "pyarrow", "matplotlib", "papermill", "nbconvert")
+
 
 @dataclass
 class RunResult:
+    """One executed notebook."""
+
     notebook: str
     output: str
-    status: str  # ok or failed
+    status: str  # ok, failed or skipped (an earlier notebook of the run failed)
     seconds: float
     error: str = ""
+    cell: int | None = None
+    html: str = ""
+    parameters: dict[str, Any] = field(default_factory=dict)
 
     def line(self) -> str:
-        return f"{self.notebook}: {self.error}" if self.error else f"{self.notebook}: {self.status}"
+        where = f"cell {self.cell}: " if self.cell is not None else ""
+        return f"{self.notebook}: {where}{self.error}" if self.error else f"{self.notebook}: {self.status}"
 
+
+@dataclass
+class RunRecord:
+    """One run: a set of parameters through the notebooks, into one folder."""
+
+    folder: Path
+    parameters: dict[str, Any]
+    results: list[RunResult]
+    seconds: float
+    started: str
+
+    @property
+    def status(self) -> str:
+        return "ok" if self.results and all(r.status == "ok" for r in self.results) else "failed"
+
+    def failures(self) -> list[RunResult]:
+        return [r for r in self.results if r.status == "failed"]
+
+
+# --- parameters ----------------------------------------------------------------------------------------------------
 
 def parse_parameters(pairs: Iterable[Sequence[str]] | None) -> dict[str, Any]:
     """[("seed", "3"), ("paths", "[a, b]")] -> {"seed": 3, "paths": ["a", "b"]}: values are read as YAML."""
@@ -46,6 +94,24 @@ def parse_parameters(pairs: Iterable[Sequence[str]] | None) -> dict[str, Any]:
         except yaml.YAMLError as exc:
             raise NbkitError(f"parameter {name}: cannot read value {value!r} ({exc.__class__.__name__})") from None
     return out
+
+
+def read_parameters_file(path: str | Path) -> tuple[dict[str, Any], dict[str, list[Any]]]:
+    """A YAML mapping of parameters, with an optional `sweep:` mapping of lists: (parameters, explicit sweeps)."""
+    path = project_path(path)
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise NbkitError("parameters file not found", path) from None
+    except (yaml.YAMLError, UnicodeDecodeError) as exc:
+        raise NbkitError(f"not a YAML file ({' '.join(str(exc).split())})", path) from None
+    data = {} if data is None else data
+    if not isinstance(data, dict):
+        raise NbkitError("a parameters file is a mapping of names to values", path)
+    sweep = data.pop("sweep", None) or {}
+    if not isinstance(sweep, dict) or not all(isinstance(v, list) and v for v in sweep.values()):
+        raise NbkitError("`sweep:` maps parameter names to non-empty lists of values", path)
+    return data, sweep
 
 
 def default_notebooks(root: Path | None = None) -> list[Path]:
@@ -67,48 +133,360 @@ def declared_parameters(notebook: Path) -> dict[str, dict]:
         raise NbkitError(f"cannot read notebook ({exc})", notebook) from None
 
 
-def run_notebooks(notebooks: Sequence[str | Path] | None = None, *, parameters: dict[str, Any] | None = None,
-                  out_dir: str | Path = "reports", kernel_name: str = "python3") -> list[RunResult]:
-    """Execute notebooks in order into `out_dir`; stops at the first failure (later notebooks may need its output).
+_TYPES: dict[str, tuple[type, ...]] = {"int": (int,), "float": (float, int), "str": (str,), "bool": (bool,),
+                                       "list": (list,), "dict": (dict,), "None": (type(None),)}
 
-    Raises NbkitError for a missing notebook or a parameter no notebook declares.
+
+def _type_options(type_name: str) -> list[str] | None:
+    """'Optional[int]' -> ['int', 'None']; 'Union[int, str, None]' -> [...]; None when nbkit cannot check it."""
+    name = type_name.replace("typing.", "").replace(" ", "")
+    match = re.fullmatch(r"(Optional|Union)\[(.*)\]", name)
+    options = ([*match.group(2).split(","), "None"] if match and match.group(1) == "Optional"
+               else match.group(2).split(",") if match else name.split("|"))
+    return options if all(o in _TYPES for o in options) else None
+
+
+def check_value(notebook: str, name: str, value: Any, spec: dict) -> None:
+    """NbkitError when `value` does not fit the type of the parameter's default."""
+    options = _type_options(spec.get("inferred_type_name") or "")
+    if options is None:
+        return
+    for option in options:
+        accepted = _TYPES[option]
+        if isinstance(value, bool) and bool not in accepted:  # True is an int to Python, not to a reader
+            continue
+        if isinstance(value, accepted):
+            return
+    shown = " or ".join(options)
+    raise NbkitError(f"parameter {name} of {notebook}: expected {shown}, got {type(value).__name__} {value!r}")
+
+
+def _is_list_type(specs: Iterable[dict]) -> bool:
+    return any("list" in (s.get("inferred_type_name") or "").lower() or not s.get("inferred_type_name")
+               for s in specs)
+
+
+def plan_runs(parameters: dict[str, Any], sweep: dict[str, list[Any]],
+              declared: dict[Path, dict[str, dict]]) -> list[tuple[dict[str, Any], dict[str, Any]]]:
+    """Every combination of swept values: [(all parameters of the run, the swept ones)].
+
+    A list for a parameter whose default is not a list sweeps; `sweep` sweeps explicitly. Unknown names and values
+    that do not fit the declared types are errors, raised before anything runs.
     """
-    import papermill
-    from papermill.exceptions import PapermillExecutionError
+    valid = sorted({name for names in declared.values() for name in names})
+    unknown = sorted((set(parameters) | set(sweep)) - set(valid))
+    if unknown:
+        raise NbkitError(f"unknown parameter(s) {', '.join(unknown)}; the notebooks declare: {', '.join(valid)}")
+    axes = dict(sweep)
+    fixed = {}
+    for name, value in parameters.items():
+        specs = [names[name] for names in declared.values() if name in names]
+        if isinstance(value, list) and not _is_list_type(specs) and name not in axes:
+            if not value:
+                raise NbkitError(f"parameter {name}: an empty list of values to sweep")
+            axes[name] = value
+        else:
+            fixed[name] = value
+    combos = [dict(zip(axes, values, strict=True)) for values in itertools.product(*axes.values())] or [{}]
+    plans = [({**fixed, **combo}, combo) for combo in combos]
+    for run_parameters, _ in plans:
+        for path, names in declared.items():
+            for name, value in run_parameters.items():
+                if name in names:
+                    check_value(path.name, name, value, names[name])
+    return plans
 
+
+def run_name(swept: dict[str, Any]) -> str:
+    """A folder name for one combination: min_topic_size=5_seed=0."""
+    text = "_".join(f"{k}={json.dumps(v) if not isinstance(v, str) else v}" for k, v in swept.items())
+    return re.sub(r"[^A-Za-z0-9=._+-]+", "-", text).strip("-") or "run"
+
+
+# --- one run -------------------------------------------------------------------------------------------------------
+
+def _default_value(spec: dict) -> Any:
+    try:
+        return ast.literal_eval(spec.get("default", "None"))
+    except (ValueError, SyntaxError):
+        return spec.get("default")
+
+
+def _error_of(exc: Exception) -> tuple[int | None, str]:
+    cell = getattr(exc, "exec_count", None)
+    ename, evalue = getattr(exc, "ename", exc.__class__.__name__), getattr(exc, "evalue", str(exc))
+    return cell, f"{ename}: {' '.join(str(evalue).split())}"
+
+
+def write_html(executed: Path) -> Path:
+    """The executed notebook as a standalone HTML page (nbconvert; figures are embedded as data URIs)."""
+    from nbconvert import HTMLExporter
+
+    body, _ = HTMLExporter().from_filename(str(executed))
+    target = executed.with_suffix(".html")
+    target.write_text(body, encoding="utf-8")
+    return target
+
+
+def execute_run(paths: Sequence[Path], parameters: dict[str, Any], declared: dict[Path, dict[str, dict]],
+                folder: Path, *, kernel_name: str = "python3", progress: bool = True) -> RunRecord:
+    """Run the notebooks in order into `folder`; a failing notebook ends the run (later ones may need its
+    outputs) and keeps its executed copy with the error in the failing cell. Writes manifest.json and index.html."""
+    import papermill
+
+    folder.mkdir(parents=True, exist_ok=True)
+    started = datetime.now(UTC).isoformat(timespec="seconds")
+    start = time.perf_counter()
+    results: list[RunResult] = []
+    failed = False
+    for path in paths:
+        given = {k: v for k, v in parameters.items() if k in declared[path]}
+        if "output_dir" in declared[path] and "output_dir" not in given:
+            given["output_dir"] = str(folder / path.stem)
+        target = folder / path.name
+        effective = {name: given.get(name, _default_value(spec)) for name, spec in declared[path].items()}
+        if failed:
+            results.append(RunResult(path.name, str(target), "skipped", 0.0, parameters=effective))
+            continue
+        if progress:
+            print(f"Running {path.name} -> {_shown(target)}", flush=True)
+        begin = time.perf_counter()
+        result = RunResult(path.name, str(target), "ok", 0.0, parameters=effective)
+        try:
+            papermill.execute_notebook(str(path), str(target), parameters=given, cwd=str(path.parent),
+                                       kernel_name=kernel_name, progress_bar=progress, log_output=False)
+        except Exception as exc:  # PapermillExecutionError, or the kernel died: the run records it either way
+            result.status = "failed"
+            result.cell, result.error = _error_of(exc)
+            failed = True
+        result.seconds = round(time.perf_counter() - begin, 2)
+        if target.exists():
+            result.html = str(write_html(target))
+        results.append(result)
+    record = RunRecord(folder, parameters, results, round(time.perf_counter() - start, 2), started)
+    write_manifest(record, paths, declared)
+    write_run_index(record)
+    return record
+
+
+# --- manifest ------------------------------------------------------------------------------------------------------
+
+def _package_versions() -> dict[str, str]:
+    out = {"python": platform.python_version()}
+    for name in PACKAGES:
+        try:
+            out[name] = version(name)
+        except PackageNotFoundError:
+            continue
+    return out
+
+
+def _input_hashes(record: RunRecord) -> list[dict[str, Any]]:
+    """SHA-256 and size of every input file the run's notebooks read (their `input_paths`)."""
+    from nbkit.corpus import expand_inputs
+
+    paths = sorted({str(p) for r in record.results for p in r.parameters.get("input_paths") or []})
+    if not paths:
+        return []
+    try:
+        files, _ = expand_inputs([project_path(p) for p in paths])
+    except NbkitError as exc:
+        return [{"error": str(exc)}]
+    out = []
+    for file, name in files:
+        digest = hashlib.sha256()
+        with file.open("rb") as handle:
+            for block in iter(lambda: handle.read(1 << 20), b""):
+                digest.update(block)
+        out.append({"path": _shown(file), "name": name, "bytes": file.stat().st_size, "sha256": digest.hexdigest()})
+    return out
+
+
+def _embedding_models(record: RunRecord) -> list[dict[str, str]]:
+    names = sorted({str(r.parameters["embedding_model"]) for r in record.results if "embedding_model" in r.parameters})
+    out = []
+    for name in names:
+        try:
+            from nbkit.embed import SentenceEmbedder
+
+            embedder = SentenceEmbedder(name)
+            out.append({"name": name, "identity": embedder.identity, "path": str(embedder.path)})
+        except NbkitError as exc:
+            out.append({"name": name, "error": str(exc)})
+    return out
+
+
+def write_manifest(record: RunRecord, paths: Sequence[Path], declared: dict[Path, dict[str, dict]]) -> Path:
+    """manifest.json: what ran, on what, with which software, and how it went."""
+    seeds = {name: value for r in record.results for name, value in r.parameters.items()
+             if name == "seed" or name.endswith("_seed")}
+    manifest = {
+        "status": record.status,
+        "started": record.started,
+        "wall_seconds": record.seconds,
+        "parameters": record.parameters,
+        "seeds": seeds,
+        "embedding_models": _embedding_models(record),
+        "inputs": _input_hashes(record),
+        "packages": _package_versions(),
+        "platform": {"system": platform.system(), "machine": platform.machine(), "cpus": os.cpu_count()},
+        "notebooks": [{**asdict(r), "output": _shown(Path(r.output)), "html": _shown(Path(r.html)) if r.html else ""}
+                      for r in record.results],
+    }
+    target = record.folder / "manifest.json"
+    target.write_text(json.dumps(manifest, indent=2, default=str) + "\n", encoding="utf-8")
+    return target
+
+
+# --- index pages ---------------------------------------------------------------------------------------------------
+
+_PAGE = """<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8"><title>{title}</title>
+<style>body{{font-family:system-ui,sans-serif;margin:2em;max-width:70em}}table{{border-collapse:collapse}}
+td,th{{border:1px solid #ccc;padding:.3em .6em;text-align:left}}.failed{{color:#b00}}.ok{{color:#070}}</style>
+</head><body><h1>{title}</h1>{body}</body></html>
+"""
+
+
+def _table(rows: list[dict[str, Any]], links: dict[str, str] | None = None) -> str:
+    if not rows:
+        return "<p>(nothing)</p>"
+    columns = [c for c in rows[0] if not c.startswith("_")]  # "_href" and the like are link targets
+    head = "".join(f"<th>{html.escape(str(c))}</th>" for c in columns)
+    body = []
+    for row in rows:
+        cells = []
+        for c in columns:
+            text = html.escape("" if row[c] is None else str(row[c]))
+            if links and c in links and row.get(links[c]):
+                text = f'<a href="{html.escape(str(row[links[c]]))}">{text}</a>'
+            css = f' class="{text}"' if c == "status" else ""
+            cells.append(f"<td{css}>{text}</td>")
+        body.append("<tr>" + "".join(cells) + "</tr>")
+    return f"<table><tr>{head}</tr>{''.join(body)}</table>"
+
+
+def write_run_index(record: RunRecord) -> Path:
+    rows = [{"notebook": r.notebook, "status": r.status, "seconds": r.seconds, "error": r.line() if r.error else "",
+             "_href": Path(r.html).name if r.html else ""} for r in record.results]
+    table = _table(rows, links={"notebook": "_href"})
+    params = html.escape(json.dumps(record.parameters, indent=1, default=str))
+    body = (f"<p>Started {html.escape(record.started)}, {record.seconds:.0f} s, status "
+            f'<b class="{record.status}">{record.status}</b>. Details: <a href="manifest.json">manifest.json</a>.</p>'
+            f"<h2>Notebooks</h2>{table}<h2>Parameters</h2><pre>{params}</pre>")
+    target = record.folder / "index.html"
+    target.write_text(_PAGE.format(title=f"nbkit run: {html.escape(record.folder.name)}", body=body),
+                      encoding="utf-8")
+    return target
+
+
+def run_metrics(folder: Path) -> dict[str, Any]:
+    """The topic quality a run's 02_topics wrote (quality.csv), if any."""
+    import pandas as pd
+
+    quality = folder / "02_topics" / "quality.csv"
+    if not quality.is_file():
+        return {}
+    row = pd.read_csv(quality).iloc[0].to_dict()
+    return {k: row[k] for k in ("n_topics", "outlier_share", "npmi", "diversity") if k in row}
+
+
+def write_sweep_summary(records: Sequence[tuple[dict[str, Any], RunRecord]], out: Path) -> tuple[Path, Path]:
+    """sweep.csv (one row per run: its swept parameters, topic metrics, wall time, status) and index.html."""
+    import pandas as pd
+
+    rows = []
+    for swept, record in records:
+        rows.append({**swept, **run_metrics(record.folder), "wall_seconds": record.seconds, "status": record.status,
+                     "folder": _relative(record.folder, out)})
+    frame = pd.DataFrame(rows)
+    csv = out / "sweep.csv"
+    frame.to_csv(csv, index=False)
+    table = _table([{**row, "_href": f"{row['folder']}/index.html"} for row in rows], links={"folder": "_href"})
+    body = (f"<p>{len(rows)} runs, {sum(r['status'] == 'ok' for r in rows)} ok. The same table as CSV: "
+            f'<a href="sweep.csv">sweep.csv</a>.</p>{table}')
+    index = out / "index.html"
+    index.write_text(_PAGE.format(title="nbkit sweep", body=body), encoding="utf-8")
+    return csv, index
+
+
+# --- entry points --------------------------------------------------------------------------------------------------
+
+def _resolve(notebooks: Sequence[str | Path] | None) -> tuple[list[Path], dict[Path, dict[str, dict]]]:
     paths = [project_path(n) for n in notebooks] if notebooks else default_notebooks()
     for path in paths:
         if not path.is_file():
             raise NbkitError("no such notebook", path)
-    declared = {path: declared_parameters(path) for path in paths}
-    parameters = dict(parameters or {})
-    valid = sorted({name for names in declared.values() for name in names})
-    unknown = sorted(set(parameters) - set(valid))
-    if unknown:
-        raise NbkitError(f"unknown parameter(s) {', '.join(unknown)}; the notebooks declare: {', '.join(valid)}")
+    return paths, {path: declared_parameters(path) for path in paths}
 
+
+def run_notebooks(notebooks: Sequence[str | Path] | None = None, *, parameters: dict[str, Any] | None = None,
+                  out_dir: str | Path = "reports", kernel_name: str = "python3") -> list[RunResult]:
+    """Execute notebooks in order into `out_dir` with one set of parameters (no sweep); see execute_run."""
+    paths, declared = _resolve(notebooks)
+    plans = plan_runs(dict(parameters or {}), {}, declared)
+    if len(plans) > 1:
+        raise NbkitError("these parameters sweep; use run_batch")
+    return execute_run(paths, plans[0][0], declared, project_path(out_dir), kernel_name=kernel_name).results
+
+
+def _run_in_worker(paths: list[str], parameters: dict[str, Any], folder: str, kernel_name: str) -> RunRecord:
+    resolved = [Path(p) for p in paths]
+    declared = {p: declared_parameters(p) for p in resolved}
+    return execute_run(resolved, parameters, declared, Path(folder), kernel_name=kernel_name, progress=False)
+
+
+def run_batch(notebooks: Sequence[str | Path] | None = None, *, parameters: dict[str, Any] | None = None,
+              sweep: dict[str, list[Any]] | None = None, out_dir: str | Path = "reports", jobs: int = 1,
+              kernel_name: str = "python3") -> list[tuple[dict[str, Any], RunRecord]]:
+    """One run, or a sweep of runs under `<out>/runs/` with sweep.csv and index.html. Sweep runs go on when one
+    fails; with jobs > 1 they run in parallel, after the first run alone (it fills the shared caches once)."""
+    from tqdm.auto import tqdm
+
+    paths, declared = _resolve(notebooks)
+    plans = plan_runs(dict(parameters or {}), dict(sweep or {}), declared)
     out = project_path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
-    results: list[RunResult] = []
-    for path in paths:
-        given = {k: v for k, v in parameters.items() if k in declared[path]}
-        if "output_dir" in declared[path] and "output_dir" not in given:
-            given["output_dir"] = str(out / path.stem)
-        target = out / path.name
-        print(f"Running {path.name} -> {_shown(target)}", flush=True)
-        started = time.perf_counter()
-        try:
-            papermill.execute_notebook(str(path), str(target), parameters=given, cwd=str(path.parent),
-                                       kernel_name=kernel_name, progress_bar=True, log_output=False)
-        except PapermillExecutionError as exc:
-            error = f"cell {exc.exec_count}: {exc.ename}: {' '.join(str(exc.evalue).split())}"
-            results.append(RunResult(path.name, str(target), "failed", time.perf_counter() - started, error))
-            break
-        results.append(RunResult(path.name, str(target), "ok", time.perf_counter() - started))
-    if results and all(r.status == "ok" for r in results):
-        print(f"Report: {_shown(out)} ({len(results)} notebook(s), "
-              f"{sum(r.seconds for r in results):.0f} s)", flush=True)
-    return results
+    if len(plans) == 1 and not plans[0][1]:
+        record = execute_run(paths, plans[0][0], declared, out, kernel_name=kernel_name)
+        _print_outcome([(plans[0][1], record)], out)
+        return [(plans[0][1], record)]
+
+    names = [run_name(swept) for _, swept in plans]
+    if len(set(names)) < len(names):
+        names = [f"{i:03d}_{n}" for i, n in enumerate(names)]
+    folders = [out / "runs" / name for name in names]
+    records: list[tuple[dict[str, Any], RunRecord] | None] = [None] * len(plans)
+    print(f"Sweep: {len(plans)} runs of {len(paths)} notebook(s) -> {_shown(out)} (jobs: {jobs})", flush=True)
+    with tqdm(total=len(plans), unit="run", desc="sweep") as bar:
+        def done(i: int, record: RunRecord) -> None:
+            records[i] = (plans[i][1], record)
+            bar.update(1)
+            for failure in record.failures():
+                tqdm.write(f"nbkit: run {names[i]} failed: {failure.line()}", file=sys.stderr)
+
+        first = 0
+        if jobs > 1:  # alone first: parallel cold runs would each embed the same texts
+            done(0, _run_in_worker([str(p) for p in paths], plans[0][0], str(folders[0]), kernel_name))
+            first = 1
+        if jobs <= 1:
+            for i in range(first, len(plans)):
+                done(i, _run_in_worker([str(p) for p in paths], plans[i][0], str(folders[i]), kernel_name))
+        else:
+            with ProcessPoolExecutor(max_workers=jobs) as pool:
+                futures = {pool.submit(_run_in_worker, [str(p) for p in paths], plans[i][0], str(folders[i]),
+                                       kernel_name): i for i in range(first, len(plans))}
+                for future in as_completed(futures):
+                    done(futures[future], future.result())
+    finished = [r for r in records if r is not None]
+    write_sweep_summary(finished, out)
+    _print_outcome(finished, out)
+    return finished
+
+
+def _print_outcome(records: Sequence[tuple[dict[str, Any], RunRecord]], out: Path) -> None:
+    ok = sum(record.status == "ok" for _, record in records)
+    seconds = sum(record.seconds for _, record in records)
+    print(f"Report: {_shown(out / 'index.html')} ({len(records)} run(s), {ok} ok, {seconds:.0f} s)", flush=True)
 
 
 def store_outputs(notebooks: Sequence[str | Path] | None = None, kernel_name: str = "python3") -> list[Path]:
@@ -118,20 +496,20 @@ def store_outputs(notebooks: Sequence[str | Path] | None = None, kernel_name: st
     import papermill
 
     paths = [project_path(n) for n in notebooks] if notebooks else default_notebooks()
-    for path in paths:
-        print(f"Refreshing {_shown(path)}", flush=True)
-        # an empty cache, as on a fresh clone and under the tests: nothing earlier runs cached can show
-        with tempfile.TemporaryDirectory(prefix="nbkit-cache-") as cache, _environment(NBKIT_CACHE_DIR=cache):
+    # one empty cache for all of them, as on a fresh clone and under the tests: nothing earlier runs cached shows
+    with tempfile.TemporaryDirectory(prefix="nbkit-cache-") as cache, _environment(NBKIT_CACHE_DIR=cache):
+        for path in paths:
+            print(f"Refreshing {_shown(path)}", flush=True)
             executed = papermill.execute_notebook(str(path), None, cwd=str(path.parent), kernel_name=kernel_name,
                                                   progress_bar=False, log_output=False)
-        executed.metadata.pop("papermill", None)
-        for cell in executed.cells:
-            cell.metadata.pop("papermill", None)
-            cell.metadata.pop("execution", None)
-            if cell.get("cell_type") == "code":
-                for output in cell.get("outputs", []):
-                    output.get("metadata", {}).pop("papermill", None)
-        nbformat.write(executed, str(path))
+            executed.metadata.pop("papermill", None)
+            for cell in executed.cells:
+                cell.metadata.pop("papermill", None)
+                cell.metadata.pop("execution", None)
+                if cell.get("cell_type") == "code":
+                    for output in cell.get("outputs", []):
+                        output.get("metadata", {}).pop("papermill", None)
+            nbformat.write(executed, str(path))
     return paths
 
 
@@ -150,9 +528,13 @@ def _environment(**values: str) -> Iterator[None]:
                 os.environ[name] = value
 
 
-def _shown(path: Path) -> str:
-    """A path relative to the project root when it is inside it."""
+def _relative(path: Path, base: Path) -> str:
     try:
-        return str(path.relative_to(project_root()))
+        return path.relative_to(base).as_posix()
     except ValueError:
         return str(path)
+
+
+def _shown(path: Path) -> str:
+    """A path relative to the project root when it is inside it."""
+    return _relative(path, project_root())

@@ -488,6 +488,18 @@ def compute_topic_table(result: TopicResult, n_terms: int = 10, n_titles: int = 
     return pd.DataFrame(rows).set_index("topic")
 
 
+def compute_topic_quality(result: TopicResult, top_n: int = 10) -> pd.DataFrame:
+    """One row: n_topics, outlier_share, npmi (mean NPMI of each topic's top words, the papers as reference),
+    diversity (unique top words over all), fit_seconds. What a sweep summary compares across runs."""
+    from nbkit.compare import compute_model_card
+
+    summary = summarize(result)
+    card = compute_model_card([{"model": "bertopic", "topic_words": summary.topic_words(),
+                                "doc_topics": result.topics, "fit_seconds": summary.fit_seconds,
+                                "documents": result.texts}], top_n=top_n)
+    return card.drop(columns="model")
+
+
 def compute_assignments(result: TopicResult) -> pd.DataFrame:
     """One row per paper: paper_id, title, topic, label and HDBSCAN's membership probability (3 decimals)."""
     labels = result.labels()

@@ -1,0 +1,44 @@
+"""A sweep of 6 topic runs with --jobs 2 against one cold run of the same notebook, on the bundled corpus.
+
+    python benchmarks/bench_sweep.py
+
+Both start from an empty nbkit cache (numba's compile cache filled, as after `make`). Target (issue 5): the whole
+sweep takes at most 2x one cold run.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+NBKIT = Path(sys.executable).with_name("nbkit")
+SWEEP = "min_topic_size: [5, 10, 15]\nseed: [0, 1]\n"
+
+
+def timed(args: list[str]) -> float:
+    start = time.perf_counter()
+    subprocess.run([str(NBKIT), "run", "notebooks/02_topics.ipynb", *args], cwd=ROOT, check=True,
+                   capture_output=True)
+    return time.perf_counter() - start
+
+
+def main() -> None:
+    with tempfile.TemporaryDirectory(prefix="nbkit-bench-") as tmp:
+        tmp = Path(tmp)
+        cold = timed(["-p", "cache_dir", str(tmp / "cache-cold"), "--out", str(tmp / "cold")])
+        (tmp / "sweep.yml").write_text(SWEEP)
+        sweep = timed(["-f", str(tmp / "sweep.yml"), "-p", "cache_dir", str(tmp / "cache-sweep"), "--jobs", "2",
+                       "--out", str(tmp / "sweep")])
+        runs = len(list((tmp / "sweep" / "runs").iterdir()))
+    print("| measurement | seconds |\n| --- | --- |")
+    print(f"| one cold run of 02_topics | {cold:.1f} |")
+    print(f"| sweep of {runs} runs, --jobs 2, empty cache | {sweep:.1f} |")
+    print(f"| ratio (target <= 2) | {sweep / cold:.2f} |")
+
+
+if __name__ == "__main__":
+    main()
