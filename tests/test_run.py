@@ -146,3 +146,18 @@ def test_run_writes_executed_notebooks_and_outputs(tmp_path):
                             parameters={"input_paths": [str(HF / "no_header.txt")]}, out_dir=tmp_path)
     assert [(r.notebook, r.status) for r in results] == [("01_corpus.ipynb", "ok")]
     assert (tmp_path / "01_corpus.ipynb").exists() and (tmp_path / "01_corpus" / "papers.parquet").exists()
+
+
+@pytest.mark.parametrize("jobs", [1, 2])
+def test_sweep_runs_sharing_a_kernel_start_from_a_clean_namespace(tmp_path, jobs):
+    fresh = FIXTURES / "notebooks" / "fresh_namespace.ipynb"
+    records = run_batch([fresh], parameters={"x": [1, 2, 3, 4]}, out_dir=tmp_path, jobs=jobs)
+    assert [record.status for _, record in records] == ["ok"] * 4
+    for swept, record in records:
+        executed = nbformat.read(record.folder / "fresh_namespace.ipynb", as_version=4)
+        assert executed.cells[-1].outputs[0].text == f"{swept['x']}\n"
+
+
+def test_a_failed_run_does_not_leave_its_kernel_to_the_next(tmp_path):
+    records = run_batch([BROKEN], parameters={"divisor": [0, 1, 0, 2]}, out_dir=tmp_path)
+    assert [record.status for _, record in records] == ["failed", "ok", "failed", "ok"]

@@ -60,7 +60,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
     parameters, sweep = read_parameters_file(args.params_file) if args.params_file else ({}, {})
     parameters.update(parse_parameters(args.parameter))  # -p wins over the file
     records = run_batch(args.notebooks or None, parameters=parameters, sweep=sweep, out_dir=args.out,
-                        jobs=args.jobs)
+                        jobs=args.jobs, reuse_kernels=not args.fresh_kernels)
     failed = [r for _, record in records for r in record.failures()]
     for r in failed:
         print(f"nbkit: notebook failed: {r.line()} (executed notebook: {r.output})", file=sys.stderr)
@@ -115,6 +115,8 @@ def build_parser() -> argparse.ArgumentParser:
                      help="YAML parameters; a list for a non-list parameter, or a `sweep:` section, sweeps")
     run.add_argument("--out", default="reports", help="report folder (default: reports)")
     run.add_argument("--jobs", type=int, default=1, help="sweep runs at once (default: 1)")
+    run.add_argument("--fresh-kernels", action="store_true",
+                     help="start a new kernel for every notebook of a sweep (default: one per worker, cleared)")
     run.add_argument("--store-outputs", action="store_true",
                      help="re-execute the notebooks in place, refreshing the outputs nbval compares against")
     run.set_defaults(func=_cmd_run)
