@@ -8,6 +8,8 @@ sweep takes at most 2x one cold run.
 
 from __future__ import annotations
 
+import argparse
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -27,17 +29,24 @@ def timed(args: list[str]) -> float:
 
 
 def main() -> None:
-    with tempfile.TemporaryDirectory(prefix="nbkit-bench-") as tmp:
-        tmp = Path(tmp)
-        cold = timed(["-p", "cache_dir", str(tmp / "cache-cold"), "--out", str(tmp / "cold")])
-        (tmp / "sweep.yml").write_text(SWEEP)
-        sweep = timed(["-f", str(tmp / "sweep.yml"), "-p", "cache_dir", str(tmp / "cache-sweep"), "--jobs", "2",
-                       "--out", str(tmp / "sweep")])
-        runs = len(list((tmp / "sweep" / "runs").iterdir()))
-    print("| measurement | seconds |\n| --- | --- |")
-    print(f"| one cold run of 02_topics | {cold:.1f} |")
-    print(f"| sweep of {runs} runs, --jobs 2, empty cache | {sweep:.1f} |")
-    print(f"| ratio (target <= 2) | {sweep / cold:.2f} |")
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--repeat", type=int, default=2, help="pairs of (cold run, sweep) to take medians of")
+    args = parser.parse_args()
+    colds, sweeps = [], []
+    for i in range(args.repeat):
+        with tempfile.TemporaryDirectory(prefix="nbkit-bench-") as tmp:
+            tmp = Path(tmp)
+            colds.append(timed(["-p", "cache_dir", str(tmp / "cache-cold"), "--out", str(tmp / "cold")]))
+            (tmp / "sweep.yml").write_text(SWEEP)
+            sweeps.append(timed(["-f", str(tmp / "sweep.yml"), "-p", "cache_dir", str(tmp / "cache-sweep"),
+                                 "--jobs", "2", "--out", str(tmp / "sweep")]))
+            runs = len(list((tmp / "sweep" / "runs").iterdir()))
+            print(f"round {i + 1}: cold {colds[-1]:.1f} s, sweep {sweeps[-1]:.1f} s", file=sys.stderr)
+    cold, sweep = statistics.median(colds), statistics.median(sweeps)
+    print("| measurement | seconds (median) | runs |\n| --- | --- | --- |")
+    print(f"| one cold run of 02_topics | {cold:.1f} | {', '.join(f'{c:.1f}' for c in colds)} |")
+    print(f"| sweep of {runs} runs, --jobs 2, empty cache | {sweep:.1f} | {', '.join(f'{s:.1f}' for s in sweeps)} |")
+    print(f"| ratio (target <= 2) | {sweep / cold:.2f} | |")
 
 
 if __name__ == "__main__":

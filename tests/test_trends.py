@@ -118,7 +118,7 @@ def test_topic_trends_and_tests_skip_the_incomplete_last_period(papers):
     assignments = _assignments(papers, {**{t: 1 for t in papers["title"]}, **agents})
     table = compute_topic_trends(papers, assignments, "year")
     assert table.to_dict("list") == {"0: agents": [0, 2, 2, 2], "1: other": [1, 2, 2, 0]}
-    tests = compute_topic_trend_tests(papers, assignments, "year").set_index("topic")
+    tests = compute_topic_trend_tests(papers, assignments, "year", min_papers=4).set_index("topic")
     # complete years 2022-2024: agents 0/1, 2/4, 2/4 -> Cochran-Armitage by hand: N = 9, p = 4/9, mean score
     # (0 + 4 + 8) / 9 = 4/3, Sxx = 1*(16/9) + 4*(1/9) + 4*(4/9) = 36/9 = 4, slope = (-4/3*0 - 1/3*2 + 2/3*2)/4
     # = 1/6, se = sqrt(4/9 * 5/9 / 4) = sqrt(5)/9, z = (1/6) / (sqrt(5)/9) = 0.670820
@@ -126,6 +126,10 @@ def test_topic_trends_and_tests_skip_the_incomplete_last_period(papers):
     assert tests.loc["0: agents", "slope"] == pytest.approx(0.167, abs=0.0005)
     assert tests.loc["0: agents", "trend"] == "no clear trend"
     assert tests.attrs["note"] == "9 dated papers in 3 complete year(s)"
+    # "other" has 5 dated papers in complete years, agents 4: at the default minimum of 5 agents is not tested
+    default = compute_topic_trend_tests(papers, assignments, "year").set_index("topic")
+    assert default.loc["0: agents", "trend"] == "too few dated papers (< 5)"
+    assert pd.isna(default.loc["0: agents", "p_value"]) and default.loc["1: other", "p_value"] > 0
 
 
 def test_too_few_periods_for_a_trend_is_said_not_guessed(papers):

@@ -569,12 +569,14 @@ def store_outputs(notebooks: Sequence[str | Path] | None = None, kernel_name: st
             executed = papermill.execute_notebook(str(path), None, cwd=str(path.parent), kernel_name=kernel_name,
                                                   progress_bar=False, log_output=False)
             executed.metadata.pop("papermill", None)
+            executed.metadata.pop("widgets", None)  # progress-bar widget state: new ids every run, never compared
             for cell in executed.cells:
                 cell.metadata.pop("papermill", None)
                 cell.metadata.pop("execution", None)
                 if cell.get("cell_type") == "code":
                     for output in cell.get("outputs", []):
                         output.get("metadata", {}).pop("papermill", None)
+                        output.get("data", {}).pop("application/vnd.jupyter.widget-view+json", None)
             nbformat.write(executed, str(path))
     return paths
 

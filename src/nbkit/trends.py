@@ -180,7 +180,7 @@ def cochran_armitage(successes: np.ndarray, totals: np.ndarray, scores: np.ndarr
 
 
 def compute_topic_trend_tests(papers: pd.DataFrame, assignments: pd.DataFrame, period: str = "year",
-                              min_periods: int = 3) -> pd.DataFrame:
+                              min_periods: int = 3, min_papers: int = 5) -> pd.DataFrame:
     """Rising and falling topics: for each topic, the Cochran-Armitage test for a trend in its share of the
     period's papers (periods scored 0, 1, 2, ...; empty periods carry no weight).
 
@@ -188,7 +188,8 @@ def compute_topic_trend_tests(papers: pd.DataFrame, assignments: pd.DataFrame, p
     is the standard test for a trend in a proportion across ordered groups. slope is the change in share per
     period with a 95% confidence interval (normal approximation); p values are adjusted for testing every topic
     (Benjamini-Hochberg). trend is "rising" or "falling" when the adjusted p is below 0.05, else "no clear trend".
-    An incomplete last period is left out: the test would read it as a drop. Sorted by z, rising first.
+    A topic with fewer than `min_papers` dated papers is not tested (the normal approximation would be too rough;
+    trend says so). An incomplete last period is left out: the test would read it as a drop. Sorted by z.
     """
     from scipy.stats import false_discovery_control
 
@@ -210,11 +211,16 @@ def compute_topic_trend_tests(papers: pd.DataFrame, assignments: pd.DataFrame, p
         test = cochran_armitage(table[name].to_numpy(), totals)
         rows.append({"topic": name, "papers": int(table[name].sum()), **test})
     out = pd.DataFrame(rows)
+    tested = out["papers"] >= min_papers
+    out.loc[~tested, ["p_value", "se"]] = np.nan
     out["ci_low"] = out["slope"] - 1.96 * out["se"]
     out["ci_high"] = out["slope"] + 1.96 * out["se"]
-    out["p_adjusted"] = false_discovery_control(out["p_value"].to_numpy()) if len(out) else []
-    out["trend"] = np.where(out["p_adjusted"] >= 0.05, "no clear trend",
-                            np.where(out["slope"] > 0, "rising", "falling"))
+    out["p_adjusted"] = np.nan
+    if tested.any():
+        out.loc[tested, "p_adjusted"] = false_discovery_control(out.loc[tested, "p_value"].to_numpy())
+    out["trend"] = np.where(~tested, f"too few dated papers (< {min_papers})",
+                            np.where(out["p_adjusted"] >= 0.05, "no clear trend",
+                                     np.where(out["slope"] > 0, "rising", "falling")))
     out = out.sort_values(["z", "topic"], ascending=[False, True]).reset_index(drop=True)
     for column in ("slope", "ci_low", "ci_high"):
         out[column] = out[column].round(3)
