@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import json
+import shutil
+import subprocess
+import sys
 import tomllib
 
 import pandas as pd
@@ -84,3 +87,57 @@ def test_compare_notebook_runs_on_a_single_collection_dated_snapshot(tmp_path):
     assert association.loc[0, "warning"].startswith("no test: a chi-square test needs two non-empty rows")
     assert len(pd.read_csv(output / "stability_ari.csv")) == 2  # one pair of seeds, then the mean
     assert len(pd.read_csv(output / "topic_stability.csv")) == 3
+
+
+def test_no_notebook_is_skipped_or_compared_laxly():
+    options = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["tool"]["pytest"]["ini_options"]
+    assert "--nbval-lax" not in options["addopts"] and "--nbval-sanitize-with" in options["addopts"]
+    for notebook in NOTEBOOKS:
+        sources = ["".join(c["source"]) for c in json.loads(notebook.read_text())["cells"] if c["cell_type"] == "code"]
+        assert not any("NBVAL_SKIP" in s for s in sources), notebook.name
+        for source in sources:  # every ignored output says why, on the line above the marker
+            lines = source.splitlines()
+            if "# NBVAL_IGNORE_OUTPUT" in lines:
+                above = lines[lines.index("# NBVAL_IGNORE_OUTPUT") - 1] if lines.index("# NBVAL_IGNORE_OUTPUT") else ""
+                assert above.startswith("# ") and len(above) > 12, f"{notebook.name}: say why output is ignored"
+        ignored = sum("# NBVAL_IGNORE_OUTPUT" in s for s in sources)
+        assert ignored <= len(sources) // 3, f"{notebook.name}: most outputs must stay compared"
+
+
+def _corpus_project(tmp_path, drop_first_listing: bool):
+    """A project folder holding a copy of 01_corpus.ipynb (with its stored outputs) and of the bundled corpus,
+    optionally without the first listing of the first page."""
+    (tmp_path / "notebooks").mkdir(parents=True)
+    (tmp_path / "pyproject.toml").write_text("")
+    shutil.copy(ROOT / "notebooks" / "01_corpus.ipynb", tmp_path / "notebooks")
+    corpus = tmp_path / "data" / "raw" / "hf_papers"
+    shutil.copytree(ROOT / "data" / "raw" / "hf_papers", corpus)
+    if drop_first_listing:
+        page = sorted(corpus.iterdir())[0]
+        blocks = page.read_text(encoding="utf-8").split("\n\n")
+        # the first page has 5 header blocks, then title and abstract blocks (see tests/test_bundled_corpus.py)
+        page.write_text("\n\n".join(blocks[:5] + blocks[7:]), encoding="utf-8")
+    return tmp_path / "notebooks" / "01_corpus.ipynb"
+
+
+def _nbval(notebook, cwd):
+    return subprocess.run([sys.executable, "-m", "pytest", "--nbval", "--nbval-current-env",
+                           f"--nbval-sanitize-with={ROOT / 'nbval_sanitize.cfg'}", "-p", "no:cacheprovider",
+                           "-q", str(notebook)], cwd=cwd, capture_output=True, text=True)
+
+
+def test_the_regression_check_fails_when_a_listing_disappears(tmp_path):
+    unchanged = _nbval(_corpus_project(tmp_path / "same", drop_first_listing=False), tmp_path / "same")
+    assert unchanged.returncode == 0, unchanged.stdout[-2000:]  # the copy alone changes nothing
+    changed = _nbval(_corpus_project(tmp_path / "less", drop_first_listing=True), tmp_path / "less")
+    assert changed.returncode == 1 and "Cell outputs differ" in changed.stdout
+    listings_cell = changed.stdout[changed.stdout.index("per_collection = describe"):]
+    # the first page's listings: 47 stored, 46 now
+    assert "<td>47</td>" in listings_cell[:1500] and "<td>46</td>" in listings_cell[:1500]
+
+
+def test_every_notebook_is_collected_by_nbval():
+    listed = subprocess.run([sys.executable, "-m", "pytest", "--collect-only", "-q", "-p", "no:cacheprovider"],
+                            cwd=ROOT, capture_output=True, text=True).stdout
+    collected = {line.split("::")[0] for line in listed.splitlines() if line.startswith("notebooks/")}
+    assert collected == {f"notebooks/{n.name}" for n in NOTEBOOKS}
