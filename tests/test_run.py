@@ -129,7 +129,8 @@ def test_the_full_run_on_a_small_corpus(tmp_path):
                               out_dir=tmp_path / "report")
     report = tmp_path / "report"
     assert [(r.notebook, r.status) for r in record.results] == [
-        ("01_corpus.ipynb", "ok"), ("02_topics.ipynb", "ok"), ("03_trends.ipynb", "ok"), ("04_compare.ipynb", "ok")]
+        ("01_corpus.ipynb", "ok"), ("02_topics.ipynb", "ok"), ("03_trends.ipynb", "ok"), ("04_compare.ipynb", "ok"),
+        ("05_explore.ipynb", "ok")]
     for name in ("01_corpus", "02_topics", "03_trends", "04_compare"):
         assert (report / f"{name}.html").is_file() and (report / name).is_dir()
     assert pd.read_csv(report / "02_topics" / "quality.csv")["n_topics"].item() == 3
