@@ -6,7 +6,16 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from nbkit.widgets import ALL, Explorer, Filters, PaperIndex, compute_chart_data, compute_results, render_table
+from nbkit.widgets import (
+    ALL,
+    ALL_TOPICS,
+    Explorer,
+    Filters,
+    PaperIndex,
+    compute_chart_data,
+    compute_results,
+    render_table,
+)
 
 XSS = "<script>alert('x')</script> Robots"
 
@@ -52,7 +61,7 @@ def test_filters_update_the_table_and_the_chart(explorer):
     explorer.topic.value = 1
     assert explorer.results["title"].tolist() == ["Robot grasping", XSS]
     assert explorer.chart_data.to_dict("list") == {"topic": ["1: robots"], "papers": [2], "share": [1.0]}
-    explorer.topic.value = None
+    explorer.topic.value = ALL_TOPICS
     explorer.search.value = "ROBOTS talk"  # every word, any case, title or abstract
     assert explorer.results["title"].tolist() == ["Robot speech"]
     explorer.search.value = ""

@@ -19,6 +19,7 @@ import numpy as np
 import pandas as pd
 
 ALL = "(all)"
+ALL_TOPICS = -100  # the topic dropdown's "(all)": a Dropdown shows a None value as an empty box
 TABLE_ROWS = 50  # rows rendered in the results table; the count above it is of all matches
 TABLE_COLUMNS = ["title", "date", "collections", "topic", "upvotes", "code"]
 
@@ -211,8 +212,8 @@ class Explorer:
         self.index = PaperIndex(papers, assignments, embeddings)
         self.rows = rows
         self.collection = w.Dropdown(options=[ALL, *self.index.collections], value=ALL, description="Collection")
-        topic_options = [(ALL, None)] + [(f"{t}: {label}", t) for t, label in self.index.labels.items()]
-        self.topic = w.Dropdown(options=topic_options, value=None, description="Topic")
+        topic_options = [(ALL, ALL_TOPICS)] + [(f"{t}: {label}", t) for t, label in self.index.labels.items()]
+        self.topic = w.Dropdown(options=topic_options, value=ALL_TOPICS, description="Topic")
         self.start = w.DatePicker(description="From")
         self.end = w.DatePicker(description="To")
         self.search = w.Text(placeholder="words in title or abstract", description="Search",
@@ -232,7 +233,8 @@ class Explorer:
 
     @property
     def filters(self) -> Filters:
-        return Filters(collection=self.collection.value, topic=self.topic.value,
+        topic = None if self.topic.value == ALL_TOPICS else self.topic.value
+        return Filters(collection=self.collection.value, topic=topic,
                        start=pd.Timestamp(self.start.value) if self.start.value else None,
                        end=pd.Timestamp(self.end.value) if self.end.value else None, text=self.search.value)
 

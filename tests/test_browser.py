@@ -1,0 +1,109 @@
+"""End to end in a real browser: JupyterLab on localhost, 05_explore opened and run in headless Chromium, a filter
+changed through the rendered widget, and the rendered table checked. The screenshot is kept as a test artifact
+(reports/test-artifacts/explorer.png).
+
+Needs Debian's `chromium` (/usr/bin/chromium) and the `playwright` package; nothing downloads a browser.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import FIXTURES, ROOT
+
+CHROMIUM = Path("/usr/bin/chromium")
+ARTIFACTS = ROOT / "reports" / "test-artifacts"
+
+pytestmark = pytest.mark.skipif(not CHROMIUM.exists(),
+                                reason="Debian's chromium is not installed (.ci/run installs it)")
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _project(tmp_path: Path) -> Path:
+    """A project with 05_explore set to the 36-paper fixture (a quick topic fit)."""
+    (tmp_path / "notebooks").mkdir(parents=True)
+    (tmp_path / "pyproject.toml").write_text("")
+    notebook = json.loads((ROOT / "notebooks" / "05_explore.ipynb").read_text())
+    parameters = next(c for c in notebook["cells"] if "parameters" in c["metadata"].get("tags", []))
+    source = "".join(parameters["source"])
+    corpus = str(FIXTURES / "topics" / "papers.jsonl")
+    source = re.sub(r"input_paths: list = \[.*?\]", f"input_paths: list = [{corpus!r}]", source)
+    source = source.replace("n_neighbors: int = 15", "n_neighbors: int = 10")  # 36 papers: smaller neighbourhoods
+    parameters["source"] = source
+    for cell in notebook["cells"]:
+        if cell["cell_type"] == "code":
+            cell["outputs"], cell["execution_count"] = [], None
+    (tmp_path / "notebooks" / "05_explore.ipynb").write_text(json.dumps(notebook))
+    return tmp_path
+
+
+@pytest.fixture
+def jupyterlab(tmp_path):
+    root = _project(tmp_path / "project")
+    port, token = _free_port(), "nbkit-test-token"
+    env = {**os.environ, "NBKIT_CACHE_DIR": str(tmp_path / "cache"), "JUPYTER_CONFIG_DIR": str(tmp_path / "cfg"),
+           "JUPYTER_RUNTIME_DIR": str(tmp_path / "runtime")}
+    server = subprocess.Popen(
+        [sys.executable, "-m", "jupyterlab", "--no-browser", f"--port={port}", "--ip=127.0.0.1",
+         f"--IdentityProvider.token={token}", f"--ServerApp.root_dir={root}", "--ServerApp.open_browser=False",
+         "--allow-root"],  # CI containers run as root
+        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(120):
+            try:
+                urllib.request.urlopen(f"{base}/api/status?token={token}", timeout=1)
+                break
+            except OSError:
+                time.sleep(0.5)
+        else:
+            pytest.fail("JupyterLab did not start")
+        yield base, token
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+
+
+def test_the_explorer_works_in_jupyterlab(jupyterlab):
+    playwright = pytest.importorskip("playwright.sync_api")
+    base, token = jupyterlab
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    with playwright.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=["--no-sandbox"])
+        page = browser.new_page(viewport={"width": 1400, "height": 1000})
+        page.goto(f"{base}/lab/tree/notebooks/05_explore.ipynb?token={token}")
+        page.locator(".jp-Notebook").first.wait_for(timeout=60_000)
+        page.locator(".jp-Notebook-ExecutionIndicator, .jp-KernelStatus").first.wait_for(timeout=60_000)
+        time.sleep(2)  # let the kernel connect
+        page.get_by_role("menuitem", name="Run").click()
+        page.get_by_text("Run All Cells", exact=True).click()
+        results = page.locator(".nbkit-results p").first
+        results.wait_for(timeout=180_000)
+        before = results.inner_text()
+        assert before == "36 of 36 matching papers"
+        page.locator(".widget-dropdown select").first.select_option(label="robots")
+        page.wait_for_function(
+            "() => document.querySelector('.nbkit-results p').innerText !== '36 of 36 matching papers'",
+            timeout=30_000)
+        assert results.inner_text() == "12 of 12 matching papers"
+        rows = page.locator(".nbkit-results tbody tr")
+        assert rows.count() == 12 and all("robots" in rows.nth(i).inner_text() for i in range(12))
+        page.locator(".nbkit-results").first.scroll_into_view_if_needed()
+        page.screenshot(path=str(ARTIFACTS / "explorer.png"), full_page=False)
+        browser.close()
+    assert (ARTIFACTS / "explorer.png").stat().st_size > 10_000
