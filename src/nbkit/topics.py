@@ -379,7 +379,7 @@ def fit_topics(papers: pd.DataFrame, settings: TopicSettings | None = None, *, e
                          seconds=seconds, embedding_summary=embedded.summary(),
                          cache_dir=Path(cache_dir) if cache_dir is not None else None)
     if cache_dir is not None and not components:  # custom components are not described by the settings
-        _store_summary(Path(cache_dir), _summary_key(papers, settings, embedder), summarize(result))
+        _store_summary(Path(cache_dir), _summary_key(papers, texts, settings, embedder), summarize(result))
     return result
 
 
@@ -402,8 +402,7 @@ def summarize(result: TopicResult) -> TopicSummary:
     return TopicSummary(compute_assignments(result), compute_topic_terms(result), round(result.seconds["fit"], 2))
 
 
-def _summary_key(papers: pd.DataFrame, settings: TopicSettings, embedder: Any) -> str:
-    texts = document_texts(papers, settings.embed_fields)
+def _summary_key(papers: pd.DataFrame, texts: Sequence[str], settings: TopicSettings, embedder: Any) -> str:
     return "topics-" + digest_bytes(embedder.identity, json.dumps(settings.to_dict(), sort_keys=True, default=str),
                                     version("bertopic"), *papers["paper_id"].astype(str), *texts)[:32]
 
@@ -415,9 +414,9 @@ def _parquet_bytes(frame: pd.DataFrame) -> bytes:
 
 
 def _store_summary(cache_dir: Path, key: str, summary: TopicSummary) -> None:
-    if _load_summary(cache_dir, key, len(summary.assignments)) is not None:
-        return  # the first fit stays: refits of the same model agree on everything but their timing
     folder = cache_dir / "topics"
+    if any(folder.glob(f"{key}-meta.*.json")):  # written last: the first fit stays, refits differ only in timing
+        return
     write_file(folder, f"{key}-assignments", _parquet_bytes(summary.assignments), ".parquet")
     write_file(folder, f"{key}-terms", _parquet_bytes(summary.terms), ".parquet")
     write_file(folder, f"{key}-meta", json.dumps({"fit_seconds": summary.fit_seconds}).encode(), ".json")
@@ -445,7 +444,8 @@ def topic_summary(papers: pd.DataFrame, settings: TopicSettings | None = None, *
     settings = settings or TopicSettings()
     embedder = embedder or SentenceEmbedder(settings.embedding_model)
     if cache_dir is not None:
-        found = _load_summary(Path(cache_dir), _summary_key(papers, settings, embedder), len(papers))
+        key = _summary_key(papers, document_texts(papers, settings.embed_fields), settings, embedder)
+        found = _load_summary(Path(cache_dir), key, len(papers))
         if found is not None:
             return found
     return summarize(fit_topics(papers, settings, embedder=embedder, cache_dir=cache_dir, progress=progress))
@@ -524,14 +524,9 @@ def compute_topic_terms(result: TopicResult, n_terms: int = 10) -> pd.DataFrame:
 def compute_topics_per_collection(result: TopicResult) -> pd.DataFrame:
     """Papers per topic (rows, labelled) and collection (columns); a paper listed in two collections counts in
     both. Sorted like the topic table."""
-    labels = result.labels()
-    frame = pd.DataFrame({"topic": result.topics, "collection": result.papers["collections"].to_numpy()})
-    frame = frame.explode("collection")
-    table = pd.crosstab(frame["topic"], frame["collection"].astype(str))
-    table = table.loc[sorted(table.index, key=lambda t: (t == -1, t))]
-    table.index = pd.Index([f"{t}: {labels[t]}" for t in table.index], name="topic")
-    table.columns.name = "collection"
-    return table.astype("int64")
+    from nbkit.compare import compute_collection_topic_counts
+
+    return compute_collection_topic_counts(compute_assignments(result), result.papers).T
 
 
 def compute_topic_map(result: TopicResult, seed: int | None = None) -> pd.DataFrame:
