@@ -1,4 +1,4 @@
-"""Comparison tables and topic-quality measures, on toy inputs whose answers are worked out by hand below."""
+"""Comparison tables, on toy inputs whose answers are worked out by hand below."""
 
 from __future__ import annotations
 
@@ -15,12 +15,7 @@ from nbkit.compare import (
     compute_collection_topic_counts,
     compute_collection_topic_shares,
     compute_distinctive_terms,
-    compute_model_card,
     compute_standardized_residuals,
-    compute_topic_stability,
-    fit_baseline,
-    npmi_coherence,
-    topic_diversity,
 )
 from nbkit.errors import NbkitError
 
@@ -199,148 +194,3 @@ def test_distinctive_terms_uses_a_copy_of_the_vectorizer():
 def test_distinctive_terms_needs_one_group_entry_per_text():
     with pytest.raises(NbkitError, match="3 texts but 2 group entries"):
         compute_distinctive_terms(TOY_TEXTS, ["x", "y"])
-
-
-# --- topic quality -------------------------------------------------------------------------------------------------
-
-# d1 {cat, dog}, d2 {cat, dog, fish}, d3 {cat, bird}, d4 {fish, bird}: p(cat) = 3/4, p(dog) = p(fish) = p(bird) = 1/2
-# NPMI(cat, dog): p = 2/4 -> log(0.5 / (0.75 * 0.5)) / -log(0.5) = log(4/3) / log(2) = 0.415037
-# NPMI(dog, bird): never together -> -1
-# NPMI(dog, fish) = NPMI(fish, bird): p = 1/4 = p * p -> log(1) = 0
-# so [dog, fish, bird] averages (0 - 1 + 0) / 3 = -1/3
-DOCS = ["cat dog", "cat dog fish", "cat bird", "fish bird"]
-
-
-def test_npmi_by_hand():
-    scores = npmi_coherence([["cat", "dog"], ["dog", "bird"], ["dog", "fish", "bird"]], DOCS)
-    assert scores == pytest.approx([math.log(4 / 3) / math.log(2), -1.0, -1 / 3])
-    assert round(scores[0], 6) == 0.415037
-
-
-def test_npmi_token_lists_and_top_n():
-    tokens = [d.split() for d in DOCS]
-    # top_n = 2 keeps [dog, fish] of the last topic: 0; "" (BERTopic's padding) and the repeat are dropped
-    assert npmi_coherence([["dog", "", "dog", "fish", "bird"]], tokens, top_n=2) == [0.0]
-
-
-def test_npmi_conventions():
-    # x and y in every document: p(x, y) = 1, -log p = 0 -> defined as 1
-    assert npmi_coherence([["x1", "y1"]], ["x1 y1", "y1 x1"]) == [1.0]
-    # always together in half the documents: log(0.5 / 0.25) / -log(0.5) = 1
-    assert npmi_coherence([["x1", "y1"]], ["x1 y1", "other"]) == [pytest.approx(1.0)]
-    # a term the corpus lacks never co-occurs: -1; a topic with one term has no pairs: NaN
-    none, single = npmi_coherence([["cat", "unicorn"], ["cat"]], DOCS)
-    assert none == -1.0 and math.isnan(single)
-    with pytest.raises(NbkitError, match="a reference document is"):
-        npmi_coherence([["cat", "dog"]], ["cat dog", float("nan")])
-
-
-def test_npmi_multi_word_terms():
-    # "speech recognition" occurs where the two words are adjacent, in order, inside one clause: d1 and d3 (d2 has
-    # them apart, d4 across a full stop); "works" only in d1. p(sr) = 1/2, p(works) = p(both) = 1/4
-    # NPMI = log(0.25 / (0.5 * 0.25)) / -log(0.25) = log(2) / log(4) = 0.5
-    strings = ["Speech recognition works.", "recognition of speech", "speech recognition again", "speech. Recognition"]
-    assert npmi_coherence([["speech recognition", "works"]], strings) == [pytest.approx(0.5)]
-    # token lists know no clause breaks: d4 has the phrase too, p(sr) = 3/4
-    # NPMI = log(0.25 / (0.75 * 0.25)) / log(4) = log(4/3) / log(4) = 0.207519
-    tokens = [s.lower().replace(".", "").split() for s in strings]
-    assert npmi_coherence([["speech recognition", "works"]], tokens) == [pytest.approx(math.log(4 / 3) / math.log(4))]
-    # a set holds the document's terms; a phrase counts only if the set holds it
-    sets = [{"speech recognition", "works"}, {"speech", "recognition"}, {"speech recognition"}, set()]
-    assert npmi_coherence([["speech recognition", "works"]], sets) == [pytest.approx(0.5)]
-
-
-def test_topic_diversity_by_hand():
-    topics = [["a", "b", "c"], ["a", "d", "e"]]
-    assert topic_diversity(topics, k=3) == 5 / 6  # a, b, c, d, e among 6 top terms
-    assert topic_diversity(topics, k=2) == 3 / 4  # a, b, a, d
-    assert topic_diversity([["a", "b"], ["c"]], k=2) == 1.0  # a short topic is not overlap: 3 of 3 taken
-
-
-def test_model_card_by_hand():
-    rows = [
-        {"model": "toy", "topic_words": [["cat", "dog"], ["dog", "bird"]], "doc_topics": [0, 1, -1, 0],
-         "fit_seconds": 1.26, "documents": DOCS},
-        {"model": "one topic", "topic_words": [["cat", "dog"]], "doc_topics": np.array([0, 0, 0, 0]),
-         "fit_seconds": 0.04, "documents": DOCS},
-    ]
-    card = compute_model_card(rows)
-    assert card.to_dict("records") == [
-        # npmi (0.415037 - 1) / 2 = -0.292; diversity: cat, dog, bird among 4 terms = 0.75; 1 outlier in 4
-        {"model": "toy", "n_topics": 2, "outlier_share": 0.25, "npmi": -0.292, "diversity": 0.75, "fit_seconds": 1.3},
-        {"model": "one topic", "n_topics": 1, "outlier_share": 0.0, "npmi": 0.415, "diversity": 1.0,
-         "fit_seconds": 0.0},
-    ]
-    with pytest.raises(NbkitError, match="lacks documents"):
-        compute_model_card([{k: v for k, v in rows[0].items() if k != "documents"}])
-
-
-# --- baselines -----------------------------------------------------------------------------------------------------
-
-CAT_WORDS = ["cat", "kitten", "purr", "whiskers", "meow", "fur", "litter", "paw"]
-ROCKET_WORDS = ["rocket", "launch", "orbit", "fuel", "booster", "thrust", "payload", "engine"]
-# ten documents per theme, each five of its theme's eight words (a different window each time)
-THEMES = ([" ".join(CAT_WORDS[(i + k) % 8] for k in range(5)) for i in range(10)]
-          + [" ".join(ROCKET_WORDS[(i + k) % 8] for k in range(5)) for i in range(10)]
-          + ["the and of"])  # nothing but stopwords: no topic
-
-
-@pytest.mark.parametrize("kind", ["lda", "nmf"])
-def test_baseline_recovers_two_themes(kind):
-    result = fit_baseline(THEMES, kind, n_topics=2, seed=0, top_n=5)
-    themes = [set(CAT_WORDS), set(ROCKET_WORDS)]
-    owners = [next(i for i, theme in enumerate(themes) if set(words) <= theme) for words in result.topic_words]
-    assert sorted(owners) == [0, 1]  # each topic's top five words come from one theme, a different one each
-    cats, rockets, empty = result.doc_topics[:10], result.doc_topics[10:20], result.doc_topics[20]
-    assert len(set(cats)) == 1 and len(set(rockets)) == 1 and cats[0] != rockets[0]
-    assert empty == -1
-    assert result.fit_seconds > 0
-    again = fit_baseline(THEMES, kind, n_topics=2, seed=0, top_n=5)
-    assert again.topic_words == result.topic_words  # the seed fixes the fit
-    card = compute_model_card([result.card_row(THEMES)])
-    assert card.loc[0, "model"] == kind and card.loc[0, "outlier_share"] == round(1 / 21, 3)
-
-
-def test_baseline_rejects_unknown_kinds():
-    with pytest.raises(NbkitError, match="not one of lda, nmf"):
-        fit_baseline(THEMES, "lsa", n_topics=2)
-
-
-# --- stability -----------------------------------------------------------------------------------------------------
-
-# r0: topic 0 = {0, 1, 2}, topic 1 = {3, 4}, doc 5 an outlier. r1 is r0 with the ids swapped. r2: {0, 1}, {2..5}.
-# ARI(r0, r1) = 1. ARI(r0, r2): cells (0,0)=2, (0,1)=1, (1,1)=2, (-1,1)=1 -> sum C(n_ij, 2) = 1 + 1 = 2;
-# rows 3, 2, 1 -> sum C = 3 + 1 = 4; columns 2, 4 -> 1 + 6 = 7; C(6, 2) = 15; expected = 4 * 7 / 15 = 28/15;
-# max = (4 + 7) / 2 = 5.5 -> ARI = (2 - 28/15) / (5.5 - 28/15) = (2/15) / (54.5/15) = 2/54.5 = 0.036697.
-# ARI(r1, r2) is the same (r1 only renames r0). Mean = (1 + 2 * 0.036697) / 3 = 0.357798.
-# Reference topic 0 {0,1,2}: r1 -> 1; r2 -> best of {0,1}: 2/3, {2,3,4,5}: 1/6 = 2/3.
-# Reference topic 1 {3,4}:   r1 -> 1; r2 -> best of {0,1}: 0, {2,3,4,5}: 2/4 = 0.5.
-RUNS = [np.array([0, 0, 0, 1, 1, -1]), np.array([1, 1, 1, 0, 0, -1]), np.array([0, 0, 1, 1, 1, 1])]
-
-
-def test_topic_stability_by_hand():
-    ari, topics = compute_topic_stability(RUNS, labels={0: "cats", 1: "rockets"}, threshold=0.6)
-    assert ari.to_dict("records") == [
-        {"run_a": 0, "run_b": 1, "ari": 1.0},
-        {"run_a": 0, "run_b": 2, "ari": 0.037},
-        {"run_a": 1, "run_b": 2, "ari": 0.037},
-        {"run_a": "mean", "run_b": "", "ari": 0.358},
-    ]
-    assert topics.to_dict("records") == [
-        # topic 0: 1 and 2/3 both reach 0.6; topic 1: 0.5 does not. Means (1 + 2/3) / 2, (1 + 0.5) / 2
-        {"topic": 0, "label": "cats", "size": 3, "match_rate": 1.0, "mean_best_jaccard": 0.833},
-        {"topic": 1, "label": "rockets", "size": 2, "match_rate": 0.5, "mean_best_jaccard": 0.75},
-    ]
-
-
-def test_topic_stability_threshold_is_inclusive():
-    _, topics = compute_topic_stability(RUNS, threshold=0.5)
-    assert topics["match_rate"].tolist() == [1.0, 1.0]  # topic 1's Jaccard of exactly 0.5 counts
-    assert topics["label"].tolist() == ["", ""]
-
-
-def test_topic_stability_needs_runs_of_equal_length():
-    with pytest.raises(NbkitError, match="equal lengths"):
-        compute_topic_stability([np.array([0, 1]), np.array([0, 1, 1])])
-    with pytest.raises(NbkitError, match="at least two runs"):
-        compute_topic_stability([np.array([0, 1])])

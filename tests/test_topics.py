@@ -1,6 +1,9 @@
-"""Topic modeling with the real packaged model on a 36-paper fixture: three themes, twelve papers each."""
+"""Topic modeling with the real packaged model on a 36-paper fixture: three themes, twelve papers each; and the
+stable term ranking, labels and topic numbering on small inputs worked out by hand."""
 
 from __future__ import annotations
+
+from dataclasses import replace
 
 import numpy as np
 import pandas as pd
@@ -10,9 +13,9 @@ from nbkit import load_corpus
 from nbkit.cache import CacheWarning
 from nbkit.embed import SentenceEmbedder
 from nbkit.errors import NbkitError
+from nbkit.text import stopwords
 from nbkit.topics import (
     CachedUMAP,
-    PhraseAnalyzer,
     TopicSettings,
     compute_assignments,
     compute_topic_map,
@@ -22,12 +25,16 @@ from nbkit.topics import (
     fit_topics,
     load_topic_model,
     make_label,
+    make_stable_terms,
+    ranked_terms,
     save_topic_model,
-    stopwords,
+    share_idf,
 )
 from tests.conftest import FIXTURES
 
-SETTINGS = TopicSettings(min_topic_size=5, n_neighbors=10)
+# 6: a theme of 12 papers cannot split into two topics (at 5, proteins and robots split into their sub-themes)
+SETTINGS = TopicSettings(min_topic_size=6)
+UMAP_SETTINGS = TopicSettings(method="umap-hdbscan", min_topic_size=5, n_neighbors=10, stability_runs=0)
 
 
 @pytest.fixture(scope="module")
@@ -52,10 +59,12 @@ def fitted(papers, minilm, cache_dir):
 
 def test_each_theme_becomes_one_topic(fitted):
     table = compute_topics_per_collection(fitted)
-    assert table.shape == (3, 3) and set(table.columns) == {"proteins", "robots", "speech"}
-    assert sorted(table.max(axis=1)) == [12, 12, 12] and table.to_numpy().sum() == 36  # one theme per topic
+    assert set(table.columns) == {"proteins", "robots", "speech"} and table.to_numpy().sum() == 36
+    topics = table[~table.index.str.startswith("-1:")]
+    assert len(topics) == 3 and ((topics > 0).sum(axis=1) == 1).all()  # three topics, none mixes two themes
+    assert topics.max().to_dict() == {"proteins": 12, "robots": 11, "speech": 12}  # one robot paper stands apart
     labels = " ".join(compute_topic_table(fitted)["label"])
-    for word in ("protein", "speech", "grasp"):
+    for word in ("protein", "speech", "robot"):
         assert word in labels
 
 
@@ -69,22 +78,33 @@ def test_labels_and_terms_contain_no_stopwords(fitted):
     assert "outliers" not in table["label"].tolist() or -1 in table.index
 
 
-def test_the_same_seed_gives_the_same_topics(papers, minilm):
-    # no cache: both fits run UMAP and HDBSCAN from scratch
+def test_the_same_topics_whatever_the_seed(papers, minilm):
+    # no cache: every fit clusters from scratch; the seed only draws the stability check's samples
     first = fit_topics(papers, SETTINGS, embedder=minilm, progress=False)
     second = fit_topics(papers, SETTINGS, embedder=minilm, progress=False)
     np.testing.assert_array_equal(first.topics, second.topics)
     pd.testing.assert_frame_equal(compute_topic_terms(first), compute_topic_terms(second))
     pd.testing.assert_frame_equal(compute_topic_table(first), compute_topic_table(second))
+    other_seed = fit_topics(papers, replace(SETTINGS, seed=7), embedder=minilm, progress=False)
+    np.testing.assert_array_equal(other_seed.topics, first.topics)
+    pd.testing.assert_frame_equal(compute_topic_terms(other_seed), compute_topic_terms(first))
+
+
+def test_the_umap_pipeline_is_still_there_and_seeded(papers, minilm):
+    first = fit_topics(papers, UMAP_SETTINGS, embedder=minilm, progress=False)
+    second = fit_topics(papers, UMAP_SETTINGS, embedder=minilm, progress=False)
+    np.testing.assert_array_equal(first.topics, second.topics)
+    assert first.model.umap_model.__class__.__name__ == "CachedUMAP"
+    assert compute_assignments(first)["confidence"].isna().all()  # stability_runs=0: not checked
 
 
 def test_a_warm_fit_reads_embeddings_and_reductions_from_the_cache(papers, minilm, cache_dir, fitted):
     again = fit_topics(papers, SETTINGS, embedder=minilm, cache_dir=cache_dir, progress=False)
     assert again.embedding_summary == "36 texts: 0 embedded, 36 from the cache"
-    assert again.model.umap_model.from_cache
     np.testing.assert_array_equal(again.topics, fitted.topics)
-    other = fit_topics(papers, TopicSettings(min_topic_size=6, n_neighbors=10), embedder=minilm,
-                       cache_dir=cache_dir, progress=False)
+    fit_topics(papers, UMAP_SETTINGS, embedder=minilm, cache_dir=cache_dir, progress=False)
+    other = fit_topics(papers, replace(UMAP_SETTINGS, min_topic_size=6), embedder=minilm, cache_dir=cache_dir,
+                       progress=False)
     assert other.model.umap_model.from_cache  # another min_topic_size reuses the reduction
 
 
@@ -103,14 +123,20 @@ def test_a_corrupted_reduction_is_recomputed(tmp_path):
 
 def test_tables_agree_with_the_assignments(fitted):
     table, assignments = compute_topic_table(fitted), compute_assignments(fitted)
-    assert list(assignments.columns) == ["paper_id", "title", "topic", "label", "probability"]
+    assert list(assignments.columns) == ["paper_id", "title", "topic", "label", "confidence", "topic_stability",
+                                         "unstable"]
     assert len(assignments) == 36 and table["size"].sum() == 36
     assert assignments["topic"].value_counts().sort_index().to_dict() == table["size"].sort_index().to_dict()
     assert table["share"].sum() == pytest.approx(1.0, abs=0.01)
-    assert assignments["probability"].between(0, 1).all()
+    assert assignments["confidence"].between(0, 1).all()
+    # three clear themes come back in every resampled refit, and so does nearly every paper
+    assert table.loc[table.index >= 0, "stability"].tolist() == [1.0, 1.0, 1.0]
+    assert not table["unstable"].any() and assignments["confidence"].mean() > 0.9
+    per_topic = assignments.groupby("topic")["topic_stability"].first().dropna()
+    assert per_topic.to_dict() == table["stability"].dropna().to_dict()
     reps = table["representative_titles"].str.split(" | ", regex=False)
     for topic, titles in reps.items():
-        assert len(titles) == 3
+        assert len(titles) == min(3, table.loc[topic, "size"])
         assert set(titles) <= set(assignments.loc[assignments["topic"] == topic, "title"])
     points = compute_topic_map(fitted)
     assert points.shape == (36, 6) and points[["x", "y"]].notna().all().all()
@@ -158,17 +184,15 @@ def test_make_label_keeps_terms_that_add_a_word(terms, label):
     assert make_label(terms) == label
 
 
-def test_phrases_never_span_a_stopword_or_a_sentence_break():
-    analyzer = PhraseAnalyzer({"are", "the", "models"}, (1, 2))
-    assert analyzer("Large robots are the best. Robot arms (RA) models") == [
-        "large", "robots", "best", "large robots", "robot", "arms", "robot arms", "ra"]
-
-
 def test_settings_are_checked():
-    with pytest.raises(NbkitError, match="representation 'bogus' is not one of keybert"):
+    with pytest.raises(NbkitError, match="representation 'bogus' is not one of share-idf"):
         TopicSettings(representation="bogus")
     with pytest.raises(NbkitError, match="min_topic_size must be at least 2"):
         TopicSettings(min_topic_size=1)
+    with pytest.raises(NbkitError, match="method 'lda' is not one of agglomerative, umap-hdbscan"):
+        TopicSettings(method="lda")
+    with pytest.raises(NbkitError, match="stability_runs must be 0"):
+        TopicSettings(stability_runs=1)
     with pytest.raises(NbkitError, match=r"unknown topic setting.*colour"):
         TopicSettings.from_parameters(colour="red")
     assert TopicSettings.from_parameters(ngram_range=[1, 3]).ngram_range == (1, 3)
@@ -202,6 +226,45 @@ def test_topic_assignments_are_shared_through_the_cache(papers, minilm, cache_di
     pd.testing.assert_frame_equal(summary.terms, compute_topic_terms(fitted))
     assert summary.fit_seconds == round(fitted.seconds["fit"], 2) and calls == []
     assert summary.topic_words()[0] == compute_topic_terms(fitted).query("topic == 0")["term"].tolist()
-    other = topics.topic_assignments(papers, TopicSettings(min_topic_size=7, n_neighbors=10), cache_dir=cache_dir,
+    other = topics.topic_assignments(papers, TopicSettings(min_topic_size=7), cache_dir=cache_dir,
                                      embedder=minilm, progress=False)
     assert calls == [1] and len(other) == 36  # other settings: fitted once
+
+
+def test_ranked_terms_break_ties_by_term_not_by_float_noise():
+    vocabulary = np.array(["b", "a", "c", "d", "e"])
+    scores = np.array([0.5, 0.5, 0.7, 0.0, 0.5 + 1e-13])  # e ties with a and b at 10 significant digits
+    assert ranked_terms(scores, vocabulary, 4) == [2, 1, 0, 4]  # c, then a, b, e alphabetically; d scores 0
+
+
+def test_share_idf_by_hand():
+    # topic 0: 2 papers, both use term x; topic 1: 4 papers, 1 uses x and 3 use y; 6 papers, 3 use each term
+    scores = share_idf(np.array([[2, 0], [1, 3]]), np.array([2, 4]), np.array([3, 3]), 6)
+    ln3 = np.log(3)  # log(1 + 6 / 3)
+    np.testing.assert_allclose(scores, [[ln3, 0], [ln3 / 4, 3 * ln3 / 4]])
+
+
+def test_topics_of_equal_size_are_numbered_by_their_previous_number():
+    from bertopic.dimensionality import BaseDimensionalityReduction
+
+    from nbkit.topics import make_vectorizer, stable_bertopic
+
+    class Fixed:  # a clusterer whose labels are given
+        def fit(self, X, y=None):
+            self.labels_ = np.array([3, 3, 1, 1, 2, 2, 2])
+            return self
+
+    docs = ["cats purr", "cats nap", "rockets fly", "rockets launch", "tea brews", "tea steeps", "tea cools"]
+    model = stable_bertopic()(umap_model=BaseDimensionalityReduction(), hdbscan_model=Fixed(),
+                              vectorizer_model=make_vectorizer(TopicSettings()), min_topic_size=2,
+                              representation_model=make_stable_terms(3))
+    topics, _ = model.fit_transform(docs, embeddings=np.eye(7))
+    # sizes 3 (tea), 2 (cats, old id 3), 2 (rockets, old id 1): the tie goes to the lower old id
+    assert list(topics) == [2, 2, 1, 1, 0, 0, 0]
+    assert model.get_topic(0)[0][0] == "tea" and model.get_topic(2)[0][0] == "cats"
+
+
+def test_labels_say_a_phrase_once():
+    assert make_label(["forgetting", "catastrophic", "continual", "catastrophic forgetting"]) == \
+        "catastrophic forgetting, continual"
+    assert make_label(["agents", "planning", "agent", "tools"]) == "agents, planning, tools"  # a plural adds nothing

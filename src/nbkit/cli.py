@@ -5,6 +5,8 @@
     nbkit run [NOTEBOOK...] [-p NAME VALUE]... [-f params.yml] [--out DIR] [--jobs N] [--store-outputs]
     nbkit schema
     nbkit warm-up
+    nbkit check-cpus [PATH...] [--config NAME]... [-p NAME VALUE]...
+    nbkit emulate-cpu NAME -- COMMAND...
 
 Bad input ends with one line on stderr, `nbkit: error: <file>: <reason>`, exit status 2, and no output files.
 """
@@ -87,6 +89,29 @@ def _cmd_warm_up(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_check_cpus(args: argparse.Namespace) -> int:
+    from nbkit.emulate import compare_across_cpus
+    from nbkit.paths import project_paths
+    from nbkit.run import parse_parameters
+
+    configs = args.config or ["native", "avx2", "generic"]
+    table = compare_across_cpus([str(p) for p in project_paths(args.paths)], configs,
+                                parse_parameters(args.parameter))
+    print(table.to_string(index=False))
+    same = bool(table["identical"].all())
+    print("The same topics under every configuration." if same else
+          "The topics depend on the CPU: the rows above say where.")
+    return 0 if same else 1
+
+
+def _cmd_emulate_cpu(args: argparse.Namespace) -> int:
+    from nbkit.emulate import exec_emulated
+
+    command = args.command_line[1:] if args.command_line[:1] == ["--"] else args.command_line
+    exec_emulated(args.name, command)
+    return 0  # not reached: exec replaces this process
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="nbkit", description="Research notebook kit: corpus loading and analysis.")
     parser.add_argument("--version", action="version", version=f"nbkit {__version__}")
@@ -127,6 +152,24 @@ def build_parser() -> argparse.ArgumentParser:
     warm = sub.add_parser("warm-up", help="compile UMAP's numba code into its on-disk cache (once per environment; "
                                           "make does it at setup)")
     warm.set_defaults(func=_cmd_warm_up)
+
+    from nbkit.emulate import CPU_CONFIGS
+
+    check = sub.add_parser("check-cpus", help="fit the topics under emulated CPU configurations (a process each, "
+                                              "empty caches) and check they are identical")
+    check.add_argument("paths", nargs="*", default=["data/raw/hf_papers"], help="corpus (default: the bundled one)")
+    check.add_argument("--config", action="append", choices=list(CPU_CONFIGS),
+                       help="configuration to compare (repeat; default: native, avx2, generic; the first is the "
+                            "reference)")
+    check.add_argument("-p", "--parameter", nargs=2, action="append", metavar=("NAME", "VALUE"),
+                       help="topic setting (value read as YAML), e.g. -p distance_threshold 0.4")
+    check.set_defaults(func=_cmd_check_cpus)
+
+    emulate = sub.add_parser("emulate-cpu", help="run a command with the settings that emulate another CPU "
+                                                 "(fresh numba and nbkit caches)")
+    emulate.add_argument("name", choices=list(CPU_CONFIGS))
+    emulate.add_argument("command_line", nargs=argparse.REMAINDER, metavar="-- COMMAND")
+    emulate.set_defaults(func=_cmd_emulate_cpu)
     return parser
 
 

@@ -1,12 +1,15 @@
-"""Topics: BERTopic with defaults for paper listings, cached embeddings and reductions, and readable labels.
+"""Topics: BERTopic with defaults for paper listings that give the same topics on every machine, cached
+embeddings, stability measured by resampling, and readable labels.
 
     result = fit_topics(corpus.papers, TopicSettings(min_topic_size=8), cache_dir="data/cache")
-    compute_topic_table(result)          # topic, size, share, label, top_terms, representative_titles
-    compute_assignments(result)          # paper_id, topic, label, probability
+    compute_topic_table(result)          # topic, size, share, stability, unstable, label, top_terms, titles
+    compute_assignments(result)          # paper_id, topic, label, confidence, topic_stability, unstable
     save_topic_model(result, "reports/02_topics/model")   # BERTopic's safetensors format
 
-Every BERTopic component can be replaced by passing it to fit_topics (a test passes trivial stand-ins); the
-defaults are built from TopicSettings, whose fields are the notebook's parameters.
+The default pipeline clusters the embeddings themselves (nbkit.cluster.AgglomerativeTopics: no seed, no UMAP)
+and ranks terms with explicit tie-breaks; the former UMAP + HDBSCAN pipeline is `method="umap-hdbscan"`. Every
+BERTopic component can be replaced by passing it to fit_topics (a test passes trivial stand-ins); the defaults are
+built from TopicSettings, whose fields are the notebook's parameters.
 """
 
 from __future__ import annotations
@@ -14,12 +17,12 @@ from __future__ import annotations
 import io
 import json
 import logging
-import re
+import math
 import shutil
 import tempfile
 import time
 import warnings
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field, fields, replace
 from importlib.metadata import version
 from pathlib import Path
@@ -29,41 +32,17 @@ import numpy as np
 import pandas as pd
 
 from nbkit.cache import digest_bytes, find_array, find_file, write_array, write_file
+from nbkit.cluster import AgglomerativeTopics
 from nbkit.embed import DEFAULT_FIELDS, EmbeddingCache, Embeddings, SentenceEmbedder, document_texts, embed_texts
 from nbkit.errors import NbkitError
+from nbkit.quality import resample_stability
+from nbkit.text import PhraseAnalyzer, stopwords
 
-REPRESENTATIONS = ("keybert+mmr", "keybert", "mmr", "ctfidf")
+METHODS = ("agglomerative", "umap-hdbscan")
+REPRESENTATIONS = ("share-idf", "ctfidf", "keybert+mmr", "keybert", "mmr")
 OUTLIER_STRATEGIES = ("embeddings", "c-tf-idf", "distributions")
 OUTLIER_LABEL = "outliers"
-ASSIGNMENT_COLUMNS = ["paper_id", "title", "topic", "label", "probability"]
-
-# Words that occur in almost every abstract and so name no theme: paper boilerplate on top of English stopwords.
-DOMAIN_STOPWORDS = frozenset({
-    "abilities", "ability", "achieve", "achieved", "achieves", "achieving", "across", "addition", "additionally",
-    "address", "addresses", "al", "allow", "allows", "approach", "approaches", "art", "available", "based",
-    "benchmark-level", "better", "capabilities", "capability", "challenge", "challenges", "challenging", "code",
-    "com", "comprehensive", "consistently", "current", "demonstrate", "demonstrated", "demonstrates",
-    "demonstrating", "different", "directly", "effective", "effectively", "efficient", "enable", "enables",
-    "enhance", "enhanced", "enhances", "enhancing", "et", "etc", "evaluate", "evaluated", "existing", "experiment",
-    "experimental", "experiments", "extensive", "findings", "framework", "frameworks", "furthermore", "github",
-    "given", "high", "however", "http", "https", "improve", "improved", "improvement", "improvements", "improves",
-    "improving", "including", "introduce", "introduced", "introduces", "io", "key", "large", "leverage",
-    "leverages", "leveraging", "like", "make", "makes", "method", "methods", "model", "models", "moreover", "new",
-    "novel", "often", "outperform", "outperforming", "outperforms", "paper", "papers", "perform", "performance",
-    "performs", "present", "presents", "previous", "prior", "project", "propose", "proposed", "proposes", "provide",
-    "provides", "recent", "recently", "release", "released", "remains", "result", "results", "set", "show", "shown",
-    "shows", "significant", "significantly", "simple", "specifically", "state", "studies", "study", "superior",
-    "task", "tasks", "technique", "techniques", "thus", "use", "used", "uses", "using", "various", "via", "wide",
-    "widely", "work", "works", "www", "yields",
-})
-
-
-def stopwords(extra: Iterable[str] = ()) -> frozenset[str]:
-    """English stopwords (scikit-learn's list), nbkit's domain stopwords and `extra`, lower-cased."""
-    from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
-
-    return frozenset(ENGLISH_STOP_WORDS) | DOMAIN_STOPWORDS | {w.lower() for w in extra}
-
+ASSIGNMENT_COLUMNS = ["paper_id", "title", "topic", "label", "confidence", "topic_stability", "unstable"]
 
 @dataclass(frozen=True)
 class TopicSettings:
@@ -71,22 +50,32 @@ class TopicSettings:
 
     embedding_model: str | None = None  # sentence-transformers name or folder; None: packaged all-MiniLM-L6-v2
     embed_fields: tuple[str, ...] = DEFAULT_FIELDS  # paper fields joined into the embedded text
-    min_topic_size: int = 5  # smallest cluster HDBSCAN keeps as a topic
+    method: str = "agglomerative"  # agglomerative (no seed, the same topics on every CPU) or umap-hdbscan
+    min_topic_size: int = 5  # smallest topic; smaller clusters are outliers (or join a topic, see assign_similarity)
+    min_coverage: float = 0.85  # agglomerative: cut the tree where this share of papers is in topics
+    max_topics: int | None = 40  # agglomerative: at most this many topics (cut higher if more; subtopics kept)
+    distance_threshold: float | None = None  # agglomerative: cut at this cosine distance instead (None: as above)
+    assign_similarity: float | None = None  # agglomerative: an outlier joins the nearest topic this similar
     nr_topics: int | str | None = None  # merge down to this many topics ("auto": HDBSCAN on topic vectors)
-    seed: int = 42  # UMAP's random_state; the same seed gives the same topics on the same machine
-    n_neighbors: int = 15  # UMAP neighbourhood: smaller finds local themes, larger broad ones
-    n_components: int = 5  # UMAP dimensions HDBSCAN clusters in
-    min_dist: float = 0.0  # UMAP packing; 0 keeps clusters tight
-    representation: str = "keybert+mmr"  # keybert+mmr, keybert, mmr or ctfidf (plain c-TF-IDF words)
+    seed: int = 42  # seeds UMAP, KeyBERT and the resampling of the stability check
+    n_neighbors: int = 15  # umap-hdbscan: UMAP neighbourhood, smaller finds local themes, larger broad ones
+    n_components: int = 5  # umap-hdbscan: UMAP dimensions HDBSCAN clusters in
+    min_dist: float = 0.0  # umap-hdbscan: UMAP packing; 0 keeps clusters tight
+    representation: str = "share-idf"  # topic terms: share-idf, ctfidf, keybert+mmr, keybert or mmr
     mmr_diversity: float = 0.3  # 0: most relevant words, 1: most diverse
     top_n_words: int = 10  # terms kept per topic
     ngram_range: tuple[int, int] = (1, 2)  # words and two-word phrases
     extra_stopwords: tuple[str, ...] = ()  # more words to leave out of topic terms
     reduce_outliers: str | None = None  # None, or embeddings / c-tf-idf / distributions: assign outliers a topic
     outlier_threshold: float = 0.0  # minimum similarity for an outlier to be assigned
+    stability_runs: int = 20  # refits on resampled papers behind the stability and confidence columns; 0: none
+    stability_fraction: float = 0.8  # share of the papers each resampled fit sees
+    unstable_below: float = 0.5  # a topic found again in fewer of the refits than this is flagged unstable
 
     def __post_init__(self) -> None:
         problems = []
+        if self.method not in METHODS:
+            problems.append(f"method {self.method!r} is not one of {', '.join(METHODS)}")
         if self.representation not in REPRESENTATIONS:
             problems.append(f"representation {self.representation!r} is not one of {', '.join(REPRESENTATIONS)}")
         if self.reduce_outliers not in (None, *OUTLIER_STRATEGIES):
@@ -96,6 +85,16 @@ class TopicSettings:
             problems.append(f"min_topic_size must be at least 2, not {self.min_topic_size}")
         if self.n_neighbors < 2:
             problems.append(f"n_neighbors must be at least 2, not {self.n_neighbors}")
+        if self.distance_threshold is not None and not 0 < self.distance_threshold < 2:
+            problems.append(f"distance_threshold is a cosine distance between 0 and 2, not {self.distance_threshold}")
+        if not 0 < self.min_coverage <= 1:
+            problems.append(f"min_coverage is a share of the papers in (0, 1], not {self.min_coverage}")
+        if self.max_topics is not None and self.max_topics < 1:
+            problems.append(f"max_topics must be at least 1 or None, not {self.max_topics}")
+        if self.stability_runs < 0 or self.stability_runs == 1:
+            problems.append(f"stability_runs must be 0 (no check) or at least 2, not {self.stability_runs}")
+        if not 0 < self.stability_fraction < 1:
+            problems.append(f"stability_fraction must be between 0 and 1, not {self.stability_fraction}")
         if not (isinstance(self.nr_topics, int) or self.nr_topics in (None, "auto")):
             problems.append(f"nr_topics must be a number, 'auto' or None, not {self.nr_topics!r}")
         if problems:
@@ -226,34 +225,6 @@ def make_backend(embedder: Any, cache: EmbeddingCache | None, progress: bool = F
     return CachedBackend()
 
 
-TOKEN_PATTERN = r"(?u)\b(?:\d+[^\W\d_]\w*|[^\W\d_][\w-]*\w)\b"  # words of 2+ characters, "3d", not "2024"
-
-_CLAUSE_BREAK = re.compile(r"[.,;:!?()\[\]{}\"]+(?:\s|$)|[()\[\]{}\"]")
-
-
-class PhraseAnalyzer:
-    """Words and phrases of adjacent words, none of them a stopword.
-
-    scikit-learn's own analyzer drops stopwords before it builds n-grams, so "large language models (LLMs)" gives
-    the pseudo-phrase "language llms"; here a phrase never spans a removed word.
-    """
-
-    def __init__(self, stop_words: Iterable[str], ngram_range: tuple[int, int] = (1, 2)) -> None:
-        self.stop_words = frozenset(stop_words)
-        self.ngram_range = tuple(ngram_range)
-        self._pattern = re.compile(TOKEN_PATTERN)
-
-    def __call__(self, text: str) -> list[str]:
-        out: list[str] = []
-        low, high = self.ngram_range
-        for clause in _CLAUSE_BREAK.split(text.lower()):  # no phrase across ". " or "(": "learning. Continual"
-            tokens = self._pattern.findall(clause)
-            keep = [t not in self.stop_words for t in tokens]
-            out += [" ".join(tokens[i:i + n]) for n in range(low, high + 1) for i in range(len(tokens) - n + 1)
-                    if all(keep[i:i + n])]
-        return out
-
-
 def make_vectorizer(settings: TopicSettings) -> Any:
     from sklearn.feature_extraction.text import CountVectorizer
 
@@ -262,32 +233,124 @@ def make_vectorizer(settings: TopicSettings) -> Any:
     return CountVectorizer(analyzer=PhraseAnalyzer(stopwords(settings.extra_stopwords), settings.ngram_range))
 
 
+def ranked_terms(scores: np.ndarray, vocabulary: np.ndarray, n: int) -> list[int]:
+    """Positions of the n best-scoring terms: by score rounded to 10 significant digits (so float noise cannot
+    reorder near-ties), then alphabetically. numpy's own sorts order ties differently on different CPUs."""
+    candidates = np.flatnonzero(scores > 0)
+    rounded = np.array([float(f"{x:.10g}") for x in scores[candidates]])
+    return candidates[np.lexsort((vocabulary[candidates], -rounded))][:n].tolist()
+
+
+def share_idf(papers_with_term: np.ndarray, topic_sizes: np.ndarray, document_frequency: np.ndarray,
+              n_papers: int) -> np.ndarray:
+    """Term scores per topic: the share of the topic's papers that use the term, times its inverse document
+    frequency log(1 + papers / papers using it). A term most of a topic's papers use, and few others, ranks
+    first: such terms co-occur (high NPMI) and name what the papers share, where c-TF-IDF's raw counts favour
+    words one long abstract repeats."""
+    return papers_with_term / np.maximum(topic_sizes, 1)[:, None] * np.log1p(n_papers / np.maximum(document_frequency, 1))
+
+
+def make_stable_terms(top_n_words: int, scoring: str = "share-idf") -> Any:
+    """A BERTopic representation: each topic's terms scored by share_idf ("share-idf") or by BERTopic's c-TF-IDF
+    ("ctfidf"), ranked with explicit tie-breaks (ranked_terms)."""
+    from bertopic.representation._base import BaseRepresentation
+
+    class StableTerms(BaseRepresentation):
+        def extract_topics(self, topic_model: Any, documents: pd.DataFrame, c_tf_idf: Any,
+                           topics: Mapping[int, Any]) -> dict[int, list[tuple[str, float]]]:
+            import scipy.sparse as sp
+
+            vocabulary = np.asarray(topic_model.vectorizer_model.get_feature_names_out())
+            labels = sorted(int(t) for t in documents["Topic"].unique())  # c_tf_idf has one row per label, in order
+            if scoring == "ctfidf":
+                scores = c_tf_idf.toarray() if sp.issparse(c_tf_idf) else np.asarray(c_tf_idf)
+            else:
+                present = (topic_model.vectorizer_model.transform(documents["Document"]) > 0).astype(np.int64)
+                rows = np.searchsorted(labels, documents["Topic"].to_numpy().astype(np.int64))
+                membership = sp.csr_matrix((np.ones(len(rows), dtype=np.int64), (rows, np.arange(len(rows)))),
+                                           shape=(len(labels), len(rows)))
+                scores = share_idf((membership @ present).toarray(), np.bincount(rows, minlength=len(labels)),
+                                   np.asarray(present.sum(axis=0)).ravel(), len(rows))
+            return {topic: [(str(vocabulary[i]), float(scores[row, i]))
+                            for i in ranked_terms(scores[row], vocabulary, top_n_words)]
+                    for row, topic in enumerate(labels)}
+
+    return StableTerms()
+
+
 def make_representation(settings: TopicSettings) -> Any:
+    if settings.representation in ("share-idf", "ctfidf"):
+        return make_stable_terms(settings.top_n_words, settings.representation)
     from bertopic.representation import KeyBERTInspired, MaximalMarginalRelevance
 
+    # KeyBERT and MMR re-rank candidate terms: the stable ranking supplies them (30, as BERTopic would)
+    candidates = make_stable_terms(max(30, settings.top_n_words), "ctfidf")
     keybert = KeyBERTInspired(top_n_words=settings.top_n_words, random_state=settings.seed)
     mmr = MaximalMarginalRelevance(diversity=settings.mmr_diversity, top_n_words=settings.top_n_words)
-    return {"keybert+mmr": [keybert, mmr], "keybert": keybert, "mmr": mmr, "ctfidf": None}[settings.representation]
+    return {"keybert+mmr": [candidates, keybert, mmr], "keybert": [candidates, keybert],
+            "mmr": [candidates, mmr]}[settings.representation]
+
+
+_STABLE_BERTOPIC: Any = None
+
+
+def stable_bertopic() -> Any:
+    """BERTopic, except that topics are numbered by size with ties broken by their previous number: BERTopic's
+    own numbering sorts sizes with numpy's default sort, which orders equal sizes differently on different CPUs."""
+    global _STABLE_BERTOPIC
+    if _STABLE_BERTOPIC is None:
+        from bertopic import BERTopic
+
+        class StableBERTopic(BERTopic):
+            def _sort_mappings_by_frequency(self, documents: pd.DataFrame) -> pd.DataFrame:
+                if self._is_zeroshot and not self.nr_topics and len(self._topic_id_to_zeroshot_topic_idx) > 0:
+                    return documents  # as BERTopic: no sorting in the first pass of zero-shot modelling
+                self._update_topic_size(documents)
+                sizes = pd.DataFrame(self.topic_sizes_.items(), columns=["Old_Topic", "Size"])
+                sizes = sizes[sizes.Old_Topic != -1].sort_values(["Size", "Old_Topic"], ascending=[False, True],
+                                                                  kind="stable")
+                mapping = {-1: -1, **dict(zip(sizes.Old_Topic, range(len(sizes)), strict=True))}
+                self.topic_mapper_.add_mappings(mapping, topic_model=self)
+                documents.Topic = documents.Topic.map(mapping).fillna(documents.Topic).astype(int)
+                self._update_topic_size(documents)
+                return documents
+
+        _STABLE_BERTOPIC = StableBERTopic
+    return _STABLE_BERTOPIC
+
+
+def make_clusterer(settings: TopicSettings) -> Any:
+    """The clustering step for settings.method: nbkit's AgglomerativeTopics, or HDBSCAN for umap-hdbscan."""
+    if settings.method == "agglomerative":
+        return AgglomerativeTopics(distance_threshold=settings.distance_threshold, min_coverage=settings.min_coverage,
+                                   min_topic_size=settings.min_topic_size, assign_similarity=settings.assign_similarity,
+                                   max_topics=settings.max_topics)
+    from hdbscan import HDBSCAN
+
+    return HDBSCAN(min_cluster_size=settings.min_topic_size, metric="euclidean", cluster_selection_method="eom",
+                   prediction_data=True)
+
+
+def make_reducer(settings: TopicSettings, cache_dir: str | Path | None = None) -> Any:
+    """The reduction step: none for agglomerative (it clusters the embeddings themselves), seeded UMAP else."""
+    if settings.method == "agglomerative":
+        from bertopic.dimensionality import BaseDimensionalityReduction
+
+        return BaseDimensionalityReduction()
+    return CachedUMAP(cache_dir, n_neighbors=settings.n_neighbors, n_components=settings.n_components,
+                      min_dist=settings.min_dist, metric="cosine", random_state=settings.seed)
 
 
 def build_topic_model(settings: TopicSettings, backend: Any, *, cache_dir: str | Path | None = None,
                       umap_model: Any = None, hdbscan_model: Any = None, vectorizer_model: Any = None,
                       ctfidf_model: Any = None, representation_model: Any = "default") -> Any:
     """A BERTopic with nbkit's defaults; any component given replaces the default one."""
-    from bertopic import BERTopic
     from bertopic.vectorizers import ClassTfidfTransformer
-    from hdbscan import HDBSCAN
 
-    if umap_model is None:
-        umap_model = CachedUMAP(cache_dir, n_neighbors=settings.n_neighbors, n_components=settings.n_components,
-                                min_dist=settings.min_dist, metric="cosine", random_state=settings.seed)
-    if hdbscan_model is None:
-        hdbscan_model = HDBSCAN(min_cluster_size=settings.min_topic_size, metric="euclidean",
-                                cluster_selection_method="eom", prediction_data=True)
-    return BERTopic(
+    return stable_bertopic()(
         embedding_model=backend,
-        umap_model=umap_model,
-        hdbscan_model=hdbscan_model,
+        umap_model=umap_model if umap_model is not None else make_reducer(settings, cache_dir),
+        hdbscan_model=hdbscan_model if hdbscan_model is not None else make_clusterer(settings),
         vectorizer_model=vectorizer_model or make_vectorizer(settings),
         ctfidf_model=ctfidf_model or ClassTfidfTransformer(reduce_frequent_words=True),
         representation_model=make_representation(settings) if representation_model == "default"
@@ -309,7 +372,8 @@ class TopicResult:
     texts: list[str]
     embeddings: np.ndarray
     topics: np.ndarray
-    probabilities: np.ndarray
+    confidence: np.ndarray  # per paper: share of resampled refits that kept it with its topic (NaN: not checked)
+    stability: dict[int, float]  # per topic: share of resampled refits in which it came back (empty: not checked)
     settings: TopicSettings
     seconds: dict[str, float] = field(default_factory=dict)
     embedding_summary: str = ""
@@ -324,18 +388,54 @@ class TopicResult:
         return out
 
 
+def _stem(word: str) -> str:
+    """"agents" and "agent" name the same thing in a label."""
+    return word[:-1] if len(word) > 3 and word.endswith("s") and not word.endswith("ss") else word
+
+
 def make_label(terms: Sequence[str], n: int = 3) -> str:
-    """The first `n` terms that add a word: "speech, speech recognition" becomes "speech recognition"."""
+    """The first `n` terms that add a word (a plural adds none): "speech, speech recognition" becomes "speech
+    recognition", and a phrase of words already chosen replaces them ("forgetting, catastrophic" and then
+    "catastrophic forgetting" give "catastrophic forgetting")."""
     chosen: list[str] = []
     for term in terms:
-        words = set(term.split())
-        if not term or words <= {w for c in chosen for w in c.split()}:
+        words = {_stem(w) for w in term.split()}
+        if not term:
             continue
-        chosen = [c for c in chosen if not set(c.split()) <= words]  # a phrase replaces its own words
-        chosen.append(term)
+        if words <= {_stem(w) for c in chosen for w in c.split()}:
+            parts = [c for c in chosen if {_stem(w) for w in c.split()} <= words]
+            if len(words) > 1 and len(parts) > 1:  # the phrase the chosen words come from: say it once
+                at = chosen.index(parts[0])
+                chosen = [c for c in chosen if c not in parts]
+                chosen.insert(at, term)
+            continue
         if len(chosen) == n:
-            break
+            continue  # full; a later phrase may still merge words and make room
+        chosen = [c for c in chosen if not {_stem(w) for w in c.split()} <= words]  # a phrase replaces its words
+        chosen.append(term)
     return ", ".join(chosen) if chosen else "(no terms)"
+
+
+def _refit_function(model: Any, settings: TopicSettings, embeddings: np.ndarray,
+                    custom: bool) -> Callable[[np.ndarray], np.ndarray] | None:
+    """Refit the clustering on some of the papers, for the stability check: AgglomerativeTopics reuses its
+    distances and cut; umap-hdbscan fits a new UMAP (another seed each time) and HDBSCAN; custom components that
+    cannot refit get no check."""
+    # a resample holds fewer papers, so the smallest topic shrinks with it (or a topic at the limit would vanish)
+    min_size = max(2, int(settings.min_topic_size * settings.stability_fraction))
+    clusterer = model.hdbscan_model
+    if hasattr(clusterer, "refit"):
+        return lambda rows: clusterer.refit(rows, min_size)
+    if custom:
+        return None
+    draws = iter(range(1, 1 << 30))
+
+    def refit(rows: np.ndarray) -> np.ndarray:
+        trial = replace(settings, seed=settings.seed + next(draws), min_topic_size=min_size)
+        reduced = make_reducer(trial).fit_transform(embeddings[rows])
+        return make_clusterer(trial).fit(reduced).labels_
+
+    return refit
 
 
 def fit_topics(papers: pd.DataFrame, settings: TopicSettings | None = None, *, embedder: Any = None,
@@ -360,7 +460,7 @@ def fit_topics(papers: pd.DataFrame, settings: TopicSettings | None = None, *, e
 
     model = build_topic_model(settings, make_backend(embedder, cache), cache_dir=cache_dir, **components)
     start = time.perf_counter()  # after building: importing BERTopic (~8 s) is not fitting
-    topics, probabilities = model.fit_transform(texts, embeddings=embedded.vectors)
+    topics, _ = model.fit_transform(texts, embeddings=embedded.vectors)
     topics = np.asarray(topics)
     if settings.reduce_outliers and (topics == -1).any():
         topics = np.asarray(model.reduce_outliers(texts, topics, strategy=settings.reduce_outliers,
@@ -371,12 +471,18 @@ def fit_topics(papers: pd.DataFrame, settings: TopicSettings | None = None, *, e
                             representation_model=model.representation_model)
         topics = np.asarray(model.topics_)
     seconds["fit"] = time.perf_counter() - start
-    probs = np.full(len(topics), np.nan) if probabilities is None else np.asarray(probabilities, dtype=float)
-    if probs.ndim == 2:  # calculate_probabilities=True gives a distribution; keep the assigned topic's share
-        probs = np.array([row[t] if t >= 0 else np.nan for row, t in zip(probs, topics, strict=True)])
+    start = time.perf_counter()
+    confidence, stability = np.full(len(topics), np.nan), {}
+    refit = _refit_function(model, settings, embedded.vectors, custom=bool(components))
+    if refit is not None and settings.stability_runs and len(np.unique(topics)) > 1:
+        checked = resample_stability(topics, refit, settings.stability_runs, settings.stability_fraction,
+                                     seed=settings.seed, progress=progress)
+        confidence = checked.confidence
+        stability = dict(zip(checked.topics.tolist(), checked.stability.tolist(), strict=True))
+    seconds["stability"] = time.perf_counter() - start
     result = TopicResult(model=model, papers=papers.reset_index(drop=True), texts=texts,
-                         embeddings=embedded.vectors, topics=topics, probabilities=probs, settings=settings,
-                         seconds=seconds, embedding_summary=embedded.summary(),
+                         embeddings=embedded.vectors, topics=topics, confidence=confidence, stability=stability,
+                         settings=settings, seconds=seconds, embedding_summary=embedded.summary(),
                          cache_dir=Path(cache_dir) if cache_dir is not None else None)
     if cache_dir is not None and not components:  # custom components are not described by the settings
         _store_summary(Path(cache_dir), _summary_key(papers, texts, settings, embedder), summarize(result))
@@ -473,7 +579,9 @@ def representative_papers(result: TopicResult, n: int = 3) -> dict[int, list[int
 
 
 def compute_topic_table(result: TopicResult, n_terms: int = 10, n_titles: int = 3) -> pd.DataFrame:
-    """One row per topic (outliers as topic -1, last): size, share of papers, label, top terms, titles."""
+    """One row per topic (outliers as topic -1, last): size, share of papers, stability (share of resampled
+    refits in which the topic came back; NaN: not checked), unstable (stability below settings.unstable_below),
+    label, top terms, representative titles."""
     labels = result.labels()
     reps = representative_papers(result, n_titles)
     sizes = pd.Series(result.topics).value_counts()
@@ -482,6 +590,8 @@ def compute_topic_table(result: TopicResult, n_terms: int = 10, n_titles: int = 
         terms = [w for w, _ in (result.model.get_topic(topic) or [])][:n_terms]
         rows.append({
             "topic": topic, "size": int(sizes[topic]), "share": round(sizes[topic] / len(result.topics), 3),
+            "stability": round(result.stability.get(topic, math.nan), 2) if topic != -1 else math.nan,
+            "unstable": topic != -1 and result.stability.get(topic, 1.0) < result.settings.unstable_below,
             "label": labels[topic], "top_terms": ", ".join(terms),
             "representative_titles": " | ".join(result.papers["title"].iloc[reps[topic]].astype(str)),
         })
@@ -491,7 +601,7 @@ def compute_topic_table(result: TopicResult, n_terms: int = 10, n_titles: int = 
 def compute_topic_quality(result: TopicResult, top_n: int = 10) -> pd.DataFrame:
     """One row: n_topics, outlier_share, npmi (mean NPMI of each topic's top words, the papers as reference),
     diversity (unique top words over all), fit_seconds. What a sweep summary compares across runs."""
-    from nbkit.compare import compute_model_card
+    from nbkit.quality import compute_model_card
 
     summary = summarize(result)
     card = compute_model_card([{"model": "bertopic", "topic_words": summary.topic_words(),
@@ -501,14 +611,19 @@ def compute_topic_quality(result: TopicResult, top_n: int = 10) -> pd.DataFrame:
 
 
 def compute_assignments(result: TopicResult) -> pd.DataFrame:
-    """One row per paper: paper_id, title, topic, label and HDBSCAN's membership probability (3 decimals)."""
+    """One row per paper: paper_id, title, topic, label; confidence (share of the resampled refits that kept the
+    paper with its topic), topic_stability (share of refits in which its topic came back) and unstable (the
+    topic's stability is below settings.unstable_below). 2 decimals; NaN and False when not checked."""
     labels = result.labels()
+    stability = np.array([result.stability.get(int(t), np.nan) for t in result.topics], dtype=float)
     return pd.DataFrame({
         "paper_id": result.papers["paper_id"].to_numpy(),
         "title": result.papers["title"].to_numpy(),
         "topic": result.topics.astype("int64"),
         "label": [labels[t] for t in result.topics],
-        "probability": np.round(result.probabilities, 3),
+        "confidence": np.round(result.confidence, 2),
+        "topic_stability": np.round(stability, 2),
+        "unstable": np.nan_to_num(stability, nan=1.0) < result.settings.unstable_below,
     })
 
 

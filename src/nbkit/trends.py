@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 
 from nbkit.errors import NbkitError
+from nbkit.quality import UNSTABLE_MARK, topic_names
 
 PERIODS = {"month": "M", "quarter": "Q", "year": "Y"}
 PRECISION_RANK = {"day": 0, "month": 1, "year": 2}
@@ -143,14 +144,15 @@ def compute_keyword_shares_by_collection(papers: pd.DataFrame, keywords: Keyword
 
 
 def compute_topic_trends(papers: pd.DataFrame, assignments: pd.DataFrame, period: str = "year") -> pd.DataFrame:
-    """Dated papers per period (rows) and topic (columns "id: label"), outliers included as -1."""
+    """Dated papers per period (rows) and topic (columns "id: label", " (unstable)" after the label of a topic the
+    assignments flag unstable), outliers included as -1."""
     dated, _ = dated_papers(papers, period)
-    merged = dated[["paper_id", "period"]].merge(assignments[["paper_id", "topic", "label"]], on="paper_id")
-    merged["name"] = merged["topic"].astype(str) + ": " + merged["label"].astype(str)
+    names = topic_names(assignments)
+    merged = dated[["paper_id", "period"]].merge(assignments[["paper_id", "topic"]], on="paper_id")
+    merged["name"] = merged["topic"].astype("int64").map(names)
     table = pd.crosstab(merged["period"].astype(str), merged["name"])
     index = _period_index(dated, period).astype(str)
-    order = (assignments.drop_duplicates("topic").assign(name=lambda f: f["topic"].astype(str) + ": " + f["label"])
-             .sort_values("topic", key=lambda s: s.where(s >= 0, np.iinfo(np.int64).max))["name"])
+    order = [names[t] for t in sorted(names, key=lambda t: (t == -1, t))]
     table = table.reindex(index=index, columns=[c for c in order if c in table.columns], fill_value=0)
     table.index.name, table.columns.name = "period", "topic"
     return table.astype("int64")
@@ -220,7 +222,8 @@ def compute_topic_trend_tests(papers: pd.DataFrame, assignments: pd.DataFrame, p
         out.loc[tested, "p_adjusted"] = false_discovery_control(out.loc[tested, "p_value"].to_numpy())
     out["trend"] = np.where(~tested, f"too few dated papers (< {min_papers})",
                             np.where(out["p_adjusted"] >= 0.05, "no clear trend",
-                                     np.where(out["slope"] > 0, "rising", "falling")))
+                                     np.where(out["topic"].str.endswith(UNSTABLE_MARK), "unstable topic: not called",
+                                              np.where(out["slope"] > 0, "rising", "falling"))))
     out = out.sort_values(["z", "topic"], ascending=[False, True]).reset_index(drop=True)
     for column in ("slope", "ci_low", "ci_high"):
         out[column] = out[column].round(3)

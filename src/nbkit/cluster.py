@@ -1,0 +1,204 @@
+"""Clustering document embeddings into topics without a seed and without amplifying float noise.
+
+    clusterer = AgglomerativeTopics(min_topic_size=5)
+    clusterer.fit(embeddings)        # labels_: 0, 1, ... by size (largest first), -1 for outliers
+    clusterer.levels_["fine"]        # the same tree cut lower: subtopics, each inside one topic
+
+Why agglomerative: the same float32 embeddings computed on two CPUs differ in the last bit, and a UMAP + HDBSCAN
+fit turns that into another partition (and so does another seed). Average-linkage clustering of the cosine
+distances between the unit vectors has no seed, and a merge only changes when two distances are within float noise
+of each other or of the threshold, which real corpora almost never have (nbkit's cross-CPU test checks it).
+Distances are computed by scipy in float64 with plain C loops (no BLAS, no runtime SIMD dispatch), and every
+ordering breaks ties explicitly, so identical decisions give identical labels everywhere.
+
+The clusterer takes BERTopic's clustering slot (fit, labels_, predict), so BERTopic still does the rest.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from nbkit.errors import NbkitError
+
+OUTLIER = -1
+
+
+def unit_rows(X: np.ndarray) -> np.ndarray:
+    """Rows scaled to length 1 in float64 (a zero row stays zero)."""
+    X = np.asarray(X, dtype=np.float64)
+    norms = np.sqrt(np.einsum("ij,ij->i", X, X))
+    return X / np.where(norms > 0, norms, 1.0)[:, None]
+
+
+def cosine_condensed(unit: np.ndarray) -> np.ndarray:
+    """Condensed cosine distances of unit rows (scipy's pdist: float64, the same bits on every CPU)."""
+    from scipy.spatial.distance import pdist
+
+    return np.clip(pdist(unit, metric="cosine"), 0.0, 2.0)
+
+
+def order_clusters(raw: np.ndarray, min_size: int) -> np.ndarray:
+    """Relabel clusters 0, 1, ... by size (largest first, ties by their first row), clusters smaller than
+    min_size as OUTLIER."""
+    raw = np.asarray(raw)
+    values, first, sizes = np.unique(raw, return_index=True, return_counts=True)
+    keep = sizes >= min_size
+    order = np.lexsort((first[keep], -sizes[keep]))  # lexsort is stable: explicit keys, no tie left to chance
+    mapping = np.full(len(values), OUTLIER, dtype=np.int64)
+    mapping[np.flatnonzero(keep)[order]] = np.arange(len(order))
+    return mapping[np.searchsorted(values, raw)]
+
+
+def centroids(unit: np.ndarray, labels: np.ndarray) -> np.ndarray:
+    """Unit-length mean vector of each topic 0..k-1."""
+    k = int(labels.max()) + 1 if (labels >= 0).any() else 0
+    out = np.zeros((k, unit.shape[1]))
+    for topic in range(k):
+        out[topic] = unit[labels == topic].mean(axis=0)
+    return unit_rows(out)
+
+
+def nearest_topic(unit: np.ndarray, centres: np.ndarray, min_similarity: float) -> tuple[np.ndarray, np.ndarray]:
+    """Each row's most similar centre (cosine; ties: the lower topic) and that similarity, OUTLIER below
+    min_similarity. Similarities are rounded to 9 decimals first, so float noise cannot pick another topic."""
+    if len(centres) == 0:
+        return np.full(len(unit), OUTLIER, dtype=np.int64), np.zeros(len(unit))
+    sims = np.round(np.einsum("ik,jk->ij", unit, centres, optimize=False), 9)
+    best = np.argmax(sims, axis=1)  # argmax returns the first maximum: ties go to the lower (larger) topic
+    best_sim = sims[np.arange(len(unit)), best]
+    return np.where(best_sim >= min_similarity, best, OUTLIER).astype(np.int64), best_sim
+
+
+def cut_profile(tree: np.ndarray, n: int, min_size: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """For every way to cut an average-linkage tree: the cut (midway between two merge heights, as far from
+    either as possible, so float noise cannot move a merge across it), the number of clusters of at least
+    min_size papers there, and the share of papers in them. One pass over the merges, O(n)."""
+    sizes = np.ones(2 * n - 1, dtype=np.int64)
+    big = covered = 0
+    heights, counts, coverage = [], [], []
+    for i, (a, b, height, size) in enumerate(tree):
+        a, b, size = int(a), int(b), int(size)
+        for child in (a, b):
+            if sizes[child] >= min_size:
+                big, covered = big - 1, covered - sizes[child]
+        sizes[n + i] = size
+        if size >= min_size:
+            big, covered = big + 1, covered + size
+        if i + 1 < len(tree) and tree[i + 1, 2] == height:
+            continue  # a cut cannot fall between merges of the same height
+        upper = tree[i + 1, 2] if i + 1 < len(tree) else height + 1.0
+        heights.append((height + upper) / 2)
+        counts.append(big)
+        coverage.append(covered / n)
+    return np.array(heights), np.array(counts), np.array(coverage)
+
+
+def condensed_rows(distances: np.ndarray, n: int, rows: np.ndarray) -> np.ndarray:
+    """The condensed distances among the papers at sorted positions `rows`, taken from those of all n papers."""
+    i, j = np.triu_indices(len(rows), 1)
+    a, b = rows[i], rows[j]  # a < b because rows are sorted
+    return distances[n * a - a * (a + 1) // 2 + (b - a - 1)]
+
+
+@dataclass
+class AgglomerativeTopics:
+    """Average-linkage clustering of cosine distances between the papers' embeddings, cut where topics begin.
+
+    Where to cut the tree is read from the tree, so that it suits any corpus (a narrow field merges at small
+    distances, a whole discipline at large ones): the lowest cut at which at least min_coverage of the papers are
+    in topics of min_topic_size papers or more, raised while there are more than max_topics topics. A
+    distance_threshold (a cosine distance) fixes the cut instead. The rule uses the tree alone: no seed, and the
+    same choice on every machine. (Choosing the cut by resampled stability was tried: it made the partition
+    depend on the random draws.)
+
+    Clusters under min_topic_size papers are outliers; an outlier joins its nearest topic when its cosine
+    similarity to the topic's centre is at least assign_similarity (None: outliers stay outliers).
+    levels_["fine"] is a finer cut of the same tree (the cut with the most topics below the chosen one): each fine
+    topic lies inside one topic, so the two levels form a hierarchy.
+    """
+
+    distance_threshold: float | None = None
+    min_coverage: float = 0.85
+    min_topic_size: int = 5
+    assign_similarity: float | None = None
+    max_topics: int | None = 40
+
+    def __post_init__(self) -> None:
+        if self.distance_threshold is not None and not 0 < self.distance_threshold < 2:
+            raise NbkitError(f"distance_threshold is a cosine distance in (0, 2), not {self.distance_threshold}")
+        if not 0 < self.min_coverage <= 1:
+            raise NbkitError(f"min_coverage is a share of the papers in (0, 1], not {self.min_coverage}")
+        if self.min_topic_size < 2:
+            raise NbkitError(f"min_topic_size must be at least 2, not {self.min_topic_size}")
+        if self.max_topics is not None and self.max_topics < 1:
+            raise NbkitError(f"max_topics must be at least 1 or None, not {self.max_topics}")
+
+    # -- fitting ---------------------------------------------------------------------------------------------------
+
+    def _cut(self, tree: np.ndarray, threshold: float, min_size: int | None = None) -> np.ndarray:
+        from scipy.cluster.hierarchy import fcluster
+
+        return order_clusters(fcluster(tree, t=threshold, criterion="distance"), min_size or self.min_topic_size)
+
+    def choose_cuts(self, tree: np.ndarray, n: int) -> tuple[float, float]:
+        """The cut and the fine cut (see the class docstring)."""
+        heights, counts, coverage = cut_profile(tree, n, self.min_topic_size)
+        if self.distance_threshold is not None:
+            top = min(int(np.searchsorted(heights, self.distance_threshold)), len(heights) - 1)
+            chosen = self.distance_threshold
+        else:
+            covered = coverage >= self.min_coverage
+            top = int(np.argmax(covered)) if covered.any() else len(heights) - 1
+            while self.max_topics is not None and top < len(heights) - 1 and counts[top] > self.max_topics:
+                top += 1
+            chosen = float(heights[top])
+        fine = int(np.argmax(counts[:top + 1]))  # the first cut with the most topics: ties go to the lower cut
+        return chosen, min(chosen, float(heights[fine])) if counts[fine] > counts[top] else chosen
+
+    def fit(self, X: np.ndarray, y: object = None) -> AgglomerativeTopics:
+        from scipy.cluster.hierarchy import linkage
+
+        unit = unit_rows(X)
+        if len(unit) < 2:
+            raise NbkitError(f"clustering needs at least 2 documents, not {len(unit)}")
+        self.unit_ = unit
+        self.distances_ = cosine_condensed(unit)
+        self.tree_ = linkage(self.distances_, method="average")
+        self.threshold_, self.fine_threshold_ = self.choose_cuts(self.tree_, len(unit))
+        labels, similarity = self._assign(unit, self._cut(self.tree_, self.threshold_))
+        self.labels_ = labels
+        self.similarity_ = similarity
+        self.centroids_ = centroids(unit, labels)
+        self.levels_ = {"top": labels, "fine": self._cut(self.tree_, self.fine_threshold_)}
+        return self
+
+    def _assign(self, unit: np.ndarray, labels: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Outliers joined to their nearest topic where similar enough; every paper's similarity to its topic."""
+        centres = centroids(unit, labels)
+        labels = labels.copy()
+        nearest, sims = nearest_topic(unit, centres, self.assign_similarity if self.assign_similarity is not None
+                                      else np.inf)
+        outliers = labels == OUTLIER
+        labels[outliers] = nearest[outliers]
+        own = np.round(np.einsum("ij,ij->i", unit, centres[np.maximum(labels, 0)]), 9) if len(centres) else sims
+        return labels, np.where(labels >= 0, own, sims)
+
+    def refit(self, rows: np.ndarray, min_topic_size: int | None = None) -> np.ndarray:
+        """Labels of the papers at sorted positions `rows`, clustered alone with the fitted cut (the stability
+        check's refits): the distances are taken from the fit, not computed again."""
+        from scipy.cluster.hierarchy import linkage
+
+        tree = linkage(condensed_rows(self.distances_, len(self.unit_), np.asarray(rows)), method="average")
+        return self._assign(self.unit_[rows], self._cut(tree, self.threshold_, min_topic_size))[0]
+
+    def fit_predict(self, X: np.ndarray, y: object = None) -> np.ndarray:
+        return self.fit(X).labels_
+
+    def predict(self, X: np.ndarray) -> np.ndarray:
+        """Topics of new documents: the nearest topic centre, or OUTLIER when none is similar enough."""
+        if not hasattr(self, "centroids_"):
+            raise NbkitError("the clusterer was not fitted")
+        threshold = self.assign_similarity if self.assign_similarity is not None else 1 - self.threshold_
+        return nearest_topic(unit_rows(X), self.centroids_, threshold)[0]

@@ -1,0 +1,89 @@
+"""Agglomerative topics on points whose cosine distances are worked out by hand.
+
+Five unit vectors in the plane at angles 0, 8, 90, 100 and 200 degrees; cosine distance is 1 - cos(difference):
+  d(0, 8) = 1 - cos 8 = 0.009732             d(90, 100) = 1 - cos 10 = 0.015192
+  {0, 8} to {90, 100}: mean of 1 - cos 90, 1 - cos 100, 1 - cos 82, 1 - cos 92
+                     = (1 + 1.173648 + 0.860827 + 1.034899) / 4 = 1.017344
+  {90, 100} to 200:   (1 - cos 110 + 1 - cos 100) / 2 = (1.342020 + 1.173648) / 2 = 1.257834
+  {0, 8} to 200:      (1 - cos 200 + 1 - cos 192) / 2 = (1.939693 + 1.978148) / 2 = 1.958920
+so the merges are {0, 8} at 0.009732, {90, 100} at 0.015192, the four at 1.017344, and 200 last at the mean of its
+four distances, (1.939693 + 1.978148 + 1.342020 + 1.173648) / 4 = 1.608377.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from nbkit.cluster import AgglomerativeTopics, cut_profile, order_clusters
+from nbkit.errors import NbkitError
+
+ANGLES = [0, 8, 90, 100, 200]
+
+
+def _points(angles) -> np.ndarray:
+    radians = np.deg2rad(angles)
+    return np.column_stack([np.cos(radians), np.sin(radians)]) * 3.0  # length does not matter: cosine
+
+
+def test_order_clusters_by_size_then_first_row():
+    # sizes: 3 -> 3 papers, 7 -> 2 (first at row 0), 1 -> 2 (first at row 6), 9 -> 1 (below min_size)
+    assert order_clusters(np.array([7, 7, 3, 3, 3, 9, 1, 1]), 2).tolist() == [1, 1, 0, 0, 0, -1, 2, 2]
+
+
+def test_the_merge_heights_are_the_hand_computed_ones():
+    model = AgglomerativeTopics(min_topic_size=2, min_coverage=0.8).fit(_points(ANGLES))
+    np.testing.assert_allclose(model.tree_[:, 2], [0.009732, 0.015192, 1.017344, 1.608377], atol=1e-6)
+
+
+def test_cut_profile_counts_topics_and_coverage_between_merges():
+    tree = AgglomerativeTopics(min_topic_size=2).fit(_points(ANGLES)).tree_
+    cuts, counts, coverage = cut_profile(tree, 5, 2)
+    # midway between merge heights; after the last merge, half a unit above it
+    np.testing.assert_allclose(cuts, [0.012462, 0.516268, 1.312861, 2.108377], atol=1e-6)
+    assert counts.tolist() == [1, 2, 1, 1]
+    np.testing.assert_allclose(coverage, [0.4, 0.8, 0.8, 1.0])
+
+
+def test_the_cut_is_the_lowest_that_covers_enough_papers():
+    model = AgglomerativeTopics(min_topic_size=2, min_coverage=0.8).fit(_points(ANGLES))
+    assert model.threshold_ == pytest.approx(0.516268, abs=1e-6)
+    assert model.labels_.tolist() == [0, 0, 1, 1, -1]  # equal sizes: the topic met first is topic 0
+    whole = AgglomerativeTopics(min_topic_size=2, min_coverage=0.9).fit(_points(ANGLES))
+    assert whole.labels_.tolist() == [0, 0, 0, 0, 0]
+
+
+def test_max_topics_raises_the_cut_and_keeps_the_finer_level():
+    model = AgglomerativeTopics(min_topic_size=2, min_coverage=0.8, max_topics=1).fit(_points(ANGLES))
+    assert model.threshold_ == pytest.approx(1.312861, abs=1e-6)
+    assert model.labels_.tolist() == [0, 0, 0, 0, -1]
+    assert model.levels_["fine"].tolist() == [0, 0, 1, 1, -1]  # each fine topic inside one topic
+
+
+def test_a_fixed_distance_threshold():
+    model = AgglomerativeTopics(distance_threshold=0.012, min_topic_size=2).fit(_points(ANGLES))
+    assert model.labels_.tolist() == [0, 0, -1, -1, -1]  # only {0, 8} has merged by 0.012
+
+
+def test_outliers_join_a_topic_only_when_similar_enough():
+    # 200 degrees: cos(200 - 95) = -0.2588 to the centre of {90, 100}, cos(200 - 4) = -0.9613 to that of {0, 8}
+    joined = AgglomerativeTopics(min_topic_size=2, min_coverage=0.8, assign_similarity=-0.5).fit(_points(ANGLES))
+    assert joined.labels_.tolist() == [0, 0, 1, 1, 1]
+    kept = AgglomerativeTopics(min_topic_size=2, min_coverage=0.8, assign_similarity=-0.2).fit(_points(ANGLES))
+    assert kept.labels_.tolist() == [0, 0, 1, 1, -1]
+
+
+def test_predict_and_refit():
+    model = AgglomerativeTopics(min_topic_size=2, min_coverage=0.8).fit(_points(ANGLES))
+    # 3 degrees: nearest centre (4); 45: cos 41 = 0.755 beats cos 50 = 0.643; 270: below 1 - 0.516 to both
+    assert model.predict(_points([3, 45, 270])).tolist() == [0, 0, -1]
+    assert model.refit(np.array([0, 1, 2, 3])).tolist() == [0, 0, 1, 1]  # the same cut on four of the papers
+
+
+def test_bad_settings_are_clear_errors():
+    with pytest.raises(NbkitError, match="min_coverage is a share"):
+        AgglomerativeTopics(min_coverage=0)
+    with pytest.raises(NbkitError, match="distance_threshold is a cosine distance"):
+        AgglomerativeTopics(distance_threshold=2.5)
+    with pytest.raises(NbkitError, match="at least 2 documents"):
+        AgglomerativeTopics().fit(np.ones((1, 3)))

@@ -1,0 +1,62 @@
+"""The same topics on every CPU: emulated CPU configurations really change the numeric code paths, and the topic
+fit still gives identical assignments, labels and terms under each (a process per configuration, empty caches)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from nbkit.emulate import CPU_CONFIGS, compare_across_cpus, emulated_environment
+from nbkit.errors import NbkitError
+from tests.conftest import BUNDLED
+
+PROBE = """
+import json, sys
+import numpy, torch
+from nbkit.embed import SentenceEmbedder
+features = numpy._core._multiarray_umath.__cpu_features__  # X86_V3: the AVX2 + FMA3 level numpy dispatches on
+vectors = SentenceEmbedder().encode(["Robots grasp objects.", "Proteins fold.", "Speech is recognised."])
+print(json.dumps({"avx2": bool(features.get("X86_V3")), "torch": torch.backends.cpu.get_cpu_capability(),
+                  "vectors": vectors.astype(float).tolist()}))
+"""
+
+
+def _probe(name: str, tmp_path) -> dict:
+    env = emulated_environment(name, numba_cache_dir=str(tmp_path / f"numba-{name}"),
+                               nbkit_cache_dir=str(tmp_path / f"cache-{name}"))
+    done = subprocess.run([sys.executable, "-c", PROBE], env=env, capture_output=True, text=True, check=True)
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def test_a_configuration_replaces_every_inherited_setting():
+    base = {"PATH": "/bin", "NUMBA_CPU_NAME": "haswell", "MKL_ENABLE_INSTRUCTIONS": "AVX2", "NUMBA_CACHE_DIR": "/x"}
+    env = emulated_environment("generic", base, numba_cache_dir="/tmp/n", nbkit_cache_dir="/tmp/c")
+    assert env["PATH"] == "/bin" and env["NUMBA_CPU_NAME"] == "generic" and env["NUMBA_CACHE_DIR"] == "/tmp/n"
+    assert "MKL_ENABLE_INSTRUCTIONS" not in env  # an avx2 setting must not leak into the generic machine
+    assert env["NPY_DISABLE_CPU_FEATURES"].endswith("AVX2,FMA3,X86_V3,AVX,F16C")
+    native = emulated_environment("native", base, numba_cache_dir="/tmp/n", nbkit_cache_dir="/tmp/c")
+    assert not set(native) & {key for settings in CPU_CONFIGS.values() for key in settings}
+    with pytest.raises(NbkitError, match="unknown CPU configuration 'arm'"):
+        emulated_environment("arm")
+
+
+def test_the_generic_configuration_really_takes_other_code_paths(tmp_path):
+    native, generic = _probe("native", tmp_path), _probe("generic", tmp_path)
+    assert generic["avx2"] is False and generic["torch"] == "DEFAULT"
+    if not native["avx2"]:
+        pytest.skip("this CPU has no AVX2: native and generic take the same code paths")
+    a, b = np.array(native["vectors"]), np.array(generic["vectors"])
+    assert not np.array_equal(a, b)  # the float noise the topics must not amplify...
+    np.testing.assert_allclose(a, b, atol=1e-5)  # ...and it is only noise
+
+
+def test_topics_are_identical_under_every_cpu_configuration():
+    table = compare_across_cpus([str(BUNDLED)])
+    assert table["config"].tolist() == ["native", "avx2", "generic"]
+    assert table["identical"].all(), table.to_string()
+    assert (table["papers_moved"] == 0).all() and (table["labels_changed"] == 0).all()
+    assert table["n_topics"].iloc[0] >= 5  # a real partition, not one topic everywhere
