@@ -43,7 +43,6 @@ def _project(tmp_path: Path) -> Path:
     source = "".join(parameters["source"])
     corpus = str(FIXTURES / "topics" / "papers.jsonl")
     source = re.sub(r"input_paths: list = \[.*?\]", f"input_paths: list = [{corpus!r}]", source)
-    source = source.replace("n_neighbors: int = 15", "n_neighbors: int = 10")  # 36 papers: smaller neighbourhoods
     parameters["source"] = source
     for cell in notebook["cells"]:
         if cell["cell_type"] == "code":

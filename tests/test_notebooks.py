@@ -53,7 +53,7 @@ def test_trends_notebook_runs_on_a_dated_arxiv_snapshot(tmp_path):
     snapshot = ROOT / "tests" / "fixtures" / "arxiv" / "dated_snapshot.jsonl"
     papermill.execute_notebook(
         str(ROOT / "notebooks" / "03_trends.ipynb"), str(tmp_path / "executed.ipynb"),
-        parameters={"input_paths": [str(snapshot)], "period": "year", "min_topic_size": 5, "n_neighbors": 10,
+        parameters={"input_paths": [str(snapshot)], "period": "year", "min_topic_size": 6,
                     "keywords": {"robots": ["robot", "robotic"], "proteins": "protein|enzyme"},
                     "cache_dir": str(tmp_path / "cache"), "output_dir": str(output)},
         cwd=str(ROOT / "notebooks"), kernel_name="python3", progress_bar=False)
@@ -77,11 +77,11 @@ def test_compare_notebook_runs_on_a_single_collection_dated_snapshot(tmp_path):
     snapshot = ROOT / "tests" / "fixtures" / "arxiv" / "dated_snapshot.jsonl"
     papermill.execute_notebook(
         str(ROOT / "notebooks" / "04_compare.ipynb"), str(tmp_path / "executed.ipynb"),
-        parameters={"input_paths": [str(snapshot)], "min_topic_size": 5, "n_neighbors": 10, "n_seeds": 2,
+        parameters={"input_paths": [str(snapshot)], "min_topic_size": 6, "n_seeds": 2,
                     "cache_dir": str(tmp_path / "cache"), "output_dir": str(output)},
         cwd=str(ROOT / "notebooks"), kernel_name="python3", progress_bar=False)
     card = pd.read_csv(output / "model_card.csv")
-    assert card["model"].tolist() == ["bertopic (keybert+mmr)", "bertopic (ctfidf)", "lda", "nmf"]
+    assert card["model"].tolist() == ["bertopic (share-idf)", "bertopic (ctfidf)", "lda", "nmf"]
     assert card["n_topics"].tolist() == [3, 3, 3, 3]  # three themes; the baselines get as many topics
     association = pd.read_csv(output / "association.csv")
     assert association.loc[0, "warning"].startswith("no test: a chi-square test needs two non-empty rows")

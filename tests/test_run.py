@@ -124,8 +124,8 @@ def test_a_bad_params_file_is_a_one_line_error(write, capsys):
 def test_the_full_run_on_a_small_corpus(tmp_path):
     """Every notebook, on the 36-paper fixture (three collections, no dates), into one report folder."""
     corpus = FIXTURES / "topics" / "papers.jsonl"
-    [(_, record)] = run_batch(None, parameters={"input_paths": [str(corpus)], "min_topic_size": 5,
-                                                "n_neighbors": 10, "n_seeds": 2, "cache_dir": str(tmp_path / "c")},
+    [(_, record)] = run_batch(None, parameters={"input_paths": [str(corpus)], "min_topic_size": 6,
+                                                "n_seeds": 2, "cache_dir": str(tmp_path / "c")},
                               out_dir=tmp_path / "report")
     report = tmp_path / "report"
     assert [(r.notebook, r.status) for r in record.results] == [

@@ -364,3 +364,15 @@ def resample_stability(labels: np.ndarray, refit: Callable[[np.ndarray], np.ndar
                      disable=not progress, leave=False):
         tally.add(rows, refit(rows))
     return tally.result()
+
+
+def compute_topic_confidence(assignments: pd.DataFrame) -> pd.DataFrame:
+    """One row per topic (outliers left out) from assignments with resampling columns: topic, label, size,
+    stability (share of refits in which the topic came back), mean_confidence (of its papers: the share of refits
+    in which a paper stayed with its topic), unstable. 2 decimals."""
+    topics = assignments[assignments["topic"] >= 0]
+    table = (topics.groupby(["topic", "label"], sort=True)
+             .agg(size=("paper_id", "size"), stability=("topic_stability", "first"),
+                  mean_confidence=("confidence", "mean"), unstable=("unstable", "first"))
+             .reset_index())
+    return table.astype({"size": "int64", "unstable": bool}).round({"stability": 2, "mean_confidence": 2})

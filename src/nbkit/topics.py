@@ -32,7 +32,7 @@ import numpy as np
 import pandas as pd
 
 from nbkit.cache import digest_bytes, find_array, find_file, write_array, write_file
-from nbkit.cluster import AgglomerativeTopics
+from nbkit.cluster import OUTLIER, AgglomerativeTopics
 from nbkit.embed import DEFAULT_FIELDS, EmbeddingCache, Embeddings, SentenceEmbedder, document_texts, embed_texts
 from nbkit.errors import NbkitError
 from nbkit.quality import resample_stability
@@ -247,7 +247,8 @@ def share_idf(papers_with_term: np.ndarray, topic_sizes: np.ndarray, document_fr
     frequency log(1 + papers / papers using it). A term most of a topic's papers use, and few others, ranks
     first: such terms co-occur (high NPMI) and name what the papers share, where c-TF-IDF's raw counts favour
     words one long abstract repeats."""
-    return papers_with_term / np.maximum(topic_sizes, 1)[:, None] * np.log1p(n_papers / np.maximum(document_frequency, 1))
+    idf = np.log1p(n_papers / np.maximum(document_frequency, 1))
+    return papers_with_term / np.maximum(topic_sizes, 1)[:, None] * idf
 
 
 def make_stable_terms(top_n_words: int, scoring: str = "share-idf") -> Any:
@@ -627,6 +628,32 @@ def compute_assignments(result: TopicResult) -> pd.DataFrame:
     })
 
 
+def compute_subtopics(result: TopicResult, n_terms: int = 6) -> pd.DataFrame:
+    """The level below the topics: the same tree cut lower (AgglomerativeTopics' fine level), one row per
+    subtopic with its topic, size, label and top terms (share-idf over the subtopics), ordered by topic, then size.
+    Papers in no subtopic are left out. Empty when the clustering has no finer level (umap-hdbscan, custom)."""
+    columns = ["subtopic", "topic", "size", "label", "top_terms"]
+    levels = getattr(result.model.hdbscan_model, "levels_", None)
+    if levels is None or not np.array_equal(levels["top"], result.topics):
+        return pd.DataFrame(columns=columns)
+    fine = levels["fine"]
+    vectorizer = result.model.vectorizer_model
+    vocabulary = np.asarray(vectorizer.get_feature_names_out())
+    present = (vectorizer.transform(result.texts) > 0).astype(np.int64).tocsr()
+    rows = []
+    for sub in range(int(fine.max()) + 1 if (fine >= 0).any() else 0):
+        members = fine == sub
+        used = np.asarray(present[members].sum(axis=0)).ravel()[None, :]
+        scores = share_idf(used, np.array([members.sum()]), np.asarray(present.sum(axis=0)).ravel(), len(fine))[0]
+        terms = [str(vocabulary[i]) for i in ranked_terms(scores, vocabulary, max(n_terms, 10))]
+        parents = np.unique(result.topics[members])
+        rows.append({"subtopic": sub, "topic": int(parents[0]) if len(parents) == 1 else OUTLIER,
+                     "size": int(members.sum()), "label": make_label(terms), "top_terms": ", ".join(terms[:n_terms])})
+    table = pd.DataFrame(rows, columns=columns)
+    order = np.lexsort((table["subtopic"], -table["size"], table["topic"].where(table["topic"] >= 0, 1 << 30)))
+    return table.iloc[order].reset_index(drop=True)
+
+
 def compute_topic_terms(result: TopicResult, n_terms: int = 10) -> pd.DataFrame:
     """Long table of each topic's terms: topic, label, rank (1 = best), term, weight (outliers left out)."""
     labels = result.labels()
@@ -685,8 +712,6 @@ def save_topic_model(result: TopicResult, folder: str | Path) -> Path:
 
 def load_topic_model(folder: str | Path, *, embedder: Any = None, cache_dir: str | Path | None = None) -> Any:
     """A BERTopic saved by save_topic_model, with its embedding model loaded offline through the cache."""
-    from bertopic import BERTopic
-
     folder = Path(folder)
     settings_file = folder / "nbkit_settings.json"
     if not settings_file.is_file():
@@ -695,7 +720,7 @@ def load_topic_model(folder: str | Path, *, embedder: Any = None, cache_dir: str
     embedder = embedder or SentenceEmbedder(settings.embedding_model)
     cache = EmbeddingCache(cache_dir) if cache_dir is not None else None
     try:
-        return BERTopic.load(str(folder), embedding_model=make_backend(embedder, cache))
+        return stable_bertopic().load(str(folder), embedding_model=make_backend(embedder, cache))
     except Exception as exc:  # BERTopic raises many types for damaged folders
         raise NbkitError(f"cannot load topic model ({exc.__class__.__name__}: {exc})", folder) from None
 
