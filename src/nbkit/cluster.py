@@ -71,19 +71,25 @@ def nearest_topic(unit: np.ndarray, centres: np.ndarray, min_similarity: float) 
     return np.where(best_sim >= min_similarity, best, OUTLIER).astype(np.int64), best_sim
 
 
-def cut_profile(tree: np.ndarray, n: int, min_size: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def cut_profile(tree: np.ndarray, n: int, min_size: int,
+                weights: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """For every way to cut an average-linkage tree: the cut (midway between two merge heights, as far from
     either as possible, so float noise cannot move a merge across it), the number of clusters of at least
-    min_size papers there, and the share of papers in them. One pass over the merges, O(n)."""
+    min_size papers there, and the share of papers in them. One pass over the merges, O(n). `weights` gives the
+    papers each leaf stands for (a micro-cluster's size; default 1 each)."""
     sizes = np.ones(2 * n - 1, dtype=np.int64)
-    big = covered = 0
+    if weights is not None:
+        sizes[:n] = np.asarray(weights, dtype=np.int64)
+    total = int(sizes[:n].sum())
+    leaves = sizes[:n] >= min_size  # a leaf can already be a topic: a micro-cluster of min_size papers
+    big, covered = int(leaves.sum()), int(sizes[:n][leaves].sum())
     heights, counts, coverage = [], [], []
-    for i, (a, b, height, size) in enumerate(tree):
-        a, b, size = int(a), int(b), int(size)
+    for i, (a, b, height, _) in enumerate(tree):
+        a, b = int(a), int(b)
         for child in (a, b):
             if sizes[child] >= min_size:
                 big, covered = big - 1, covered - sizes[child]
-        sizes[n + i] = size
+        size = sizes[n + i] = sizes[a] + sizes[b]
         if size >= min_size:
             big, covered = big + 1, covered + size
         if i + 1 < len(tree) and tree[i + 1, 2] == height:
@@ -91,7 +97,7 @@ def cut_profile(tree: np.ndarray, n: int, min_size: int) -> tuple[np.ndarray, np
         upper = tree[i + 1, 2] if i + 1 < len(tree) else height + 1.0
         heights.append((height + upper) / 2)
         counts.append(big)
-        coverage.append(covered / n)
+        coverage.append(covered / total)
     return np.array(heights), np.array(counts), np.array(coverage)
 
 
@@ -142,9 +148,9 @@ class AgglomerativeTopics:
 
         return order_clusters(fcluster(tree, t=threshold, criterion="distance"), min_size or self.min_topic_size)
 
-    def choose_cuts(self, tree: np.ndarray, n: int) -> tuple[float, float]:
+    def choose_cuts(self, tree: np.ndarray, n: int, weights: np.ndarray | None = None) -> tuple[float, float]:
         """The cut and the fine cut (see the class docstring)."""
-        heights, counts, coverage = cut_profile(tree, n, self.min_topic_size)
+        heights, counts, coverage = cut_profile(tree, n, self.min_topic_size, weights)
         if self.distance_threshold is not None:
             top = min(int(np.searchsorted(heights, self.distance_threshold)), len(heights) - 1)
             chosen = self.distance_threshold
@@ -202,3 +208,50 @@ class AgglomerativeTopics:
             raise NbkitError("the clusterer was not fitted")
         threshold = self.assign_similarity if self.assign_similarity is not None else 1 - self.threshold_
         return nearest_topic(unit_rows(X), self.centroids_, threshold)[0]
+
+
+@dataclass
+class TwoStageTopics(AgglomerativeTopics):
+    """AgglomerativeTopics for corpora too large for all pairwise distances (quadratic memory): k-means first
+    groups the papers into micro-clusters of about micro_size papers (seeded), then average linkage clusters the
+    micro-clusters' centres, and the cut is chosen as in AgglomerativeTopics with each centre weighing as many
+    papers as it holds. Memory grows with (n / micro_size)^2. The k-means stage has a seed, and its assignments
+    come from BLAS distances: measured, not assumed, in benchmarks/bench_candidates.py."""
+
+    micro_size: int = 20
+    seed: int = 0
+
+    def _micro(self, unit: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        from sklearn.cluster import KMeans
+
+        k = max(2, min(len(unit) - 1, -(-len(unit) // self.micro_size)))
+        kmeans = KMeans(n_clusters=k, n_init=1, random_state=self.seed).fit(unit)
+        members = kmeans.labels_.astype(np.int64)
+        return members, unit_rows(np.array([unit[members == c].mean(axis=0) for c in range(k)]))
+
+    def _labels(self, unit: np.ndarray, threshold: float | None = None) -> tuple[np.ndarray, np.ndarray, tuple]:
+        from scipy.cluster.hierarchy import fcluster, linkage
+
+        members, centres = self._micro(unit)
+        tree = linkage(cosine_condensed(centres), method="average")
+        weights = np.bincount(members, minlength=len(centres))
+        cuts = (threshold, threshold) if threshold is not None else self.choose_cuts(tree, len(centres), weights)
+        label = [order_clusters(fcluster(tree, t=cut, criterion="distance")[members], self.min_topic_size)
+                 for cut in cuts]
+        return label[0], label[1], cuts
+
+    def fit(self, X: np.ndarray, y: object = None) -> TwoStageTopics:
+        unit = unit_rows(X)
+        if len(unit) < 3:
+            raise NbkitError(f"two-stage clustering needs at least 3 documents, not {len(unit)}")
+        self.unit_ = unit
+        top, fine, (self.threshold_, self.fine_threshold_) = self._labels(unit)
+        self.labels_, self.similarity_ = self._assign(unit, top)
+        self.centroids_ = centroids(unit, self.labels_)
+        self.levels_ = {"top": self.labels_, "fine": fine}
+        return self
+
+    def refit(self, rows: np.ndarray, min_topic_size: int | None = None) -> np.ndarray:
+        unit = self.unit_[np.asarray(rows)]
+        top = order_clusters(self._labels(unit, self.threshold_)[0], min_topic_size or self.min_topic_size)
+        return self._assign(unit, top)[0]
