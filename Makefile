@@ -13,7 +13,7 @@ UV_PIP := $(BIN)/uv pip install --quiet --python $(BIN)/python
 # uv ignores pip's config, so it is given the machine's CPU torch wheel folder itself, where there is one.
 FIND_LINKS := $(if $(wildcard /opt/wheels),--find-links /opt/wheels)
 
-.PHONY: setup lock report test lint bench clean
+.PHONY: setup lock report test test-cpu lint bench clean
 
 setup: $(STAMP)
 
@@ -57,6 +57,11 @@ report: $(STAMP)
 test: $(STAMP)
 	$(BIN)/python -m pytest
 
+# The notebooks again as on an SSE4.1-only CPU (torch, MKL, oneDNN, numba, OpenBLAS and numpy on their generic code
+# paths, fresh caches): the stored outputs must not depend on the machine that wrote them. CI runs it after `test`.
+test-cpu: $(STAMP)
+	$(BIN)/nbkit emulate-cpu generic -- $(BIN)/python -m pytest notebooks -p no:cacheprovider
+
 lint: $(STAMP)
 	$(BIN)/ruff check src tests benchmarks conftest.py
 
@@ -65,6 +70,7 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_topics.py
 	$(BIN)/python benchmarks/bench_sweep.py
 	$(BIN)/python benchmarks/bench_explorer.py
+	$(BIN)/python benchmarks/bench_candidates.py
 
 clean:
 	rm -rf $(VENV) reports .pytest_cache

@@ -87,3 +87,23 @@ def test_bad_settings_are_clear_errors():
         AgglomerativeTopics(distance_threshold=2.5)
     with pytest.raises(NbkitError, match="at least 2 documents"):
         AgglomerativeTopics().fit(np.ones((1, 3)))
+
+
+def test_two_stage_finds_well_separated_groups_and_nests_its_levels():
+    from nbkit.cluster import TwoStageTopics
+
+    rng = np.random.default_rng(0)
+    centres = np.eye(10)[[0, 4, 8]] * 5  # three orthogonal directions
+    X = np.vstack([c + rng.normal(scale=0.3, size=(20, 10)) for c in centres])
+    # 11: a group of 20 cannot hold two topics (the cut rule takes the finest cut that covers 85% of the papers)
+    model = TwoStageTopics(micro_size=4, seed=0, min_topic_size=11).fit(X)
+    labels = model.labels_
+    for group in range(3):  # three pure topics; a few stray micro-clusters stay outliers (at most 15%)
+        assert set(labels[20 * group:20 * group + 20].tolist()) <= {group, -1}
+    assert labels.max() == 2 and (labels == -1).mean() <= 0.15
+    fine, top = model.levels_["fine"], model.levels_["top"]
+    for sub in set(fine.tolist()) - {-1}:  # every subtopic inside one topic
+        assert len(set(top[fine == sub].tolist())) == 1
+    refit = model.refit(np.arange(0, 60, 2), min_topic_size=6)  # the stability check's refits: the same cut
+    groups = np.repeat([0, 1, 2], 10)
+    assert len(refit) == 30 and all(len(set(groups[refit == t].tolist())) == 1 for t in set(refit.tolist()) - {-1})

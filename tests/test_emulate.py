@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -60,3 +61,14 @@ def test_topics_are_identical_under_every_cpu_configuration():
     assert table["identical"].all(), table.to_string()
     assert (table["papers_moved"] == 0).all() and (table["labels_changed"] == 0).all()
     assert table["n_topics"].iloc[0] >= 5  # a real partition, not one topic everywhere
+
+
+def test_emulate_cpu_runs_a_command_under_a_configuration():
+    nbkit = Path(sys.executable).with_name("nbkit")
+    done = subprocess.run([str(nbkit), "emulate-cpu", "generic", "--", sys.executable, "-c",
+                           "import os; print(os.environ['NUMBA_CPU_NAME'], os.environ['NBKIT_CPU_CONFIG'])"],
+                          capture_output=True, text=True, check=True)
+    assert done.stdout.split() == ["generic", "generic"]
+    missing = subprocess.run([str(nbkit), "emulate-cpu", "generic", "--", "no-such-command-here"],
+                             capture_output=True, text=True, check=False)
+    assert missing.returncode == 2 and missing.stderr.startswith("nbkit: error: cannot run no-such-command-here")

@@ -18,6 +18,7 @@ from nbkit.topics import (
     CachedUMAP,
     TopicSettings,
     compute_assignments,
+    compute_subtopics,
     compute_topic_map,
     compute_topic_table,
     compute_topic_terms,
@@ -268,3 +269,13 @@ def test_labels_say_a_phrase_once():
     assert make_label(["forgetting", "catastrophic", "continual", "catastrophic forgetting"]) == \
         "catastrophic forgetting, continual"
     assert make_label(["agents", "planning", "agent", "tools"]) == "agents, planning, tools"  # a plural adds nothing
+
+
+def test_subtopics_lie_inside_one_topic(fitted):
+    subtopics = compute_subtopics(fitted)
+    fine = fitted.model.hdbscan_model.levels_["fine"]
+    assert len(subtopics) >= 3 and subtopics["size"].sum() <= 36
+    for row in subtopics.itertuples():
+        members = fine == row.subtopic
+        assert row.size == members.sum() and set(fitted.topics[members].tolist()) == {row.topic}
+        assert row.label and "," in row.top_terms

@@ -151,3 +151,24 @@ def test_dated_by_collection_and_the_coverage_sentence():
     assert coverage_sentence(compute_date_coverage(corpus.papers), only_a).endswith(
         "Only 1 of 2 collections carries dates on their pages (a): trends over time describe mostly those, "
         "not the whole corpus.")
+
+
+def test_an_unstable_topic_is_marked_and_never_called(tmp_path):
+    # rockets rise from 1 to 9 of 10 papers a year, 2020-2023; the last paper closes 2023, so every year is complete
+    rows = ["title,abstract,date"]
+    for year, rockets in ((2020, 1), (2021, 3), (2022, 6), (2023, 9)):
+        for i in range(10):
+            day = "12-31" if (year, i) == (2023, 9) else f"06-{i + 1:02d}"
+            rows.append(f"Paper {year} {i} {'rocket' if i < rockets else 'other'},Text {year} {i}.,{year}-{day}")
+    (tmp_path / "rise.csv").write_text("\n".join(rows) + "\n")
+    papers = load_corpus([tmp_path / "rise.csv"]).papers
+    topic = papers["title"].str.endswith("rocket").map({True: 0, False: 1})
+    assignments = pd.DataFrame({"paper_id": papers["paper_id"], "topic": topic,
+                                "label": topic.map({0: "rockets", 1: "other"}), "unstable": False})
+    stable = compute_topic_trend_tests(papers, assignments, "year").set_index("topic")
+    assert stable.loc["0: rockets", "trend"] == "rising" and stable.loc["1: other", "trend"] == "falling"
+    flagged = compute_topic_trend_tests(papers, assignments.assign(unstable=topic == 0), "year").set_index("topic")
+    assert flagged.loc["0: rockets (unstable)", "trend"] == "unstable topic: not called"
+    assert flagged.loc["1: other", "trend"] == "falling"
+    assert list(compute_topic_trends(papers, assignments.assign(unstable=topic == 0), "year").columns) == [
+        "0: rockets (unstable)", "1: other"]

@@ -229,14 +229,15 @@ class TwoStageTopics(AgglomerativeTopics):
         members = kmeans.labels_.astype(np.int64)
         return members, unit_rows(np.array([unit[members == c].mean(axis=0) for c in range(k)]))
 
-    def _labels(self, unit: np.ndarray, threshold: float | None = None) -> tuple[np.ndarray, np.ndarray, tuple]:
+    def _labels(self, unit: np.ndarray, threshold: float | None = None,
+                min_size: int | None = None) -> tuple[np.ndarray, np.ndarray, tuple]:
         from scipy.cluster.hierarchy import fcluster, linkage
 
         members, centres = self._micro(unit)
         tree = linkage(cosine_condensed(centres), method="average")
         weights = np.bincount(members, minlength=len(centres))
         cuts = (threshold, threshold) if threshold is not None else self.choose_cuts(tree, len(centres), weights)
-        label = [order_clusters(fcluster(tree, t=cut, criterion="distance")[members], self.min_topic_size)
+        label = [order_clusters(fcluster(tree, t=cut, criterion="distance")[members], min_size or self.min_topic_size)
                  for cut in cuts]
         return label[0], label[1], cuts
 
@@ -253,5 +254,4 @@ class TwoStageTopics(AgglomerativeTopics):
 
     def refit(self, rows: np.ndarray, min_topic_size: int | None = None) -> np.ndarray:
         unit = self.unit_[np.asarray(rows)]
-        top = order_clusters(self._labels(unit, self.threshold_)[0], min_topic_size or self.min_topic_size)
-        return self._assign(unit, top)[0]
+        return self._assign(unit, self._labels(unit, self.threshold_, min_topic_size)[0])[0]
