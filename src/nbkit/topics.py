@@ -15,6 +15,7 @@ built from TopicSettings, whose fields are the notebook's parameters.
 from __future__ import annotations
 
 import io
+import itertools
 import json
 import logging
 import math
@@ -429,10 +430,10 @@ def _refit_function(model: Any, settings: TopicSettings, embeddings: np.ndarray,
         return lambda rows: clusterer.refit(rows, min_size)
     if custom:
         return None
-    draws = iter(range(1, 1 << 30))
+    seeds = itertools.count(settings.seed + 1)  # each refit its own UMAP seed: the seed is part of what varies
 
     def refit(rows: np.ndarray) -> np.ndarray:
-        trial = replace(settings, seed=settings.seed + next(draws), min_topic_size=min_size)
+        trial = replace(settings, seed=next(seeds), min_topic_size=min_size)
         reduced = make_reducer(trial).fit_transform(embeddings[rows])
         return make_clusterer(trial).fit(reduced).labels_
 
