@@ -240,9 +240,12 @@ def test_ranked_terms_break_ties_by_term_not_by_float_noise():
 
 def test_share_idf_by_hand():
     # topic 0: 2 papers, both use term x; topic 1: 4 papers, 1 uses x and 3 use y; 6 papers, 3 use each term
-    scores = share_idf(np.array([[2, 0], [1, 3]]), np.array([2, 4]), np.array([3, 3]), 6)
+    scores = share_idf(np.array([[2, 0], [1, 3]]), np.array([2, 4]), np.array([3, 3]), 6, min_papers=1)
     ln3 = np.log(3)  # log(1 + 6 / 3)
     np.testing.assert_allclose(scores, [[ln3, 0], [ln3 / 4, 3 * ln3 / 4]])
+    # by default a term needs two of the topic's papers: x in topic 1 (one paper) scores 0
+    np.testing.assert_allclose(share_idf(np.array([[2, 0], [1, 3]]), np.array([2, 4]), np.array([3, 3]), 6),
+                               [[ln3, 0], [0, 3 * ln3 / 4]])
 
 
 def test_topics_of_equal_size_are_numbered_by_their_previous_number():

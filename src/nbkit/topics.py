@@ -243,13 +243,15 @@ def ranked_terms(scores: np.ndarray, vocabulary: np.ndarray, n: int) -> list[int
 
 
 def share_idf(papers_with_term: np.ndarray, topic_sizes: np.ndarray, document_frequency: np.ndarray,
-              n_papers: int) -> np.ndarray:
+              n_papers: int, min_papers: int = 2) -> np.ndarray:
     """Term scores per topic: the share of the topic's papers that use the term, times its inverse document
-    frequency log(1 + papers / papers using it). A term most of a topic's papers use, and few others, ranks
-    first: such terms co-occur (high NPMI) and name what the papers share, where c-TF-IDF's raw counts favour
-    words one long abstract repeats."""
+    frequency log(1 + papers / papers using it); 0 for a term fewer than min_papers of the topic's papers use (one
+    abstract's word says nothing about a topic). A term most of a topic's papers use, and few others, ranks first:
+    such terms co-occur (high NPMI) and name what the papers share, where c-TF-IDF's raw counts favour words one
+    long abstract repeats."""
     idf = np.log1p(n_papers / np.maximum(document_frequency, 1))
-    return papers_with_term / np.maximum(topic_sizes, 1)[:, None] * idf
+    scores = papers_with_term / np.maximum(topic_sizes, 1)[:, None] * idf
+    return np.where(papers_with_term >= min_papers, scores, 0.0)
 
 
 def make_stable_terms(top_n_words: int, scoring: str = "share-idf") -> Any:
