@@ -133,6 +133,7 @@ def test_tables_agree_with_the_assignments(fitted):
     # three clear themes come back in every resampled refit, and so does nearly every paper
     assert table.loc[table.index >= 0, "stability"].tolist() == [1.0, 1.0, 1.0]
     assert not table["unstable"].any() and assignments["confidence"].mean() > 0.9
+    assert table.loc[-1, "size"] == 1 and table.loc[-1, "top_terms"]  # one paper: its own words, none shared
     per_topic = assignments.groupby("topic")["topic_stability"].first().dropna()
     assert per_topic.to_dict() == table["stability"].dropna().to_dict()
     reps = table["representative_titles"].str.split(" | ", regex=False)

@@ -267,17 +267,24 @@ def make_stable_terms(top_n_words: int, scoring: str = "share-idf") -> Any:
             vocabulary = np.asarray(topic_model.vectorizer_model.get_feature_names_out())
             labels = sorted(int(t) for t in documents["Topic"].unique())  # c_tf_idf has one row per label, in order
             if scoring == "ctfidf":
-                scores = c_tf_idf.toarray() if sp.issparse(c_tf_idf) else np.asarray(c_tf_idf)
+                scores = fallback = c_tf_idf.toarray() if sp.issparse(c_tf_idf) else np.asarray(c_tf_idf)
             else:
                 present = (topic_model.vectorizer_model.transform(documents["Document"]) > 0).astype(np.int64)
                 rows = np.searchsorted(labels, documents["Topic"].to_numpy().astype(np.int64))
                 membership = sp.csr_matrix((np.ones(len(rows), dtype=np.int64), (rows, np.arange(len(rows)))),
                                            shape=(len(labels), len(rows)))
-                scores = share_idf((membership @ present).toarray(), np.bincount(rows, minlength=len(labels)),
-                                   np.asarray(present.sum(axis=0)).ravel(), len(rows))
-            return {topic: [(str(vocabulary[i]), float(scores[row, i]))
-                            for i in ranked_terms(scores[row], vocabulary, top_n_words)]
-                    for row, topic in enumerate(labels)}
+                counts = (membership @ present).toarray()
+                args = (counts, np.bincount(rows, minlength=len(labels)), np.asarray(present.sum(axis=0)).ravel(),
+                        len(rows))
+                scores, fallback = share_idf(*args), share_idf(*args, min_papers=1)
+            out = {}
+            for row, topic in enumerate(labels):
+                # a topic of one paper (the outliers can be) has no term two papers share: take its own words
+                use = scores if (scores[row] > 0).any() else fallback
+                best = ranked_terms(use[row], vocabulary, top_n_words)
+                # BERTopic needs at least one (term, score) per topic; it pads the same way
+                out[topic] = [(str(vocabulary[i]), float(use[row, i])) for i in best] or [("", 1e-05)]
+            return out
 
     return StableTerms()
 
