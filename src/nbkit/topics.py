@@ -650,11 +650,12 @@ def compute_subtopics(result: TopicResult, n_terms: int = 6) -> pd.DataFrame:
     vectorizer = result.model.vectorizer_model
     vocabulary = np.asarray(vectorizer.get_feature_names_out())
     present = (vectorizer.transform(result.texts) > 0).astype(np.int64).tocsr()
+    document_frequency = np.asarray(present.sum(axis=0)).ravel()
     rows = []
     for sub in range(int(fine.max()) + 1 if (fine >= 0).any() else 0):
         members = fine == sub
         used = np.asarray(present[members].sum(axis=0)).ravel()[None, :]
-        scores = share_idf(used, np.array([members.sum()]), np.asarray(present.sum(axis=0)).ravel(), len(fine))[0]
+        scores = share_idf(used, np.array([members.sum()]), document_frequency, len(fine))[0]
         terms = [str(vocabulary[i]) for i in ranked_terms(scores, vocabulary, max(n_terms, 10))]
         parents = np.unique(result.topics[members])
         rows.append({"subtopic": sub, "topic": int(parents[0]) if len(parents) == 1 else OUTLIER,
