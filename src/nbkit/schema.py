@@ -46,6 +46,10 @@ LISTING_COLUMNS: tuple[Column, ...] = (
     Column("upvotes", "Int64", "Upvote count shown on the page, when shown."),
     Column("page_date", "datetime64[s]", "Date printed in the HF page header (year inferred like listing dates)."),
     Column("arxiv_id", "string", "arXiv identifier without version, when known."),
+    Column("doi", "string", "DOI, normalized: lower case, without a resolver prefix such as https://doi.org/."),
+    Column("pmid", "string", "PubMed id, when the source gives one."),
+    Column("openalex_id", "string", "OpenAlex work id (W + digits), when the source gives one."),
+    Column("s2_id", "string", "Semantic Scholar paper id, when the source gives one."),
     Column("categories", "list", "arXiv or source categories."),
     Column("code_urls", "list", "Code or project URLs found in the abstract."),
     Column("title_key", "string", "Normalized title used for matching: accents, case, punctuation and spacing "

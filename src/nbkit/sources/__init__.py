@@ -1,7 +1,9 @@
 """Source readers: one per input format, all producing the same raw listing columns (see sources.base).
 
-The format is detected from the content (Parquet magic bytes, a JSON object or array that parses, a delimited
-header naming a title column), the extension breaking ties; `fmt=` forces one.
+The format is detected from the content, by positive evidence only: Parquet magic bytes, the tagged lines of a
+bibliographic export (TEXT_READERS, each with its own `sniff`), a JSON object or array that parses, a delimited
+header naming a title column, an HF page's header or listing shape; the extension breaks ties. Text that matches
+no format is an error naming the formats tried, never a best guess. `fmt=` forces one.
 """
 
 from __future__ import annotations
@@ -9,13 +11,14 @@ from __future__ import annotations
 import csv
 import json
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass
 from pathlib import Path
 
 from nbkit.errors import NbkitError
 from nbkit.sources.arxiv import add_arxiv_record, looks_like_snapshot
 from nbkit.sources.base import ParsedFile
-from nbkit.sources.hf_page import parse_hf_page
+from nbkit.sources.hf_page import looks_like_hf_page, parse_hf_page
 from nbkit.sources.records import (
     FIELD_ALIASES,
     read_delimited,
@@ -25,11 +28,35 @@ from nbkit.sources.records import (
 )
 from nbkit.sources.textio import check_not_binary, decode_head, read_head, read_text
 
-FORMATS = ("hf_page", "csv", "tsv", "jsonl", "json", "parquet", "arxiv")
-FORMAT_ALIASES = {"hf": "hf_page", "txt": "hf_page", "ndjson": "jsonl", "pq": "parquet"}
-SUPPORTED_SUFFIXES = frozenset({".txt", ".csv", ".tsv", ".jsonl", ".ndjson", ".json", ".parquet", ".pq"})
 
-__all__ = ["FORMATS", "SUPPORTED_SUFFIXES", "ParsedFile", "detect_format", "normalize_format", "read_file"]
+@dataclass(frozen=True)
+class TextReader:
+    """A line-oriented text format: how to recognise it and how to read it.
+
+    sniff: (decoded first 64 KiB, lower-case suffix) -> True only on positive evidence of this format (its tags or
+        markers), never because nothing else matched.
+    read: (lines, ParsedFile, column mapping or None) -> the ParsedFile, every block accounted for.
+    """
+
+    name: str
+    suffixes: frozenset[str]
+    sniff: Callable[[str, str], bool]
+    read: Callable[[Iterator[str], ParsedFile, Mapping[str, str] | None], ParsedFile]
+    aliases: tuple[str, ...] = ()
+
+
+# Tried in order before the JSON, delimited and HF page checks; a new format is a module plus one entry here.
+TEXT_READERS: tuple[TextReader, ...] = ()
+_TEXT_READERS = {r.name: r for r in TEXT_READERS}
+
+FORMATS = ("hf_page", "csv", "tsv", "jsonl", "json", "parquet", "arxiv", *_TEXT_READERS)
+FORMAT_ALIASES = {"hf": "hf_page", "txt": "hf_page", "ndjson": "jsonl", "pq": "parquet",
+                  **{alias: r.name for r in TEXT_READERS for alias in r.aliases}}
+SUPPORTED_SUFFIXES = frozenset({".txt", ".csv", ".tsv", ".jsonl", ".ndjson", ".json", ".parquet", ".pq"}
+                               | {suffix for r in TEXT_READERS for suffix in r.suffixes})
+
+__all__ = ["FORMATS", "SUPPORTED_SUFFIXES", "TEXT_READERS", "ParsedFile", "TextReader", "detect_format",
+           "normalize_format", "read_file"]
 
 
 def normalize_format(fmt: str | None) -> str | None:
@@ -47,6 +74,10 @@ def detect_format(path: Path, head: bytes, mapping: Mapping[str, str] | None = N
     if head.startswith(b"PAR1"):
         return "parquet"
     text = decode_head(head)
+    suffix = path.suffix.lower()
+    for reader in TEXT_READERS:
+        if reader.sniff(text, suffix):
+            return reader.name
     first = next((line.strip() for line in text.splitlines() if line.strip()), "")
     if first.startswith("{"):
         try:
@@ -55,7 +86,6 @@ def detect_format(path: Path, head: bytes, mapping: Mapping[str, str] | None = N
             record = None  # a pretty-printed object, a first line cut by the sniff window, or not JSON at all
         if isinstance(record, dict):
             return "arxiv" if looks_like_snapshot(record) else "jsonl"
-    suffix = path.suffix.lower()
     if first.startswith(("{", "[")) and (suffix in _JSON_SUFFIXES or _starts_with_json(text.lstrip())):
         return "json"  # under a JSON name, broken JSON stays JSON so the error says what is wrong with it
     title_names = {a.lower() for a in FIELD_ALIASES["title"]}
@@ -67,7 +97,9 @@ def detect_format(path: Path, head: bytes, mapping: Mapping[str, str] | None = N
             return name
     if suffix in (".csv", ".tsv"):
         return suffix[1:]
-    return "hf_page"
+    if looks_like_hf_page(text):
+        return "hf_page"
+    raise NbkitError(f"unrecognised format (tried {', '.join(FORMATS)}); pass --format to force one", path)
 
 
 _JSON_SUFFIXES = frozenset({".json", ".jsonl", ".ndjson"})
@@ -102,6 +134,8 @@ def read_file(path: Path, name: str, *, fmt: str | None = None,
 
     def consume(text):  # a fresh ParsedFile each call: textio re-runs this on a fallback decode
         target = ParsedFile(path=str(path), name=name, format=fmt, collection=path.stem)
+        if fmt in _TEXT_READERS:
+            return _TEXT_READERS[fmt].read(text, target, mapping)
         if fmt == "hf_page":
             return parse_hf_page(text, target)
         if fmt in ("csv", "tsv"):

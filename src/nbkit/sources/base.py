@@ -23,6 +23,10 @@ SPARSE_FIELDS = (
     "date_text",
     "upvotes",
     "arxiv_id",
+    "doi",
+    "pmid",
+    "openalex_id",
+    "s2_id",
     "categories",
     "flags",
 )

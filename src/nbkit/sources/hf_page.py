@@ -52,6 +52,12 @@ TEXT, META, LISTINGS = 0, 1, 2
 _NOT_TITLE_START = frozenset(" \t\f\v\u00a0·•∙0123456789")
 
 
+def looks_like_hf_page(head: str) -> bool:
+    """Whether a file's first bytes show an HF page. (Placeholder: every text; issue 12 asks for positive
+    evidence — a site header line, a metadata block, or title/abstract paragraphs — and nothing else.)"""
+    return True
+
+
 def _is_header_or_date(line: str) -> bool:
     return len(line) < SHORT_LINE and (line.lower() in HEADER_LINES or is_hf_date(line))
 
