@@ -11,7 +11,7 @@ from tests.conftest import FIXTURES
 def test_snapshot_records():
     corpus = load_corpus([FIXTURES / "records" / "arxiv_snapshot.jsonl"])
     assert corpus.report.files[0].format == "arxiv"
-    rows = plain(corpus.listings).set_index("arxiv_id")
+    rows = corpus.listings.set_index("arxiv_id")
     first = rows.loc["0704.0001"]
     # Newlines and double spaces inside the title and abstract are folded; the leading spaces dropped.
     assert first.title == "Calculation of prompt diphoton production cross sections at Tevatron and LHC energies"

@@ -34,7 +34,7 @@ EVIDENCE = re.compile(rf'"type"\s*:\s*"(?:{_TYPE_NAMES})"[^{{}}]*"(?:issued|cont
 def looks_like_item(record: dict[str, Any]) -> bool:
     """A CSL item: a CSL `type` and a key of CSL's own (`issued`, `container-title`, `citation-key`), or authors
     as CSL names ({family, given} or {literal})."""
-    if record.get("type") not in CSL_TYPES:
+    if not isinstance(record.get("type"), str) or record["type"] not in CSL_TYPES:
         return False
     if any(key in record for key in _CSL_KEYS):
         return True
