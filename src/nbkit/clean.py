@@ -224,7 +224,7 @@ def exact_arxiv_id(value: object) -> str | None:
 
 def arxiv_id_from_link(value: object) -> str | None:
     """The arXiv id of an arxiv.org URL (`/abs/`, `/pdf/`, any version) or of an arXiv DOI; None for other links."""
-    if not isinstance(value, str):
+    if not isinstance(value, str) or "arxiv" not in value.lower():  # most links: one C-level search
         return None
     text = value.strip()
     doi = normalize_doi(text)

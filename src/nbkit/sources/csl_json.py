@@ -8,13 +8,12 @@ kept as written), `DOI`, the arXiv id from an arxiv.org `URL`, an arXiv DOI or a
 
 from __future__ import annotations
 
-import json
 import re
 from typing import Any
 
 from nbkit.clean import arxiv_id_from_link, clean_text, exact_arxiv_id, normalize_doi, normalize_pmid
 from nbkit.sources.base import ParsedFile
-from nbkit.sources.records import as_authors, as_categories
+from nbkit.sources.records import add_fixed_record, as_authors, as_categories, text_value
 
 # The item types of CSL 1.0.2 (https://docs.citationstyles.org/en/stable/specification.html#appendix-iii-types)
 CSL_TYPES = frozenset({
@@ -75,17 +74,9 @@ def _arxiv_id(item: dict[str, Any]) -> str | None:
 
 def add_item(parsed: ParsedFile, item: dict[str, Any], place: int) -> None:
     """One CSL item -> a listing, or a rejection (no title)."""
-    parsed.blocks += 1
-    title = clean_text(item["title"]) if isinstance(item.get("title"), str) else ""
-    if not title:
-        parsed.reject(place, "CSL item without a title", json.dumps(item, ensure_ascii=False)[:200])
-        return
-    abstract = clean_text(item["abstract"]) or None if isinstance(item.get("abstract"), str) else None
     authors, authors_count = as_authors(item.get("author"))
-    parsed.listings.add(
-        place,
-        title,
-        abstract,
+    add_fixed_record(
+        parsed, item, place, "CSL item", text_value(item.get("title")), text_value(item.get("abstract")),
         authors=authors,
         authors_count=authors_count,
         date_text=issued_text(item.get("issued")),
@@ -93,6 +84,4 @@ def add_item(parsed: ParsedFile, item: dict[str, Any], place: int) -> None:
         doi=normalize_doi(item.get("DOI")),
         pmid=normalize_pmid(item.get("PMID")),
         categories=as_categories(item.get("keyword")),
-        flags=None if abstract is not None else ["missing_abstract"],
     )
-    parsed.listing_blocks += 1

@@ -485,11 +485,8 @@ def read_json_lines(lines: Iterator[str], parsed: ParsedFile, mapping: Mapping[s
         text = line.strip()
         if not text:
             continue
-        try:
-            record = json.loads(text)
-        except json.JSONDecodeError as exc:
-            parsed.blocks += 1
-            parsed.reject(number, f"invalid JSON ({exc.msg} at column {exc.colno})", text)
+        record = _json_line(parsed, text, number)
+        if record is _INVALID:
             continue
         if not isinstance(record, dict):
             parsed.blocks += 1
@@ -561,6 +558,24 @@ def _invalid_json(exc: json.JSONDecodeError, parsed: ParsedFile) -> NbkitError:
 AddRecord = Callable[[ParsedFile, dict, int], None]
 
 
+def text_value(value: Any) -> str | None:
+    """A string field as cleaned text; None for anything else (null, numbers, objects) or empty text."""
+    return (clean_text(value) or None) if isinstance(value, str) else None
+
+
+def add_fixed_record(parsed: ParsedFile, record: Mapping[str, Any], place: int, what: str, title: str | None,
+                     abstract: str | None, **fields: Any) -> None:
+    """The listing of one record of a fixed-format source (OpenAlex, Semantic Scholar, CSL), or its rejection
+    (`<what> without a title`); a missing abstract is flagged."""
+    parsed.blocks += 1
+    if not title:
+        parsed.reject(place, f"{what} without a title", json.dumps(record, ensure_ascii=False, default=str)[:200])
+        return
+    parsed.listings.add(place, title, abstract, flags=None if abstract is not None else ["missing_abstract"],
+                        **fields)
+    parsed.listing_blocks += 1
+
+
 def read_json_records(lines: Iterator[str], parsed: ParsedFile, add: AddRecord, is_record: Callable[[dict], bool],
                       null_reason: str | None = None) -> ParsedFile:
     """Records of a fixed-format JSON source (OpenAlex, Semantic Scholar, CSL-JSON) in any of its shapes.
@@ -616,13 +631,23 @@ def _chain(first: str, rest: Iterator[str]) -> Iterator[str]:
     yield from rest
 
 
-def _add_line(parsed: ParsedFile, text: str, number: int, add: AddRecord, is_record: Callable[[dict], bool],
-              null_reason: str | None) -> None:
+_INVALID = object()
+
+
+def _json_line(parsed: ParsedFile, text: str, number: int) -> Any:
+    """The JSON value of a line, or _INVALID after rejecting the line with the parser's reason."""
     try:
-        value = json.loads(text)
+        return json.loads(text)
     except json.JSONDecodeError as exc:
         parsed.blocks += 1
         parsed.reject(number, f"invalid JSON ({exc.msg} at column {exc.colno})", text)
+        return _INVALID
+
+
+def _add_line(parsed: ParsedFile, text: str, number: int, add: AddRecord, is_record: Callable[[dict], bool],
+              null_reason: str | None) -> None:
+    value = _json_line(parsed, text, number)
+    if value is _INVALID:
         return
     records = None if isinstance(value, dict) and is_record(value) else container_records(value)
     for _, record in records if records is not None else [(None, value)]:

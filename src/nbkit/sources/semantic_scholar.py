@@ -8,13 +8,12 @@ distinct `s2FieldsOfStudy[].category`. `venue`, citation counts and `tldr` are n
 
 from __future__ import annotations
 
-import json
 import re
 from typing import Any
 
-from nbkit.clean import clean_text, exact_arxiv_id, normalize_doi, normalize_pmid, normalize_s2_id
+from nbkit.clean import exact_arxiv_id, normalize_doi, normalize_pmid, normalize_s2_id
 from nbkit.sources.base import ParsedFile
-from nbkit.sources.records import as_authors, as_categories
+from nbkit.sources.records import add_fixed_record, as_authors, as_categories, text_value
 
 EVIDENCE = re.compile(r'"paperId"\s*:')
 NULL_REASON = "null paper (id not found)"
@@ -27,20 +26,13 @@ def looks_like_paper(record: dict[str, Any]) -> bool:
 
 def add_paper(parsed: ParsedFile, paper: dict[str, Any], place: int) -> None:
     """One paper -> a listing, or a rejection (no title)."""
-    parsed.blocks += 1
-    title = clean_text(paper["title"]) if isinstance(paper.get("title"), str) else ""
-    if not title:
-        parsed.reject(place, "Semantic Scholar paper without a title", json.dumps(paper, ensure_ascii=False)[:200])
-        return
-    abstract = clean_text(paper["abstract"]) or None if isinstance(paper.get("abstract"), str) else None
     authors, authors_count = as_authors(paper.get("authors"))
     external = paper.get("externalIds") if isinstance(paper.get("externalIds"), dict) else {}
     date = paper.get("publicationDate") or paper.get("year")
     categories = as_categories(paper.get("fieldsOfStudy")) or as_categories(paper.get("s2FieldsOfStudy"))
-    parsed.listings.add(
-        place,
-        title,
-        abstract,
+    add_fixed_record(
+        parsed, paper, place, "Semantic Scholar paper", text_value(paper.get("title")),
+        text_value(paper.get("abstract")),
         authors=authors,
         authors_count=authors_count,
         date_text=str(date) if date else None,
@@ -49,6 +41,4 @@ def add_paper(parsed: ParsedFile, paper: dict[str, Any], place: int) -> None:
         pmid=normalize_pmid(external.get("PubMed")),
         s2_id=normalize_s2_id(paper.get("paperId")),
         categories=categories,
-        flags=None if abstract is not None else ["missing_abstract"],
     )
-    parsed.listing_blocks += 1
