@@ -127,3 +127,25 @@ def test_records_without_a_formats_keys_are_never_taken_for_it(records, lines):
     text = "\n".join(json.dumps(r) for r in records) if lines else json.dumps(records)
     head = text.encode("utf-8")
     assert detect_format(Path("records.json"), head) not in {"openalex", "s2", "csl_json"}
+
+
+def test_json_lines_whose_records_hold_one_object_each_stay_json_lines(write):
+    path = write("dump.jsonl", '{"paper": {"id": "2401.00001", "title": "A", "summary": "a"}}\n'
+                               '{"paper": {"id": "2401.00002", "title": "B", "summary": "b"}}\n')
+    assert detect_format(path, path.read_bytes()) == "jsonl"
+    corpus = load_corpus([path])
+    assert corpus.listings["arxiv_id"].tolist() == ["2401.00001", "2401.00002"]
+
+
+@pytest.mark.parametrize("content", [
+    "TY  - JOUR\nTI  - A title\nAB  - An abstract\nDO  - 10.1000/x\nER  - \n",
+    "PMID- 123\nTI  - A title\nAB  - An abstract\n",
+    "@article{key,\n  title = {A title},\n  doi = {10.1000/x}\n}\n",
+])
+def test_bibliographic_text_is_never_taken_for_a_json_format(write, content):
+    path = write("refs.txt", content)
+    try:
+        fmt = detect_format(path, path.read_bytes())
+    except NbkitError:
+        return
+    assert fmt not in {"openalex", "s2", "csl_json", "json", "jsonl"}

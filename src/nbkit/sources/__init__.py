@@ -125,7 +125,9 @@ def detect_format(path: Path, head: bytes, mapping: Mapping[str, str] | None = N
         if isinstance(record, dict):
             if looks_like_snapshot(record):
                 return "arxiv"
-            return "jsonl" if container_records(record) is None else "json"  # one line holding many records
+            # One line holding many records (`{"2401.00001": {...}, ...}`) is a JSON document; more lines are not.
+            one_line = not text.lstrip().partition("\n")[2].strip()
+            return "json" if one_line and container_records(record) is not None else "jsonl"
     if first.startswith(("{", "[")) and (suffix in _JSON_SUFFIXES or _starts_with_json(text.lstrip())):
         return "json"  # under a JSON name, broken JSON stays JSON so the error says what is wrong with it
     title_names = set(TITLE_NAMES)

