@@ -139,7 +139,9 @@ def test_scopus_csv_with_trailing_commas():
         "csv", 5, 1, 3, 1)
     assert entry.columns == {"title": "Title", "abstract": "Abstract", "date": "Year", "authors": "Authors",
                              "doi": "DOI", "pmid": "PubMed ID", "categories": "Author Keywords", "url": "Link"}
-    assert "Author full names" in entry.ignored_columns and "EID" in entry.ignored_columns
+    assert entry.ignored_columns == [
+        "Author full names", "Author(s) ID", "Source title", "Volume", "Issue", "Art. No.", "Page start", "Page end",
+        "Cited by", "Index Keywords", "Document Type", "Publication Stage", "Open Access", "Source", "EID"]
     assert entry.warnings == [
         "2 rows had empty fields beyond the header's 23 (dropped; flagged extra_fields)",
         "1 rows had values beyond the header's 23 fields, read from their first 23 (flagged extra_fields; "
@@ -317,3 +319,9 @@ def test_any_json_through_any_json_reader_is_accounted_or_a_one_line_error(tmp_p
     corpus.report.check()
     entry = corpus.report.files[0]
     assert entry.listing_blocks + entry.rejected == entry.blocks
+
+
+def test_a_deep_path_null_in_the_first_record_still_maps_later_ones(write):
+    path = write("p.json", '[{"t": "A", "d": {"b": {"x": null}}}, {"t": "B", "d": {"b": {"x": "found"}}}]')
+    corpus = load_corpus([path], columns={"title": "t", "abstract": "d.b.x"})
+    assert plain(corpus.listings)["abstract"].tolist() == [None, "found"]

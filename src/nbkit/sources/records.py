@@ -107,10 +107,9 @@ def match_columns(available: list[str], mapping: Mapping[str, str] | None) -> di
     top: dict[str, str] = {}
     nested: dict[str, str] = {}
     for column in available:  # the first of several columns with one normalized name wins
+        top.setdefault(normalize_name(column), column)  # a key may hold a dot itself (`Art. No.`)
         if "." in column:
             nested.setdefault(normalize_name(column.rsplit(".", 1)[1]), column)
-        else:
-            top.setdefault(normalize_name(column), column)
     taken = set(resolved.values())
     for by_name in (top, nested):
         for field, aliases in _ALIASES.items():
@@ -295,6 +294,16 @@ def get_path(record: Mapping[str, Any], column: str) -> Any:
     return value
 
 
+def _has_path(record: Mapping[str, Any], path: str) -> bool:
+    """Whether a dotted path leads to a key (its value may be null)."""
+    value: Any = record
+    for part in path.split("."):
+        if not isinstance(value, dict) or part not in value:
+            return False
+        value = value[part]
+    return True
+
+
 def add_record(parsed: ParsedFile, record: Mapping[str, Any], place: int, columns: Mapping[str, str], *,
                key: str | None = None, flags: list[str] | None = None, countable_authors: bool = True) -> None:
     """Turn one record into a listing, or reject it (no title). `key`: the record's key in a JSON object keyed by
@@ -362,13 +371,16 @@ def _note_columns(parsed: ParsedFile, available: Iterable[str], columns: Mapping
 
     An object some of whose keys are used (`paper` of `paper.title`) lists its unused keys (`paper.thumbnail`);
     an object none of whose keys are used is listed by its own name only."""
+    available = list(available)
+    keys = set(available)
     used = set(columns.values())
     parents = {c.split(".", 1)[0] for c in used if "." in c}
     parsed.extra.setdefault("columns", {}).update(columns)
     ignored = parsed.extra.setdefault("ignored_columns", [])
     for column in available:
         parent = column.split(".", 1)[0]
-        if column in used or column in ignored or column in parents or ("." in column and parent not in parents):
+        inside_unused_object = "." in column and parent in keys and parent not in parents  # not `Art. No.`
+        if column in used or column in ignored or column in parents or inside_unused_object:
             continue
         ignored.append(column)
 
@@ -387,20 +399,25 @@ class _ColumnsByShape:
         self.keys: dict[str, None] = {}  # every column seen, in first-seen order for the error message
         self.titled = False
         check_mapping(mapping)
-        self.deep = [c for c in (mapping or {}).values() if c.count(".") > 1]  # paths below the first level
+        # Mapped paths below the first level: mapped in every shape (a shape only lists the first level), and
+        # remembered once some record has them, for `check`.
+        self.deep = [c for c in (mapping or {}).values() if c.count(".") > 1]
 
     def __call__(self, record: Mapping[str, Any]) -> dict[str, str]:
         shape = frozenset(record)
         nested = [k for k, v in record.items() if type(v) is dict]
         if nested:
             shape = shape | {f"{k}.{s}" for k in nested for s in record[k]}
+        for path in self.deep:
+            if path not in self.keys and _has_path(record, path):
+                self.keys[path] = None
         columns = self.known.get(shape)
         if columns is None:
             available = [str(k) for k in record]
             available += [f"{k}.{s}" for k in nested for s in record[k]]
-            available += [c for c in self.deep if c not in available and get_path(record, c) is not None]
+            available += [c for c in self.deep if c not in available]
             columns = self.known[shape] = match_columns(available, self.mapping)
-            self.keys.update(dict.fromkeys(available))
+            self.keys.update(dict.fromkeys(c for c in available if c not in self.deep))
             self.titled = self.titled or "title" in columns
             _note_columns(self.parsed, available, columns)
         return columns
