@@ -11,7 +11,8 @@ from hypothesis import strategies as st
 
 from nbkit.corpus import load_corpus
 from nbkit.errors import NbkitError
-from nbkit.sources.records import as_authors, as_categories, as_count
+from nbkit.sources.base import ParsedFile
+from nbkit.sources.records import array_elements, as_authors, as_categories, as_count
 from tests.conftest import FIXTURES, plain
 
 RECORDS = FIXTURES / "records"
@@ -325,3 +326,22 @@ def test_a_deep_path_null_in_the_first_record_still_maps_later_ones(write):
     path = write("p.json", '[{"t": "A", "d": {"b": {"x": null}}}, {"t": "B", "d": {"b": {"x": "found"}}}]')
     corpus = load_corpus([path], columns={"title": "t", "abstract": "d.b.x"})
     assert plain(corpus.listings)["abstract"].tolist() == [None, "found"]
+
+
+@settings(max_examples=200, deadline=None)
+@given(value=st.lists(_VALUES, max_size=5), indent=st.sampled_from([None, 0, 2, "\t"]))
+def test_array_elements_decode_what_json_loads_decodes(value, indent):
+    parsed = ParsedFile(path="a.json", name="a.json", format="json", collection="a")
+    assert list(array_elements(json.dumps(value, indent=indent), parsed)) == json.loads(json.dumps(value))
+
+
+@pytest.mark.parametrize("text", ['[{"a": 1}, {"b": }]', '[{"a": 1} {"b": 2}]', '[{"a": 1}] x', "[1,\n2,", "[,]",
+                                  "[1,]"])
+def test_array_elements_report_broken_json_as_json_loads_does(text):
+    parsed = ParsedFile(path="a.json", name="a.json", format="json", collection="a")
+    with pytest.raises(json.JSONDecodeError) as expected:
+        json.loads(text)
+    with pytest.raises(NbkitError) as got:
+        list(array_elements(text, parsed))
+    assert str(got.value) == (f"a.json: invalid JSON ({expected.value.msg} at line {expected.value.lineno}, "
+                              f"column {expected.value.colno})")

@@ -552,6 +552,9 @@ def _titled(record: dict) -> bool:
 def read_json_array(text: str, parsed: ParsedFile, mapping: Mapping[str, str] | None) -> ParsedFile:
     """A JSON array of objects, an object holding one, or an object keyed by id; a record's place is its 1-based
     position."""
+    if text.lstrip().startswith("["):
+        _add_records(parsed, ((None, v) for v in array_elements(text, parsed)), mapping)
+        return parsed
     data = _load_json(text, parsed)
     records = container_records(data)
     if records is None:
@@ -559,6 +562,38 @@ def read_json_array(text: str, parsed: ParsedFile, mapping: Mapping[str, str] | 
                          "id)", parsed.path)
     _add_records(parsed, records, mapping)
     return parsed
+
+
+_JSON_SPACE = re.compile(r"[ \t\n\r]*")
+_DECODER = json.JSONDecoder()
+
+
+def array_elements(text: str, parsed: ParsedFile) -> Iterator[Any]:
+    """The elements of a JSON document that is an array, decoded one at a time, so a large export is never held
+    as Python objects whole (json.loads would build all of them first). Invalid JSON raises NbkitError like
+    json.loads would, with its line and column."""
+    pos = _JSON_SPACE.match(text).end() + 1  # past the `[`
+    pos = _JSON_SPACE.match(text, pos).end()
+    if text.startswith("]", pos):
+        pos += 1
+    else:
+        while True:
+            try:
+                value, pos = _DECODER.raw_decode(text, pos)
+            except json.JSONDecodeError as exc:
+                raise _invalid_json(exc, parsed) from None
+            yield value
+            pos = _JSON_SPACE.match(text, pos).end()
+            if text.startswith(",", pos):
+                pos = _JSON_SPACE.match(text, pos + 1).end()
+            elif text.startswith("]", pos):
+                pos += 1
+                break
+            else:
+                raise _invalid_json(json.JSONDecodeError("Expecting ',' delimiter", text, pos), parsed)
+    end = _JSON_SPACE.match(text, pos).end()
+    if end < len(text):
+        raise _invalid_json(json.JSONDecodeError("Extra data", text, end), parsed)
 
 
 def _load_json(text: str, parsed: ParsedFile) -> Any:
@@ -614,6 +649,10 @@ def read_json_records(lines: Iterator[str], parsed: ParsedFile, add: AddRecord, 
             text = line.strip()
             if text:
                 _add_line(parsed, text, line_number, add, is_record, null_reason)
+    elif first.lstrip().startswith("["):
+        text = "\n" * (number - 1) + first + "".join(lines)
+        for place, value in enumerate(array_elements(text, parsed), 1):
+            _add_value(parsed, value, place, add, null_reason)
     elif first.strip():
         text = "\n" * (number - 1) + first + "".join(lines)
         try:
