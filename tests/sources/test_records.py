@@ -345,3 +345,12 @@ def test_array_elements_report_broken_json_as_json_loads_does(text):
         list(array_elements(text, parsed))
     assert str(got.value) == (f"a.json: invalid JSON ({expected.value.msg} at line {expected.value.lineno}, "
                               f"column {expected.value.colno})")
+
+
+@pytest.mark.parametrize(("content", "titles"), [
+    ('{"title": "One Record", "data": [1, 2]}', ["One Record"]),  # a `data` array inside a record
+    ('{\n  "title": "Pretty Printed",\n  "abstract": "a"\n}\n', ["Pretty Printed"]),
+    ('{"data": [{"title": "A"}, {"title": "B"}], "total": 2}', ["A", "B"]),
+])
+def test_one_record_or_a_page_in_a_json_object(write, content, titles):
+    assert load_corpus([write("p.json", content)]).listings["title"].tolist() == titles

@@ -534,7 +534,7 @@ def container_records(value: Any) -> list[tuple[str | None, Any]] | None:
     if not isinstance(value, dict) or not value:
         return None
     for key in _PAGE_KEYS:
-        if isinstance(value.get(key), list):
+        if isinstance(value.get(key), list) and not _titled(value, nested=False):  # not a record with `data`
             return [(None, v) for v in value[key]]
     lists = [v for v in value.values() if isinstance(v, list)]
     if len(lists) == 1 and all(isinstance(v, dict) for v in lists[0][:1]) and not _titled(value):
@@ -544,9 +544,10 @@ def container_records(value: Any) -> list[tuple[str | None, Any]] | None:
     return None
 
 
-def _titled(record: dict) -> bool:
+def _titled(record: dict, nested: bool = True) -> bool:
+    """Whether an object has a title-like key (`name` aside), or one of its objects has (`paper.title`)."""
     names = {normalize_name(str(k)) for k in record} - {"name"}
-    return bool(names & TITLE_NAMES) or any(isinstance(v, dict) and _titled(v) for v in record.values())
+    return bool(names & TITLE_NAMES) or (nested and any(isinstance(v, dict) and _titled(v) for v in record.values()))
 
 
 def read_json_array(text: str, parsed: ParsedFile, mapping: Mapping[str, str] | None) -> ParsedFile:
@@ -557,9 +558,11 @@ def read_json_array(text: str, parsed: ParsedFile, mapping: Mapping[str, str] | 
         return parsed
     data = _load_json(text, parsed)
     records = container_records(data)
+    if records is None and isinstance(data, dict) and _titled(data):
+        records = [(None, data)]  # a file holding one record
     if records is None:
-        raise NbkitError("expected a JSON array of objects (or an object holding one array, or objects keyed by "
-                         "id)", parsed.path)
+        raise NbkitError("expected a JSON array of objects (or an object holding one array, objects keyed by id, "
+                         "or one record)", parsed.path)
     _add_records(parsed, records, mapping)
     return parsed
 
