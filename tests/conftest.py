@@ -49,3 +49,8 @@ def write(tmp_path):
             path.write_text(content, encoding="utf-8", newline="\n")
         return path
     return _write
+
+
+def plain(frame):
+    """A table with missing values as None (not pd.NA/NaT), so rows compare to plain tuples."""
+    return frame.astype(object).where(frame.notna(), None)

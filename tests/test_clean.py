@@ -6,10 +6,16 @@ import pandas as pd
 import pytest
 
 from nbkit.clean import (
+    arxiv_id_from_link,
     clean_text,
     count_authors,
+    exact_arxiv_id,
     find_urls,
     normalize_arxiv_id,
+    normalize_doi,
+    normalize_openalex_id,
+    normalize_pmid,
+    normalize_s2_id,
     spaced_title_keys,
     title_keys,
     url_host,
@@ -66,6 +72,9 @@ def test_url_host(url, host):
     ("Ashish Vaswani, Noam Shazeer and Niki Parmar", 3),
     ("He, K.; Zhang, X.; Ren, S.", 3),
     (["a", "b", " "], 2),
+    ("A. Smith (MIT, Cambridge), B. Jones (ETH)", 2),  # commas inside affiliations are not separators
+    ("Smith, John (57193456789); Jones, Bob (Dept. A, Univ. B)", 2),
+    ("(MIT)", None),
     ("", None),
     (None, None),
 ])
@@ -77,9 +86,74 @@ def test_count_authors(authors, count):
     ("arXiv:2401.01234v2", "2401.01234"),
     ("https://arxiv.org/abs/2001.08361", "2001.08361"),
     ("hep-th/9901001v3", "hep-th/9901001"),
+    ("quant-ph/0210005v1", "quant-ph/0210005"),
+    ("https://arxiv.org/pdf/2401.00001v2", "2401.00001"),
+    ("http://arxiv.org/abs/quant-ph/0210005v1", "quant-ph/0210005"),
     ("0704.0001", "0704.0001"),
     ("not an id", None),
     (float("nan"), None),
 ])
 def test_normalize_arxiv_id(value, arxiv_id):
     assert normalize_arxiv_id(value) == arxiv_id
+
+
+@pytest.mark.parametrize(("value", "arxiv_id"), [
+    ("2401.00001v2", "2401.00001"),
+    ("arXiv:quant-ph/0210005v1", "quant-ph/0210005"),
+    ("see 2401.00001", None),  # an id inside other text is not taken from an `id` field
+    ("W2741809807", None),
+    (12, None),
+])
+def test_exact_arxiv_id(value, arxiv_id):
+    assert exact_arxiv_id(value) == arxiv_id
+
+
+@pytest.mark.parametrize(("value", "arxiv_id"), [
+    ("https://arxiv.org/abs/2401.00001v2", "2401.00001"),
+    ("http://export.arxiv.org/pdf/quant-ph/0210005v1", "quant-ph/0210005"),
+    ("https://doi.org/10.48550/arXiv.2401.02954", "2401.02954"),
+    ("10.48550/ARXIV.1412.6980", "1412.6980"),
+    ("https://link.springer.com/article/10.1007/1234.56789", None),  # looks like an id, but not arxiv.org
+    ("https://www.scopus.com/inward/record.uri?eid=2-s2.0-85059783441", None),
+    (None, None),
+])
+def test_arxiv_id_from_link(value, arxiv_id):
+    assert arxiv_id_from_link(value) == arxiv_id
+
+
+@pytest.mark.parametrize(("value", "doi"), [
+    ("10.1038/nature14539", "10.1038/nature14539"),
+    ("https://doi.org/10.7717/PEERJ.4375", "10.7717/peerj.4375"),
+    ("http://dx.doi.org/10.1109/5.726791", "10.1109/5.726791"),
+    ("doi:10.1000/ABC", "10.1000/abc"),
+    ("DOI 10.1000/abc", "10.1000/abc"),
+    ("11.1000/abc", None),
+    ("10.1000", None),
+    ("", None),
+    (None, None),
+])
+def test_normalize_doi(value, doi):
+    assert normalize_doi(value) == doi
+
+
+@pytest.mark.parametrize(("value", "pmid"), [
+    ("29456894", "29456894"),
+    ("https://pubmed.ncbi.nlm.nih.gov/29456894", "29456894"),
+    ("https://pubmed.ncbi.nlm.nih.gov/29456894/", "29456894"),
+    ("PMID: 33000001", "33000001"),
+    (30617339, "30617339"),
+    (30617339.0, "30617339"),
+    ("abc12", None),
+    (0, None),
+    (True, None),
+])
+def test_normalize_pmid(value, pmid):
+    assert normalize_pmid(value) == pmid
+
+
+def test_openalex_and_semantic_scholar_ids():
+    assert normalize_openalex_id("https://openalex.org/W2741809807") == "W2741809807"
+    assert normalize_openalex_id("w123") == "W123"
+    assert normalize_openalex_id("https://openalex.org/A5048491430") is None  # an author, not a work
+    assert normalize_s2_id("204E3073870FAE3D05BCBC2F6A8E263D9B72E776") == "204e3073870fae3d05bcbc2f6a8e263d9b72e776"
+    assert normalize_s2_id("CorpusId:13756489") is None

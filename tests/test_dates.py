@@ -6,7 +6,7 @@ import pandas as pd
 import pytest
 
 from nbkit.corpus import load_corpus
-from nbkit.dates import DateParts, parse_date_text, parse_hf_date
+from nbkit.dates import DateParts, is_ambiguous_day_month, parse_date_text, parse_hf_date
 
 ABSTRACT = "An abstract long enough to be one. " * 10
 
@@ -33,6 +33,11 @@ def test_parse_hf_date(text, parsed):
     ("17 May 2021", DateParts(2021, 5, 17, "day")),
     ("May 2021", DateParts(2021, 5, None, "month")),
     ("Mon, 2 Apr 2007 19:18:42 GMT", DateParts(2007, 4, 2, "day")),
+    ("5/17/2019", DateParts(2019, 5, 17, "day")),
+    ("17/5/2019", DateParts(2019, 5, 17, "day")),  # the first number cannot be a month: day first
+    ("5/6/2019", DateParts(2019, 5, 6, "day")),  # either order: month first (flagged by the reader)
+    ("05/17/2019 10:32", DateParts(2019, 5, 17, "day")),
+    ("5/17/19", None),  # two-digit years are not guessed
     ("yesterday", None),
     ("12", None),
 ])
@@ -87,3 +92,10 @@ def test_rule_three_reads_only_hf_pages(write):
     year = pd.Timestamp.today().year  # no HF page writes a year: rule 4, the current year
     assert corpus.report.files[0].reference_year_rule == "current year"
     assert corpus.listings["published"].tolist() == [pd.Timestamp(f"{year}-03-03"), pd.Timestamp("2007-04-02")]
+
+
+@pytest.mark.parametrize(("text", "ambiguous"), [
+    ("5/6/2019", True), ("5/17/2019", False), ("17/5/2019", False), ("5/5/2019", False), ("2019-05-06", False),
+])
+def test_is_ambiguous_day_month(text, ambiguous):
+    assert is_ambiguous_day_month(text) is ambiguous

@@ -181,10 +181,15 @@ def count_authors(authors: object) -> int | None:
     if hasattr(authors, "tolist"):  # numpy arrays from Parquet list columns
         return count_authors(authors.tolist())
     text = str(authors).strip()
+    if "(" in text:  # affiliations or ids in parentheses hold commas of their own: "A. Smith (MIT, Cambridge)"
+        text = _PARENTHESIZED.sub(" ", text).strip()
     if not text:
         return None
     parts = text.split(";") if ";" in text else re.split(r",|\band\b|&", text)
     return len([p for p in parts if p.strip()]) or None
+
+
+_PARENTHESIZED = re.compile(r"\([^()]*\)")
 
 
 _ARXIV_NEW = re.compile(r"(?<![\d.])(\d{4}\.\d{4,5})(?:v\d+)?(?![\d])")
@@ -200,3 +205,79 @@ def normalize_arxiv_id(value: object) -> str | None:
         return None
     match = _ARXIV_NEW.search(text) or _ARXIV_OLD.search(text)
     return match.group(1) if match else None
+
+
+# An arXiv id and nothing else (optionally `arXiv:` and a version): for fields such as `id` that may hold other ids.
+_ARXIV_EXACT = re.compile(r"(?:arxiv:)?(\d{4}\.\d{4,5}|[a-z][a-z\-]+(?:\.[A-Z]{2})?/\d{7})(?:v\d+)?", re.IGNORECASE)
+# arXiv's DataCite DOIs (10.48550/arXiv.2401.00001), which OpenAlex and Zotero give for preprints.
+_ARXIV_DOI = re.compile(r"10\.48550/arxiv\.(.+)", re.IGNORECASE)
+
+
+def exact_arxiv_id(value: object) -> str | None:
+    """The arXiv id when `value` is one (`2401.00001v2`, `arXiv:quant-ph/0210005`), else None: never an id found
+    inside other text, so an `id` field holding something else maps to nothing."""
+    if not isinstance(value, str):
+        return None
+    match = _ARXIV_EXACT.fullmatch(value.strip())
+    return match.group(1) if match else None
+
+
+def arxiv_id_from_link(value: object) -> str | None:
+    """The arXiv id of an arxiv.org URL (`/abs/`, `/pdf/`, any version) or of an arXiv DOI; None for other links."""
+    if not isinstance(value, str) or "arxiv" not in value.lower():  # most links: one C-level search
+        return None
+    text = value.strip()
+    doi = normalize_doi(text)
+    if doi is not None:
+        match = _ARXIV_DOI.fullmatch(doi)
+        return exact_arxiv_id(match.group(1)) if match else None
+    host = (urlsplit(text if "://" in text else "https://" + text).hostname or "").lower()
+    if host != "arxiv.org" and not host.endswith(".arxiv.org"):
+        return None
+    return normalize_arxiv_id(text)
+
+
+_DOI_PREFIX = re.compile(r"^(?:https?://(?:dx\.)?doi\.org/|doi:\s*|doi\s+)", re.IGNORECASE)
+
+
+def normalize_doi(value: object) -> str | None:
+    """`https://doi.org/10.1000/ABC`, `doi:10.1000/abc` -> `10.1000/abc` (DOIs are case-insensitive); None unless
+    the value is a DOI (`10.` + registrant + `/` + suffix)."""
+    if not isinstance(value, str):
+        return None
+    text = _DOI_PREFIX.sub("", value.strip()).strip().lower()
+    return text if text.startswith("10.") and "/" in text[4:] and " " not in text else None
+
+
+_PMID = re.compile(r"(?:.*[/:\s])?(\d{1,9})/?")
+
+
+def normalize_pmid(value: object) -> str | None:
+    """A PubMed id as digits: `29456894`, `PMID: 29456894`, `https://pubmed.ncbi.nlm.nih.gov/29456894` (or an
+    integer); None when the value does not end in such a number."""
+    if isinstance(value, bool) or value is None:
+        return None
+    if isinstance(value, int | float):
+        return str(int(value)) if value == value and float(value).is_integer() and value > 0 else None
+    match = _PMID.fullmatch(str(value).strip())
+    return match.group(1) if match else None
+
+
+_OPENALEX_ID = re.compile(r"(?:https?://(?:api\.)?openalex\.org/(?:works/)?)?([Ww]\d+)")
+_S2_ID = re.compile(r"[0-9a-f]{40}")
+
+
+def normalize_openalex_id(value: object) -> str | None:
+    """An OpenAlex work id as `W` + digits (`https://openalex.org/W2741809807` -> `W2741809807`); None otherwise."""
+    if not isinstance(value, str):
+        return None
+    match = _OPENALEX_ID.fullmatch(value.strip())
+    return match.group(1).upper() if match else None
+
+
+def normalize_s2_id(value: object) -> str | None:
+    """A Semantic Scholar paper id (40 hex digits, as the API gives it); None for anything else."""
+    if not isinstance(value, str):
+        return None
+    text = value.strip().lower()
+    return text if _S2_ID.fullmatch(text) else None

@@ -68,6 +68,28 @@ def is_hf_date(text: str) -> bool:
 _ISO = re.compile(r"^(\d{4})(?:[-/.](\d{1,2})(?:[-/.](\d{1,2}))?)?(?:[T ]\d.*)?$")
 _DAY_MONTH_YEAR = re.compile(r"^(\d{1,2})\s+([A-Za-z]{3,9})\.?,?\s+(\d{4})$")
 _MONTH_YEAR = re.compile(r"^([A-Za-z]{3,9})\.?,?\s+(\d{4})$")
+# `5/17/2019` as spreadsheets and US exports write it, optionally with a time (`5/17/2019 10:32`).
+_SLASHED = re.compile(r"^(\d{1,2})/(\d{1,2})/(\d{4})(?:[ T]\d.*)?$")
+
+
+def parse_slashed(text: str) -> DateParts | None:
+    """A `M/D/YYYY` date: month first (US order) unless the first number cannot be a month (`17/5/2019` is
+    17 May). None if the text is not such a date."""
+    match = _SLASHED.match(text.strip())
+    if not match:
+        return None
+    first, second, year = (int(g) for g in match.groups())
+    month, day = (second, first) if first > 12 else (first, second)
+    return DateParts(year, month, day, "day")
+
+
+def is_ambiguous_day_month(text: str) -> bool:
+    """Whether a `M/D/YYYY` date could be read either way (`5/6/2019`): both numbers 1-12 and different."""
+    match = _SLASHED.match(text.strip()) if "/" in text else None
+    if not match:
+        return False
+    first, second = int(match.group(1)), int(match.group(2))
+    return first != second and 1 <= first <= 12 and 1 <= second <= 12
 
 
 @lru_cache(maxsize=65536)
@@ -75,9 +97,10 @@ def parse_date_text(text: str) -> DateParts | None:
     """A date as tabular sources write it. None if it cannot be read.
 
     Accepted: `2021`, `2021-05`, `2021-05-17` (also with `/` or `.`), ISO timestamps, `May 17, 2021`,
-    `17 May 2021`, `May 2021`, `May 17` (year inferred later), and RFC 2822 (`Mon, 2 Apr 2007 19:18:42 GMT`, as
-    in the arXiv snapshot). Deliberately no free-form guessing: a parser that fills gaps from today's date would
-    make results depend on the day they were computed.
+    `17 May 2021`, `May 2021`, `May 17` (year inferred later), `5/17/2021` (month first; day first only when the
+    first number is over 12, see slashed_day_month), and RFC 2822 (`Mon, 2 Apr 2007 19:18:42 GMT`, as in the
+    arXiv snapshot). Deliberately no free-form guessing: a parser that fills gaps from today's date would make
+    results depend on the day they were computed.
     """
     text = text.strip()
     if not text:
@@ -87,6 +110,9 @@ def parse_date_text(text: str) -> DateParts | None:
         year, month, day = (int(g) if g else None for g in match.groups())
         precision = "day" if day else "month" if month else "year"
         return DateParts(year, month, day, precision)
+    slashed = parse_slashed(text) if "/" in text else None
+    if slashed is not None:
+        return slashed
     hf = parse_hf_date(text)
     if hf is not None and hf[1] is None:
         return hf[0]

@@ -90,6 +90,11 @@ FLAGS: dict[str, str] = {
     "encoding_fallback": "The file was not valid UTF-8 and was decoded with the cp1252/latin-1 fallback.",
     "no_page_header": "The HF page had no header, so its page date is unknown.",
     "date_from_update": "arXiv record without versions: the date is its update_date.",
+    "count_abbreviated": "A count was written abbreviated (`2.71k`, `1.2M`) and read as 2710 or 1200000: the "
+                         "last digits are not known.",
+    "day_month_ambiguous": "A date like `5/6/2019` could be 6 May or 5 June; it was read month first (US order).",
+    "extra_fields": "A CSV/TSV row had more fields than the header (Scopus ends rows with a comma): it was read "
+                    "from its first fields; extra values that were not empty are quoted in the report warnings.",
     "conflict:authors_count": "Papers only: the merged listings give different author counts.",
     "conflict:published": "Papers only: the merged listings give different dates.",
     "conflict:abstract": "Papers only: the merged listings have different abstracts.",

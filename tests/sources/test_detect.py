@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from nbkit.corpus import load_corpus
 from nbkit.errors import NbkitError
@@ -70,3 +75,77 @@ def test_a_bracketed_value_followed_by_text_is_not_json(tmp_path):
     path = tmp_path / "page.txt"
     path.write_text("[1] Numbered Title\n\nAn abstract.\n", encoding="utf-8")
     assert detect_format(path, path.read_bytes()) == "hf_page"
+
+
+@pytest.mark.parametrize(("path", "expected"), [
+    (FIXTURES / "openalex" / "works.json", "openalex"),
+    (FIXTURES / "openalex" / "results_page.json", "openalex"),
+    (FIXTURES / "openalex" / "works.jsonl", "openalex"),
+    (FIXTURES / "s2" / "batch.json", "s2"),
+    (FIXTURES / "s2" / "search_page.json", "s2"),
+    (FIXTURES / "csl" / "zotero.json", "csl_json"),
+    (FIXTURES / "records" / "hf_daily_dump.json", "json"),
+    (FIXTURES / "records" / "keyed_by_id.json", "json"),
+    (FIXTURES / "records" / "camel_case.jsonl", "jsonl"),
+    (FIXTURES / "records" / "scopus.csv", "csv"),
+    (FIXTURES / "records" / "ieee.csv", "csv"),
+    (FIXTURES / "records" / "springer.csv", "csv"),
+    (FIXTURES / "records" / "arxiv_snapshot.jsonl", "arxiv"),
+    (HF / "no_header.txt", "hf_page"),
+])
+def test_detect_fixtures(path, expected):
+    assert detect_format(path, path.read_bytes()[:65536]) == expected
+
+
+@pytest.mark.parametrize(("content", "expected"), [
+    ('[null, null, {"paperId": "abc", "title": "A"}]', "s2"),  # leading nulls of a batch response are skipped
+    ('[{"id": "W1", "title": "A", "type": "article"}]', "json"),  # not an OpenAlex URL id, no CSL keys
+    ('{"title": "A", "type": "article", "author": "B. Lee"}\n', "jsonl"),  # authors not CSL names
+    ('{"2401.00001": {"title": "A"}, "2401.00002": {"title": "B"}}\n', "json"),  # one line, many records
+    ('{"total": 1, "data": [{"paperId": "p", "title": "A"}]}', "s2"),
+    ('{"meta": {"count": 1}, "results": [{"id": "https://openalex.org/W1", "title": "A"}]}', "openalex"),
+    ("title,paperId,abstract_inverted_index\nA,p,x\n", "csv"),
+    ('[Re] A Study of "abstract_inverted_index": keys\n\nAn abstract.\n', "hf_page"),
+])
+def test_fixed_json_formats_need_their_own_keys(tmp_path, content, expected):
+    path = tmp_path / "data.txt"
+    path.write_text(content, encoding="utf-8")
+    assert detect_format(path, path.read_bytes()) == expected
+
+
+_KEYS = st.sampled_from(["title", "abstract", "authors", "year", "doi", "url", "summary", "type", "name", "tags"])
+_VALUES = st.recursive(st.none() | st.booleans() | st.integers() | st.text(max_size=20),
+                       lambda inner: st.lists(inner, max_size=3) | st.dictionaries(_KEYS, inner, max_size=3),
+                       max_leaves=8)
+
+
+@settings(max_examples=200, deadline=None)
+@given(records=st.lists(st.dictionaries(_KEYS, _VALUES, min_size=1, max_size=6), min_size=1, max_size=4),
+       lines=st.booleans())
+def test_records_without_a_formats_keys_are_never_taken_for_it(records, lines):
+    """Generic JSON records (no OpenAlex, Semantic Scholar or CSL keys) stay with the generic readers."""
+    text = "\n".join(json.dumps(r) for r in records) if lines else json.dumps(records)
+    head = text.encode("utf-8")
+    assert detect_format(Path("records.json"), head) not in {"openalex", "s2", "csl_json"}
+
+
+def test_json_lines_whose_records_hold_one_object_each_stay_json_lines(write):
+    path = write("dump.jsonl", '{"paper": {"id": "2401.00001", "title": "A", "summary": "a"}}\n'
+                               '{"paper": {"id": "2401.00002", "title": "B", "summary": "b"}}\n')
+    assert detect_format(path, path.read_bytes()) == "jsonl"
+    corpus = load_corpus([path])
+    assert corpus.listings["arxiv_id"].tolist() == ["2401.00001", "2401.00002"]
+
+
+@pytest.mark.parametrize("content", [
+    "TY  - JOUR\nTI  - A title\nAB  - An abstract\nDO  - 10.1000/x\nER  - \n",
+    "PMID- 123\nTI  - A title\nAB  - An abstract\n",
+    "@article{key,\n  title = {A title},\n  doi = {10.1000/x}\n}\n",
+])
+def test_bibliographic_text_is_never_taken_for_a_json_format(write, content):
+    path = write("refs.txt", content)
+    try:
+        fmt = detect_format(path, path.read_bytes())
+    except NbkitError:
+        return
+    assert fmt not in {"openalex", "s2", "csl_json", "json", "jsonl"}

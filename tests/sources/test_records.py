@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+import json
+
 import pandas as pd
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from nbkit.corpus import load_corpus
 from nbkit.errors import NbkitError
-from tests.conftest import FIXTURES
+from nbkit.sources.base import ParsedFile
+from nbkit.sources.records import array_elements, as_authors, as_categories, as_count
+from tests.conftest import FIXTURES, plain
 
 RECORDS = FIXTURES / "records"
 
@@ -27,10 +33,15 @@ def test_csv_rows_fields_and_rejections():
     assert (resnet.source_line, resnet.authors_count, resnet.date_precision) == (3, 4, "year")
     assert listings.loc["No Abstract Here"]["flags"] == ["missing_abstract"]
     assert listings.loc["No Abstract Here"].published == pd.Timestamp("2015-12-10")
-    assert [(r.line, r.reason) for r in corpus.report.rejections] == [
-        (5, "record without a title"), (6, "row has 6 fields, the header has 5")]
+    # A row with a sixth, non-empty field is read from its first five, flagged, and its extra value reported.
+    assert listings.loc["Too, Many, Fields"]["flags"] == ["extra_fields"]
+    assert listings.loc["Too, Many, Fields"].categories == ["b"]
+    assert corpus.report.files[0].warnings == [
+        "1 rows had values beyond the header's 5 fields, read from their first 5 (flagged extra_fields; "
+        "line 6: 'extra')"]
+    assert [(r.line, r.reason) for r in corpus.report.rejections] == [(5, "record without a title")]
     entry = corpus.report.files[0]
-    assert (entry.blocks, len(entry.header_lines), entry.listing_blocks, entry.rejected) == (6, 1, 3, 2)
+    assert (entry.blocks, len(entry.header_lines), entry.listing_blocks, entry.rejected) == (6, 1, 4, 1)
 
 
 def test_tsv_with_aliases_and_an_ignored_column():
@@ -120,3 +131,226 @@ def test_json_records_with_a_mapped_title_missing_from_some_are_rejected_one_by_
 def test_json_records_without_any_title_or_mapped_column_are_an_error(write, content, columns, message):
     with pytest.raises(NbkitError, match=message):
         load_corpus([write("p.jsonl", content)], columns=columns)
+
+
+def test_scopus_csv_with_trailing_commas():
+    corpus = load_corpus([RECORDS / "scopus.csv"])
+    entry = corpus.report.files[0]
+    assert (entry.format, entry.blocks, len(entry.header_lines), entry.listing_blocks, entry.rejected) == (
+        "csv", 5, 1, 3, 1)
+    assert entry.columns == {"title": "Title", "abstract": "Abstract", "date": "Year", "authors": "Authors",
+                             "doi": "DOI", "pmid": "PubMed ID", "categories": "Author Keywords", "url": "Link"}
+    assert entry.ignored_columns == [
+        "Author full names", "Author(s) ID", "Source title", "Volume", "Issue", "Art. No.", "Page start", "Page end",
+        "Cited by", "Index Keywords", "Document Type", "Publication Stage", "Open Access", "Source", "EID"]
+    assert entry.warnings == [
+        "2 rows had empty fields beyond the header's 23 (dropped; flagged extra_fields)",
+        "1 rows had values beyond the header's 23 fields, read from their first 23 (flagged extra_fields; "
+        "line 4: 'note')"]
+    rows = plain(corpus.listings).set_index("source_line")
+    assert (rows.loc[2, "authors_count"], rows.loc[2, "doi"], rows.loc[2, "pmid"]) == (
+        1, "10.1038/s41591-018-0300-7", "30617339")
+    assert rows.loc[2, "categories"] == []
+    assert (rows.loc[3, "authors_count"], rows.loc[3, "categories"]) == (
+        7, ["deep learning", "skin cancer", "dermatology"])
+    assert rows.loc[4, "abstract"] is None  # Scopus writes "[No abstract available]"
+    assert rows.loc[4, "flags"] == ["extra_fields", "missing_abstract"]
+    assert [row["flags"][0] for _, row in rows.iterrows()] == ["extra_fields"] * 3
+    assert [(r.line, r.reason) for r in corpus.report.rejections] == [(5, "row has 6 fields, the header has 23")]
+
+
+def test_ieee_xplore_csv():
+    corpus = load_corpus([RECORDS / "ieee.csv"])
+    entry = corpus.report.files[0]
+    assert (entry.format, entry.listing_blocks, entry.rejected) == ("csv", 2, 0)
+    assert entry.columns == {"title": "Document Title", "abstract": "Abstract", "date": "Publication Year",
+                             "authors": "Authors", "doi": "DOI", "categories": "Author Keywords", "url": "PDF Link"}
+    resnet = plain(corpus.listings).iloc[0]
+    assert (resnet.title, resnet.authors_count, resnet.doi, resnet.published) == (
+        "Deep Residual Learning for Image Recognition", 4, "10.1109/cvpr.2016.90", pd.Timestamp("2016-01-01"))
+    assert resnet.categories == ["Training", "Degradation", "Complexity theory", "Image recognition"]
+
+
+def test_springer_csv_authors_run_together_are_not_counted():
+    corpus = load_corpus([RECORDS / "springer.csv"])
+    entry = corpus.report.files[0]
+    assert (entry.format, entry.listing_blocks) == ("csv", 3)
+    assert entry.columns == {"title": "Item Title", "date": "Publication Year", "authors": "Authors",
+                             "doi": "Item DOI", "url": "URL"}
+    rows = plain(corpus.listings)
+    assert rows["authors"].tolist()[0] == "Mohammed MubarkootJörn Altmann"  # kept as written
+    assert rows["authors_count"].tolist() == [None, None, None]  # not 1: the names have no separator
+    assert rows["doi"].tolist()[2] == "10.1007/s44267-023-00015-w"
+    assert rows["flags"].tolist() == [["missing_abstract"]] * 3
+
+
+def test_hf_daily_papers_dump_loads_from_nested_fields():
+    corpus = load_corpus([RECORDS / "hf_daily_dump.json"])
+    entry = corpus.report.files[0]
+    assert (entry.format, entry.blocks, entry.listing_blocks, entry.rejected) == ("json", 3, 2, 1)
+    assert entry.columns == {"title": "paper.title", "abstract": "paper.summary", "date": "paper.publishedAt",
+                             "authors": "paper.authors", "upvotes": "paper.upvotes", "arxiv_id": "paper.id"}
+    # `submittedBy.name` is a user: `name` is trusted as a title only at the top level.
+    assert entry.ignored_columns == ["numComments", "submittedBy", "paper.discussionId"]
+    first = plain(corpus.listings).iloc[0]
+    assert (first.arxiv_id, first.authors, first.authors_count, first.upvotes) == (
+        "2401.02954", "DeepSeek-AI; Xiao Bi; Deli Chen", 3, 41)
+    assert (first.published, first.date_precision) == (pd.Timestamp("2024-01-05"), "day")
+    assert [(r.line, r.reason) for r in corpus.report.rejections] == [(3, "record without a title")]
+
+
+def test_object_keyed_by_paper_id():
+    corpus = load_corpus([RECORDS / "keyed_by_id.json"])
+    entry = corpus.report.files[0]
+    assert (entry.format, entry.blocks, entry.listing_blocks) == ("json", 4, 4)
+    rows = plain(corpus.listings).set_index("title")
+    first = rows.loc["Minimax Rates for Sparse Additive Models"]
+    assert (first.source_line, first.arxiv_id) == (1, "2401.00001")  # the key
+    assert first.categories == ["math.ST", "stat.ML", "stat.TH"]  # a Python-list string, not fragments
+    assert first.authors_count == 2  # "A. Smith (MIT, Cambridge), B. Jones (ETH)"
+    assert (first.upvotes, first.published) == (2710, pd.Timestamp("2024-05-17"))  # "2.71k", "5/17/2024"
+    assert first["flags"] == ["count_abbreviated"]
+    old = rows.loc["An Old-Style Identifier"]
+    assert (old.arxiv_id, old.authors, old.authors_count, old.upvotes) == (
+        "quant-ph/0210005", "C. Lee; D. Park; E. Kim", 3, 1_200_000)
+    assert old.published == pd.Timestamp("2002-05-06")  # 5/6/2002: month first, and flagged
+    assert old["flags"] == ["count_abbreviated", "day_month_ambiguous"]
+    doi = rows.loc["Keyed by a DOI"]
+    assert (doi.doi, doi.arxiv_id, doi.published) == ("10.1000/xyz123", None, pd.Timestamp("2019-05-17"))
+    other = rows.loc["Keyed by Something Else"]  # camelCase names; an impossible date is flagged and kept
+    assert (other.abstract, other.arxiv_id, other.doi, other.date_text) == (
+        "A key that is neither an arXiv id nor a DOI.", None, None, "13/13/2019")
+    assert other["flags"] == ["invalid_date"]
+
+
+def test_case_variants_ids_and_arxiv_links():
+    corpus = load_corpus([RECORDS / "camel_case.jsonl"])
+    rows = plain(corpus.listings)
+    first, second, third = (rows.iloc[i] for i in range(3))
+    assert (first.title, first.authors_count, first.published) == ("Camel Case Names", 2, pd.Timestamp("2021-03-04"))
+    assert (first.arxiv_id, first.doi, first.pmid) == ("2103.01234", "10.5555/abc.1", "33000001")
+    assert (second.title, second.arxiv_id, second.upvotes) == ("Pascal Case And A Link", "2207.00001", 1234)
+    assert second.published == pd.Timestamp("2022-07-01")  # `PublishedAt`
+    assert (third.arxiv_id, third.openalex_id, third.s2_id) == (
+        "quant-ph/0210005", "W2100000001", "204e3073870fae3d05bcbc2f6a8e263d9b72e776")
+
+
+def test_dotted_paths_in_a_column_mapping():
+    corpus = load_corpus([RECORDS / "nested.json"],
+                         columns={"title": "info.headline", "abstract": "details.body.text"})
+    rows = plain(corpus.listings)
+    assert rows["title"].tolist() == ["A Nested Title", "Second Nested Title"]
+    assert rows["abstract"].tolist() == ["An abstract two levels down.", None]
+    assert rows["published"].tolist() == [pd.Timestamp("2020-01-01"), pd.Timestamp("2021-01-01")]  # info.year
+    assert [(r.line, r.reason) for r in corpus.report.rejections] == [(3, "record without a title")]
+    assert "details.pages" in corpus.report.files[0].ignored_columns
+
+
+def test_nested_records_without_a_title_alias_need_a_mapping():
+    with pytest.raises(NbkitError, match=r"nested\.json: no title column among: info, details; pass a mapping"):
+        load_corpus([RECORDS / "nested.json"])
+
+
+def test_a_mapped_dotted_path_no_record_has_is_an_error():
+    with pytest.raises(NbkitError, match=r"column 'info\.subtitle' \(mapped to title\) not found"):
+        load_corpus([RECORDS / "nested.json"], columns={"title": "info.subtitle"})
+
+
+def test_a_row_with_too_few_fields_is_still_rejected(write):
+    path = write("p.csv", "title,abstract,year\nA,a,2020,\nB,b\n")
+    corpus = load_corpus([path])
+    assert corpus.listings["title"].tolist() == ["A"]
+    assert [(r.line, r.reason) for r in corpus.report.rejections] == [(3, "row has 2 fields, the header has 3")]
+
+
+@pytest.mark.parametrize(("value", "count"), [
+    (12, (12, False)), ("1,234", (1234, False)), ("2.71k", (2710, True)), ("1.2M", (1_200_000, True)),
+    ("12K", (12_000, True)), ("3.5", (None, False)), ("-1", (None, False)), ("many", (None, False)),
+    (None, (None, False)), (True, (None, False)),
+])
+def test_as_count(value, count):
+    assert as_count(value) == count
+
+
+@pytest.mark.parametrize(("value", "categories"), [
+    ("cs.CL cs.LG", ["cs.CL", "cs.LG"]),
+    ("hep-th quant-ph", ["hep-th", "quant-ph"]),
+    ("['math.ST', 'stat.ML']", ["math.ST", "stat.ML"]),
+    ("deep learning; skin cancer", ["deep learning", "skin cancer"]),
+    ("deep learning", ["deep learning"]),
+    ("Computer Science - Machine Learning", ["Computer Science - Machine Learning"]),
+    ([{"category": "Physics"}, {"category": "Physics"}, {"display_name": "Biology"}], ["Physics", "Biology"]),
+    ("['unclosed'", ["['unclosed'"]),
+    ("[__import__('os')]", ["[__import__('os')]"]),  # not a literal: kept as text, never evaluated
+])
+def test_as_categories(value, categories):
+    assert as_categories(value) == categories
+
+
+@pytest.mark.parametrize(("value", "authors"), [
+    ("['A. One', 'B. Two']", ("A. One; B. Two", 2)),
+    ([{"name": "A"}, {"family": "Lee", "given": "C."}, {"literal": "WHO"}, {"author": {"display_name": "D"}}],
+     ("A; C. Lee; WHO; D", 4)),
+    ("A. Smith (MIT, Cambridge), B. Jones (ETH)", ("A. Smith (MIT, Cambridge), B. Jones (ETH)", 2)),
+    ("Smith, John (57193456789); Jones, Bob (1234)", ("Smith, John (57193456789); Jones, Bob (1234)", 2)),
+    (None, (None, None)),
+])
+def test_as_authors(value, authors):
+    assert as_authors(value) == authors
+
+
+_KEYS = st.sampled_from(["title", "abstract", "authors", "paper", "id", "doi", "upvotes", "date", "categories",
+                         "paperId", "externalIds", "abstract_inverted_index", "authorships", "issued", "type"])
+_VALUES = st.recursive(st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=12),
+                       lambda inner: st.lists(inner, max_size=3) | st.dictionaries(_KEYS, inner, max_size=4),
+                       max_leaves=10)
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(value=st.lists(_VALUES, min_size=1, max_size=4) | st.dictionaries(_KEYS, _VALUES, min_size=1, max_size=4),
+       fmt=st.sampled_from([None, "json", "openalex", "s2", "csl_json"]))
+def test_any_json_through_any_json_reader_is_accounted_or_a_one_line_error(tmp_path_factory, value, fmt):
+    path = tmp_path_factory.mktemp("j") / "records.json"
+    path.write_text(json.dumps(value), encoding="utf-8")
+    try:
+        corpus = load_corpus([path], fmt=fmt)
+    except NbkitError as error:
+        assert "\n" not in str(error)
+        return
+    corpus.report.check()
+    entry = corpus.report.files[0]
+    assert entry.listing_blocks + entry.rejected == entry.blocks
+
+
+def test_a_deep_path_null_in_the_first_record_still_maps_later_ones(write):
+    path = write("p.json", '[{"t": "A", "d": {"b": {"x": null}}}, {"t": "B", "d": {"b": {"x": "found"}}}]')
+    corpus = load_corpus([path], columns={"title": "t", "abstract": "d.b.x"})
+    assert plain(corpus.listings)["abstract"].tolist() == [None, "found"]
+
+
+@settings(max_examples=200, deadline=None)
+@given(value=st.lists(_VALUES, max_size=5), indent=st.sampled_from([None, 0, 2, "\t"]))
+def test_array_elements_decode_what_json_loads_decodes(value, indent):
+    parsed = ParsedFile(path="a.json", name="a.json", format="json", collection="a")
+    assert list(array_elements(json.dumps(value, indent=indent), parsed)) == json.loads(json.dumps(value))
+
+
+@pytest.mark.parametrize("text", ['[{"a": 1}, {"b": }]', '[{"a": 1} {"b": 2}]', '[{"a": 1}] x', "[1,\n2,", "[,]",
+                                  "[1,]"])
+def test_array_elements_report_broken_json_as_json_loads_does(text):
+    parsed = ParsedFile(path="a.json", name="a.json", format="json", collection="a")
+    with pytest.raises(json.JSONDecodeError) as expected:
+        json.loads(text)
+    with pytest.raises(NbkitError) as got:
+        list(array_elements(text, parsed))
+    assert str(got.value) == (f"a.json: invalid JSON ({expected.value.msg} at line {expected.value.lineno}, "
+                              f"column {expected.value.colno})")
+
+
+@pytest.mark.parametrize(("content", "titles"), [
+    ('{"title": "One Record", "data": [1, 2]}', ["One Record"]),  # a `data` array inside a record
+    ('{\n  "title": "Pretty Printed",\n  "abstract": "a"\n}\n', ["Pretty Printed"]),
+    ('{"data": [{"title": "A"}, {"title": "B"}], "total": 2}', ["A", "B"]),
+])
+def test_one_record_or_a_page_in_a_json_object(write, content, titles):
+    assert load_corpus([write("p.json", content)]).listings["title"].tolist() == titles
