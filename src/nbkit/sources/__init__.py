@@ -26,7 +26,7 @@ from nbkit.sources.records import (
     read_json_lines,
     read_parquet,
 )
-from nbkit.sources.textio import check_not_binary, decode_head, read_head, read_text
+from nbkit.sources.textio import SNIFF_BYTES, check_not_binary, decode_head, read_head, read_text
 
 
 @dataclass(frozen=True)
@@ -126,11 +126,14 @@ def read_file(path: Path, name: str, *, fmt: str | None = None,
               mapping: Mapping[str, str] | None = None) -> ParsedFile:
     """Read one file of any supported format. Bad files raise NbkitError naming the file and the reason."""
     head = read_head(path)
-    fmt = normalize_format(fmt) or detect_format(path, head, mapping)
-    if fmt == "parquet":
-        parsed = ParsedFile(path=str(path), name=name, format=fmt, collection=path.stem, encoding="binary")
+    fmt = normalize_format(fmt)
+    if fmt == "parquet" or (fmt is None and head.startswith(b"PAR1")):
+        parsed = ParsedFile(path=str(path), name=name, format="parquet", collection=path.stem, encoding="binary")
         return read_parquet(path, parsed, mapping)
     check_not_binary(path, head)
+    if len(head) < SNIFF_BYTES and not decode_head(head).strip():
+        raise NbkitError("file has only whitespace", path)  # its own reason, not "unrecognised format"
+    fmt = fmt or detect_format(path, head, mapping)
 
     def consume(text):  # a fresh ParsedFile each call: textio re-runs this on a fallback decode
         target = ParsedFile(path=str(path), name=name, format=fmt, collection=path.stem)
