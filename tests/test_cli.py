@@ -44,9 +44,9 @@ def _file(name: str, content: bytes):
     return make
 
 
-def _folder_without_supported_files(folder):
-    (folder / "folder").mkdir()
-    (folder / "folder" / "notes.md").write_text("not a corpus")
+def _folder_without_files(folder):
+    (folder / "folder" / ".git").mkdir(parents=True)
+    (folder / "folder" / ".git" / "HEAD").write_text("ref: refs/heads/main\n")
     return folder / "folder"
 
 
@@ -55,7 +55,8 @@ def _folder_without_supported_files(folder):
     (_file("empty.txt", b""), "empty file"),
     (_file("blank.txt", b" \n \n"), "file has only whitespace"),
     (_file("bin.txt", b"\x00\x01\x02"), "binary file"),
-    (_folder_without_supported_files, "directory has no supported files"),
+    (_folder_without_files, "directory has no files"),
+    (_file("notes.txt", b"# Notes\n\n- not a corpus\n"), "unrecognised format"),
 ])
 def test_bad_input_is_one_line_on_stderr_exit_2_and_no_output(tmp_path, capsys, make, reason):
     target = make(tmp_path)
