@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import os
+import shlex
 import subprocess
 import sys
 
@@ -11,7 +13,7 @@ import pytest
 
 from nbkit.cli import main
 from nbkit.corpus import read_corpus
-from tests.conftest import BUNDLED, HF
+from tests.conftest import BUNDLED, HF, ROOT
 
 
 def test_load_prints_totals_and_writes_tables_and_report(tmp_path, capsys):
@@ -107,3 +109,18 @@ def test_schema_command_prints_the_tables(capsys):
     printed = capsys.readouterr().out
     assert "| `paper_id` | string |" in printed and "| `missing_abstract` |" in printed
     assert pd.notna(printed)
+
+
+def test_output_piped_into_head_ends_quietly(tmp_path):
+    # Enough files that the summary (a line per file) overflows the pipe buffer after `head` has gone away.
+    folder = tmp_path / "many"
+    folder.mkdir()
+    for i in range(400):
+        (folder / f"papers_{i:04d}_{'x' * 180}.csv").write_text(
+            f"title,abstract\nPaper {i},An abstract.\n", encoding="utf-8")
+    env = {**os.environ, "PYTHONPATH": str(ROOT / "src")}
+    command = f"{shlex.quote(sys.executable)} -m nbkit load {shlex.quote(str(folder))} | head -2; " \
+              "echo \"status ${PIPESTATUS[0]}\" >&2"
+    done = subprocess.run(["bash", "-c", command], capture_output=True, text=True, env=env, timeout=300)
+    assert done.stdout.count("\n") == 2 and done.stdout.startswith("Read 400 file(s) (csv: 400)")
+    assert done.stderr == "status 1\n"  # no BrokenPipeError traceback, no "Exception ignored" line
