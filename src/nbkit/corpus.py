@@ -273,8 +273,8 @@ def _reference_years(parsed_files: list[ParsedFile], dated: list[dict], given: i
         page = parse_hf_date(parsed.page_date_text)[0] if parsed.page_date_text else None
         needs[parsed.path] = no_year or (page is not None and page.year is None)
     # Rule 3 reads HF pages only: an arXiv snapshot or a CSV says nothing about when a page was captured.
-    corpus_latest = max((latest[p.path] for p in parsed_files if p.format == "hf_page" and latest[p.path] is not None),
-                        default=None)
+    corpus_latest = max((latest[p.path] for p in parsed_files
+                         if p.format in ("hf_page", "hf_markdown") and latest[p.path] is not None), default=None)
     out: dict[str, tuple[int | None, str | None]] = {}
     for parsed in parsed_files:
         if given is not None:

@@ -17,7 +17,9 @@ from pathlib import Path
 
 from nbkit.errors import NbkitError
 from nbkit.sources.arxiv import add_arxiv_record, looks_like_snapshot
+from nbkit.sources.arxiv_atom import looks_like_arxiv_atom, read_arxiv_atom
 from nbkit.sources.base import ParsedFile
+from nbkit.sources.hf_markdown import looks_like_hf_markdown, read_hf_markdown
 from nbkit.sources.hf_page import looks_like_hf_page, parse_hf_page
 from nbkit.sources.records import (
     FIELD_ALIASES,
@@ -46,7 +48,10 @@ class TextReader:
 
 
 # Tried in order before the JSON, delimited and HF page checks; a new format is a module plus one entry here.
-TEXT_READERS: tuple[TextReader, ...] = ()
+TEXT_READERS: tuple[TextReader, ...] = (
+    TextReader("arxiv_atom", frozenset({".atom", ".xml"}), looks_like_arxiv_atom, read_arxiv_atom, ("atom",)),
+    TextReader("hf_markdown", frozenset({".md", ".markdown"}), looks_like_hf_markdown, read_hf_markdown, ("md",)),
+)
 _TEXT_READERS = {r.name: r for r in TEXT_READERS}
 
 FORMATS = ("hf_page", "csv", "tsv", "jsonl", "json", "parquet", "arxiv", *_TEXT_READERS)
