@@ -124,8 +124,9 @@ def build_parser() -> argparse.ArgumentParser:
     load.add_argument("--out", help="papers table to write (.parquet); listings go beside it")
     load.add_argument("--listings", help="listings table to write (default: <out>.listings.parquet)")
     load.add_argument("--report", help="load report to write (.json)")
-    load.add_argument("--format", default="auto",
-                      help="auto (detect from content), hf_page, csv, tsv, jsonl, json, parquet or arxiv")
+    from nbkit.sources import FORMATS
+
+    load.add_argument("--format", default="auto", help=f"auto (detect from content) or one of {', '.join(FORMATS)}")
     load.add_argument("--reference-year", type=int, help="year for HF dates written without one (default: infer)")
     load.add_argument("--collection", action="append", metavar="OLD=NEW", help="rename a collection")
     load.add_argument("--column", action="append", metavar="FIELD=COLUMN",

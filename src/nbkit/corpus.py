@@ -86,8 +86,8 @@ def load_corpus(
 ) -> Corpus:
     """Load files and directories into papers and listings tables with a full load report.
 
-    fmt: force a format (hf_page or hf, csv, tsv, jsonl, json, parquet, arxiv); None or "auto" detects it from
-        the content.
+    fmt: force a format (a name of nbkit.sources.FORMATS, or an alias such as hf); None or "auto" detects it
+        from the content.
     reference_year: year for HF dates written without one; default: inferred (see nbkit.dates).
     collections: rename collections, {old name (file stem or column value): new name}.
     columns: column mapping for record formats, {field: column}, e.g. {"title": "Paper Title"}.
