@@ -83,8 +83,8 @@ def test_no_sniffer_claims_foreign_text(reader, text):
 
 
 @SETTINGS
-@given(text=documents())
-def test_foreign_text_is_an_unrecognised_format(text):
+@given(text=st.one_of(documents(), prose_documents()))
+def test_foreign_text_is_an_unrecognised_format_or_an_hf_shaped_page(text):
     folder, path = _write(text, "foreign.txt")
     with folder:
         try:
@@ -93,19 +93,6 @@ def test_foreign_text_is_an_unrecognised_format(text):
             assert "unrecognised format" in str(exc) and "\n" not in str(exc)
         else:
             assert found == "hf_page" and _hf_shaped(text), found
-
-
-@SETTINGS
-@given(text=prose_documents())
-def test_prose_is_an_hf_page_or_nothing(text):
-    folder, path = _write(text, "prose.txt")
-    with folder:
-        try:
-            found = detect_format(path, path.read_bytes())
-        except NbkitError as exc:
-            assert "unrecognised format" in str(exc)
-        else:
-            assert found == "hf_page" and _hf_shaped(text)
 
 
 @pytest.mark.parametrize("reader", TEXT_READERS, ids=lambda r: r.name)

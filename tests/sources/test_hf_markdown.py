@@ -8,15 +8,9 @@ import pytest
 from nbkit.corpus import load_corpus
 from nbkit.sources import detect_format
 from nbkit.sources.hf_markdown import looks_like_hf_markdown
-from tests.conftest import FIXTURES, accounted_lines, paragraph_starts
+from tests.conftest import FIXTURES, accounted_lines, listing, paragraph_starts
 
 MD = FIXTURES / "hf_markdown"
-
-
-def row(corpus, title: str) -> pd.Series:
-    rows = corpus.listings[corpus.listings["title"] == title]
-    assert len(rows) == 1, f"expected one listing titled {title!r}, found {len(rows)}"
-    return rows.iloc[0]
 
 
 def test_search_capture_with_link_references():
@@ -30,13 +24,13 @@ def test_search_capture_with_link_references():
     assert [(r.line, r.reason) for r in corpus.report.rejections] == [
         (566, "title links to reference [99], which is never defined"),
         (568, "part of the listing rejected at line 566")]
-    first = row(corpus, "The logarithmic Sobolev inequality along the Ricci flow in dimension 2")
+    first = listing(corpus, "The logarithmic Sobolev inequality along the Ricci flow in dimension 2")
     assert (first.source_line, first.abstract_line, first.meta_line) == (14, 16, 19)
     assert (first.arxiv_id, first.date_text, first.upvotes) == ("0708.2003", "Aug 16, 2007", 10)
     assert first.published == pd.Timestamp("2007-08-16")
     assert first.abstract == ("In this paper we present our results on the logarithmic Sobolev inequality along "
                               "the Ricci flow in dimension 2.")
-    wrapped = row(corpus, "Non-circular semiconductor nanorings of type I and II: Emission kinetics in the exciton "
+    wrapped = listing(corpus, "Non-circular semiconductor nanorings of type I and II: Emission kinetics in the exciton "
                           "Aharonov-Bohm effect")  # the wrapped abstract is joined, the title's spaces folded
     assert wrapped.abstract.startswith("Transition energies and oscillator strengths of excitons in dependence on "
                                        "magnetic field are investigated")
@@ -45,10 +39,10 @@ def test_search_capture_with_link_references():
 
 def test_a_comment_count_glued_to_the_date():
     corpus = load_corpus([MD / "search_refs.md"])
-    glued = row(corpus, "Atomic Zitterbewegung")  # `Published on Nov 13, 200912 comments`
+    glued = listing(corpus, "Atomic Zitterbewegung")  # `Published on Nov 13, 200912 comments`
     assert (glued.date_text, glued.published, glued["flags"]) == ("Nov 13, 2009", pd.Timestamp("2009-11-13"), [])
     # `Nov 263 comments`: the 26th with 3 comments, or the 2nd with 63? Kept as written and flagged, not guessed.
-    ambiguous = row(corpus, "Families of conformally related asymptotically flat, static vacuum data")
+    ambiguous = listing(corpus, "Families of conformally related asymptotically flat, static vacuum data")
     assert ambiguous.date_text == "Nov 263 comments" and pd.isna(ambiguous.published)
     assert ambiguous["flags"] == ["invalid_date"]
 
@@ -58,17 +52,17 @@ def test_capture_with_inline_links_and_thumbnails():
     entry = corpus.report.files[0]
     assert (entry.format, corpus.report.totals["listings"], corpus.report.totals["papers"]) == ("hf_markdown", 9, 8)
     assert corpus.report.rejections == []
-    tracker = row(corpus, "Fringe Tracker for the VLTI Spectro-Imager")
+    tracker = listing(corpus, "Fringe Tracker for the VLTI Spectro-Imager")
     assert (tracker.source_line, tracker.abstract_line, tracker.meta_line) == (14, 16, 18)
     assert (tracker.authors_count, tracker.date_text, tracker.upvotes) == (7, "Nov 13", 7)
     assert tracker.published == pd.Timestamp("2024-11-13") and tracker.date_inferred
-    thumb = row(corpus, "A Not-so-Characteristic Equation: the Art of Linear Algebra")
+    thumb = listing(corpus, "A Not-so-Characteristic Equation: the Art of Linear Algebra")
     assert (thumb.abstract_line, thumb.arxiv_id) == (34, "0712.2058")  # the linked thumbnail (line 32) is chrome
     assert 32 in entry.header_lines
     # The arXiv link at the end names the first paper again: one paper, two listings, found by the arXiv id.
     twice = corpus.papers[corpus.papers["arxiv_id"] == "0807.1642"].iloc[0]
     assert twice.n_listings == 2
-    footer = row(corpus, "A paper listed twice, once with arXiv's link")
+    footer = listing(corpus, "A paper listed twice, once with arXiv's link")
     assert footer.abstract == tracker.abstract  # `System theme`, `Company` after it are chrome, not abstract
     assert entry.header_lines[-3:] == [84, 86, 88]
 
@@ -79,7 +73,7 @@ def test_crawler_export():
     assert (entry.format, entry.blocks, entry.header_lines, entry.listing_blocks) == ("hf_markdown", 6, [1], 5)
     assert corpus.listings["arxiv_id"].tolist() == ["0705.0951", "0711.1577", "0805.2847", "0801.0511", "0802.2388"]
     assert corpus.listings["upvotes"].tolist() == [3, 6, 9, 12, 15]
-    first = row(corpus, "The period map for cubic fourfolds")  # `1. ` numbering dropped
+    first = listing(corpus, "The period map for cubic fourfolds")  # `1. ` numbering dropped
     assert (first.source_line, first.meta_line, first.abstract_line) == (3, 5, 6)
     assert first.published == pd.Timestamp("2007-05-23")
     assert first.abstract.startswith("The period map for cubic fourfolds takes values in a locally symmetric")
