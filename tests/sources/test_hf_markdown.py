@@ -64,7 +64,12 @@ def test_capture_with_inline_links_and_thumbnails():
     assert twice.n_listings == 2
     footer = listing(corpus, "A paper listed twice, once with arXiv's link")
     assert footer.abstract == tracker.abstract  # `System theme`, `Company` after it are chrome, not abstract
-    assert entry.header_lines[-3:] == [84, 86, 88]
+    assert entry.header_lines[-3:] == [88, 90, 92]
+    # Links to the paper page that are no title: an upvote box `[28](…)` (line 40) and a comment count linking to
+    # `#community` (line 46) are chrome; the listing around them keeps its lines.
+    links = listing(corpus, "Confinement and Non-perturbative Tachyons in Brane-Antibrane Systems")
+    assert (links.source_line, links.abstract_line, links.meta_line, links.upvotes) == (42, 44, 48, 28)
+    assert {40, 46} <= set(entry.header_lines)
 
 
 def test_crawler_export():
@@ -108,5 +113,5 @@ def test_a_heading_without_link_text_is_rejected(write):
                             "### [A Title](https://huggingface.co/papers/2401.00002)\n\nIts abstract.\n")
     corpus = load_corpus([path])
     assert [(r.line, r.reason) for r in corpus.report.rejections] == [
-        (1, "paper link without a title text"), (3, "part of the listing rejected at line 1")]
+        (1, "paper heading without a title text"), (3, "part of the listing rejected at line 1")]
     assert corpus.listings["title"].tolist() == ["A Title"]

@@ -30,7 +30,8 @@ from dataclasses import dataclass, field
 from nbkit.clean import clean_text, normalize_arxiv_id
 from nbkit.sources.base import ParsedFile
 
-_PAPER_URL = r"https?://(?:www\.)?(?:huggingface\.co/papers/|arxiv\.org/(?:abs|pdf)/)[^\s)>\]\"']+"
+# A paper page itself: a link with a query or fragment (`#community`: the comment count) is not a title's link.
+_PAPER_URL = r"https?://(?:www\.)?(?:huggingface\.co/papers/|arxiv\.org/(?:abs|pdf)/)[^\s)>\]\"'#?]+"
 # A title line: optional heading hashes, list marker or number, emphasis; then [text](url) or [text][ref].
 _LEAD = r"^\s{0,3}(?:#{1,6}\s+|(?:[-*+]|\d+[.)])\s+)?(?:\*\*|__)?"
 _INLINE = re.compile(_LEAD + r"\[(?P<text>(?:[^\[\]]|\[[^\[\]]*\])*)\]\((?P<url>[^)\s]+)(?:\s+\"[^\"]*\")?\)")
@@ -39,7 +40,7 @@ _DEFINITION = re.compile(r"^\s{0,3}\[(?P<ref>[^\]]+)\]:\s*<?(?P<url>\S+?)>?(?:\s
 _BARE_URL = re.compile(r"^\s*(?:(?:url|link|paper|hf)\s*:\s*)?<?(?P<url>" + _PAPER_URL + r")>?\s*$", re.IGNORECASE)
 _PLAIN_TITLE = re.compile(r"^\s*(?:#{1,6}\s+|(?:[-*+]|\d+[.)])\s+)?(?:title\s*:\s*)?(?P<text>.+?)\s*$",
                           re.IGNORECASE)
-_IS_PAPER = re.compile(_PAPER_URL)
+_IS_PAPER = re.compile(_PAPER_URL + r"/?$")
 
 _MONTH = r"(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Sept|Oct|Nov|Dec)[a-z]*\.?"
 _DATE = re.compile(rf"\b(?P<month>{_MONTH})\s+(?P<day>\d{{1,2}})(?P<year>,\s*\d{{4}})?(?P<after>\d?)")
@@ -151,6 +152,8 @@ def _paragraphs(lines: Iterator[str]) -> Iterator[tuple[int, list[str]]]:
 def _title(paragraph: list[str]) -> tuple[str, str | None, str | None, int] | None:
     """(title, url, reference, lines used) when the paragraph opens a listing, else None."""
     first = paragraph[0]
+    if not first.lstrip().startswith("#") and not any(c.isalpha() for c in _LINK.sub(r"\1", first)):
+        return None  # a lone link without words (an upvote count `[59](…/papers/…)`) is page chrome, no title
     match = _INLINE.match(first)
     if match and _IS_PAPER.match(match.group("url")) and not match.group("text").startswith("!["):
         return match.group("text"), match.group("url"), None, 1  # (a linked thumbnail image is no title)
@@ -211,8 +214,8 @@ def _add(parsed: ParsedFile, listing: _Listing, definitions: dict[str, str]) -> 
             parsed.header_lines += [listing.line, *listing.parts]  # a heading that links elsewhere: site chrome
             return
     title = clean_text(_MARKUP.sub("", _LINK.sub(r"\1", listing.title)))
-    if not title:
-        _reject(parsed, listing, "paper link without a title text")
+    if not any(c.isalpha() for c in title):
+        _reject(parsed, listing, "paper heading without a title text")
         return
     abstract = clean_text(" ".join(listing.abstract)) or None
     parsed.listings.add(
