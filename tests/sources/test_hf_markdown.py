@@ -115,3 +115,21 @@ def test_a_heading_without_link_text_is_rejected(write):
     assert [(r.line, r.reason) for r in corpus.report.rejections] == [
         (1, "paper heading without a title text"), (3, "part of the listing rejected at line 1")]
     assert corpus.listings["title"].tolist() == ["A Title"]
+
+
+def test_block_links_around_headings():
+    # `[`, thumbnail, `### Title`, `](url)` with blank lines between: what made a 34-paper capture one paper
+    # titled `[` before this reader existed.
+    path = MD / "block_links.md"
+    corpus = load_corpus([path])
+    entry = corpus.report.files[0]
+    assert entry.format == "hf_markdown" and corpus.report.rejections == []
+    # `# Papers` and the three paragraphs of a block link to /papers/trending (not a paper) are chrome.
+    assert entry.header_lines == [1, 3, 5, 7]
+    assert entry.blocks == len(paragraph_starts(path.read_text(encoding="utf-8"))) == 31
+    assert corpus.report.totals["papers"] == 6
+    first = listing(corpus, "Non-displaceable Lagrangian submanifolds and Floer cohomology with non-unitary line "
+                            "bundle")
+    assert (first.source_line, first.abstract_line, first.meta_line, first.arxiv_id) == (9, 17, 19, "0710.5454")
+    tight = listing(corpus, "Techniques for Fast Transient Fault Grading Based on Autonomous Emulation")
+    assert (tight.source_line, tight.abstract_line, tight.date_text) == (21, 25, "Nov 9, 2011")

@@ -6,6 +6,9 @@ What browsers' "save as markdown", html2text, reader services and scraping noteb
     ### [Scaling Rectified Flow Transformers](https://huggingface.co/papers/2403.03206)    ... or an inline link
     1. Scaling Rectified Flow Transformers                    a crawler export: a title line, then the bare URL
        https://huggingface.co/papers/2403.03206
+    [                                                         a block link (a link around a heading, as
+    ### Scaling Rectified Flow Transformers                   turndown writes it; blank lines may come between)
+    ](https://huggingface.co/papers/2403.03206)
 
     Diffusion models create data from noise ...               the abstract: the prose paragraph(s) after it
 
@@ -18,7 +21,9 @@ The arXiv id comes from the huggingface.co/papers/ or arxiv.org link. Blocks are
 lines). A paragraph is part of a listing (its title, an abstract paragraph, a metadata paragraph), or a header
 block: site chrome (navigation lists, images, headings that link elsewhere, text before the first paper) and the
 link reference definitions; or a rejection: a paper heading whose reference is never defined, a paper link
-without title text. Link references are resolved at the end of the file, so listings wait for it.
+without title text. A title's link must be the paper page itself (`/papers/2403.03206`, not `/papers/trending`
+or `…#community`); upvote and comment-count links are chrome. Link references are resolved at the end of the
+file, so listings wait for it.
 """
 
 from __future__ import annotations
@@ -30,8 +35,10 @@ from dataclasses import dataclass, field
 from nbkit.clean import clean_text, normalize_arxiv_id
 from nbkit.sources.base import ParsedFile
 
-# A paper page itself: a link with a query or fragment (`#community`: the comment count) is not a title's link.
-_PAPER_URL = r"https?://(?:www\.)?(?:huggingface\.co/papers/|arxiv\.org/(?:abs|pdf)/)[^\s)>\]\"'#?]+"
+# A paper page itself, named by its arXiv id: not /papers/trending, and not a link with a query or fragment
+# (`#community`: the comment count).
+_PAPER_URL = (r"https?://(?:www\.)?(?:huggingface\.co/papers/\d{4}\.\d{4,5}|arxiv\.org/(?:abs|pdf)/"
+              r"(?:\d{4}\.\d{4,5}|[a-z-]+(?:\.[A-Z]{2})?/\d{7}))(?:v\d+)?(?:\.pdf)?")
 # A title line: optional heading hashes, list marker or number, emphasis; then [text](url) or [text][ref].
 _LEAD = r"^\s{0,3}(?:#{1,6}\s+|(?:[-*+]|\d+[.)])\s+)?(?:\*\*|__)?"
 _INLINE = re.compile(_LEAD + r"\[(?P<text>(?:[^\[\]]|\[[^\[\]]*\])*)\]\((?P<url>[^)\s]+)(?:\s+\"[^\"]*\")?\)")
@@ -53,6 +60,7 @@ _AUTHORS = re.compile(r"(?P<n>\d[\d,]*)\s+authors?\b", re.IGNORECASE)
 _LINK = re.compile(r"!?\[((?:[^\[\]]|\[[^\[\]]*\])*)\](?:\([^)]*\)|\[[^\]]*\])")
 _CHROME_LINE = re.compile(r"^\s*(?:[-*+|>]|#{1,6}\s|!\[|\[!\[|\[[^\]]*\]\([^)]*\)\s*$|={3,}|-{3,}|`{3})")
 _MARKUP = re.compile(r"(\*\*|__|`)")
+_CLOSE = re.compile(r"^\s*\]\((?P<url>[^)\s]+)(?:\s+\"[^\"]*\")?\)\s*$")
 
 def looks_like_hf_markdown(head: str, suffix: str) -> bool:
     """A line that links a title to an HF paper page or arXiv abstract (inline or through a reference defined as
@@ -67,6 +75,9 @@ def looks_like_hf_markdown(head: str, suffix: str) -> bool:
         if definition and "huggingface.co/papers/" in definition.group("url"):
             return True
         if _BARE_URL.match(line) and "huggingface.co/papers/" in line and _title_text(previous):
+            return True
+        close = _CLOSE.match(line)
+        if close and "huggingface.co/papers/" in close.group("url"):  # the end of a block link
             return True
         previous = line if line.strip() else ""
     return False
@@ -93,8 +104,12 @@ def read_hf_markdown(lines: Iterator[str], parsed: ParsedFile, mapping: Mapping[
     definitions: dict[str, str] = {}
     listings: list[_Listing] = []
     current: _Listing | None = None
-    for start, paragraph in _paragraphs(lines):
-        parsed.blocks += 1
+    for numbers, paragraph, starts in _joined(_paragraphs(lines)):
+        start = numbers[0]
+        parsed.blocks += len(starts)
+        if len(starts) > 1 and _title(paragraph) is None:  # a block link that is not a paper's: chrome
+            parsed.header_lines += starts
+            continue
         if all(_DEFINITION.match(line) for line in paragraph):
             for line in paragraph:
                 match = _DEFINITION.match(line)
@@ -104,15 +119,15 @@ def read_hf_markdown(lines: Iterator[str], parsed: ParsedFile, mapping: Mapping[
         found = _title(paragraph)
         if found is not None:
             title, url, ref, used = found
-            current = _Listing(start, title, url, ref)
+            current = _Listing(start, title, url, ref, parts=starts[1:])
             listings.append(current)
             # A crawler export may hold title, URL, metadata lines and the abstract in one paragraph.
             meta = next((i for i, line in enumerate(paragraph[used:], used) if not _is_meta(line)), len(paragraph))
             if meta > used:
-                current.meta_line = start + used
+                current.meta_line = numbers[used]
                 _read_meta(current, paragraph[used:meta])
             if meta < len(paragraph):
-                current.abstract_line = start + meta
+                current.abstract_line = numbers[meta]
                 current.abstract.append(" ".join(line.strip() for line in paragraph[meta:]))
             continue
         if current is not None and all(_is_meta(line) for line in paragraph):
@@ -133,25 +148,53 @@ def read_hf_markdown(lines: Iterator[str], parsed: ParsedFile, mapping: Mapping[
     return parsed
 
 
-def _paragraphs(lines: Iterator[str]) -> Iterator[tuple[int, list[str]]]:
+def _paragraphs(lines: Iterator[str]) -> Iterator[tuple[list[int], list[str]]]:
+    """(line numbers, lines) of each run of non-blank lines."""
+    numbers: list[int] = []
     buf: list[str] = []
-    start = 0
     for number, raw in enumerate(lines, 1):
         line = raw.rstrip("\n")
         if line.strip():
-            if not buf:
-                start = number
+            numbers.append(number)
             buf.append(line)
         elif buf:
-            yield start, buf
-            buf = []
+            yield numbers, buf
+            numbers, buf = [], []
     if buf:
-        yield start, buf
+        yield numbers, buf
+
+
+BLOCK_LINK_PARAGRAPHS = 6  # a block link open longer than this is not one
+
+
+def _joined(paragraphs: Iterator[tuple[list[int], list[str]]]) -> Iterator[tuple[list[int], list[str], list[int]]]:
+    """Paragraphs, with a block link (what HTML-to-markdown converters make of a link around a heading: `[`, the
+    heading, `](https://huggingface.co/papers/…)`, often with blank lines between) joined into one; each comes
+    with the first lines of the paragraphs it was made of."""
+    held: list[tuple[list[int], list[str]]] = []
+    for numbers, lines in paragraphs:
+        if not held and lines[0].strip() != "[":
+            yield numbers, lines, [numbers[0]]
+            continue
+        held.append((numbers, lines))
+        if any(_CLOSE.match(line) for line in lines) or len(held) == BLOCK_LINK_PARAGRAPHS:
+            yield [n for ns, _ in held for n in ns], [line for _, ls in held for line in ls], [ns[0] for ns, _ in held]
+            held = []
+    if held:
+        yield [n for ns, _ in held for n in ns], [line for _, ls in held for line in ls], [ns[0] for ns, _ in held]
 
 
 def _title(paragraph: list[str]) -> tuple[str, str | None, str | None, int] | None:
     """(title, url, reference, lines used) when the paragraph opens a listing, else None."""
     first = paragraph[0]
+    if first.strip() == "[":  # a block link: `[`, the heading (and maybe a thumbnail), `](url)`
+        close = next((i for i, line in enumerate(paragraph) if _CLOSE.match(line)), None)
+        url = _CLOSE.match(paragraph[close]).group("url") if close is not None else ""  # type: ignore[union-attr]
+        if close is None or not _IS_PAPER.match(url):
+            return None
+        inner = [line for line in paragraph[1:close] if not _CHROME_LINE.match(line) or line.lstrip().startswith("#")]
+        heading = next((line for line in inner if line.lstrip().startswith("#")), inner[0] if inner else "")
+        return heading.strip().lstrip("#").strip(), url, None, close + 1
     if not first.lstrip().startswith("#") and not any(c.isalpha() for c in _LINK.sub(r"\1", first)):
         return None  # a lone link without words (an upvote count `[59](…/papers/…)`) is page chrome, no title
     match = _INLINE.match(first)
