@@ -133,3 +133,13 @@ def test_block_links_around_headings():
     assert (first.source_line, first.abstract_line, first.meta_line, first.arxiv_id) == (9, 17, 19, "0710.5454")
     tight = listing(corpus, "Techniques for Fast Transient Fault Grading Based on Autonomous Emulation")
     assert (tight.source_line, tight.abstract_line, tight.date_text) == (21, 25, "Nov 9, 2011")
+
+
+def test_a_long_capture_whose_references_are_past_the_sniffed_head(tmp_path):
+    text = (MD / "search_refs.md").read_text(encoding="utf-8")
+    body, definitions = text.split("  * [TOS]", 1)
+    path = tmp_path / "long.md"
+    path.write_text(body * 20 + "  * [TOS]" + definitions, encoding="utf-8")  # 20 copies: far over 64 KiB
+    assert "huggingface.co/papers/" not in path.read_text(encoding="utf-8")[:65536]
+    assert detect_format(path, path.read_bytes()[:65536]) == "hf_markdown"
+    assert not looks_like_hf_markdown("## [Install][1]\n\n## [Usage][2]\n\nPublished under the MIT licence.\n", ".md")

@@ -43,6 +43,7 @@ def looks_like_arxiv_atom(head: str, suffix: str) -> bool:
 def read_arxiv_atom(lines: Iterator[str], parsed: ParsedFile, mapping: Mapping[str, str] | None) -> ParsedFile:
     """Every feed-level element becomes a header block, every entry a listing or a rejection, each at its line."""
     parser = XMLPullParser(events=("start", "end"))
+    feed: Element | None = None
     depth = 0  # 1 inside <feed>, 2 inside one of its children
     start_line = 0  # line where the current child of <feed> started
     number = 0
@@ -55,6 +56,8 @@ def read_arxiv_atom(lines: Iterator[str], parsed: ParsedFile, mapping: Mapping[s
                     if depth == 1 and element.tag != f"{ATOM}feed":
                         raise NbkitError(f"line {number}: expected an Atom <feed>, found <{_local(element.tag)}>",
                                          parsed.path)
+                    if depth == 1:
+                        feed = element
                     if depth == 2:
                         start_line = number
                     continue
@@ -65,7 +68,7 @@ def read_arxiv_atom(lines: Iterator[str], parsed: ParsedFile, mapping: Mapping[s
                         _add_entry(parsed, element, start_line)
                     else:
                         parsed.header_lines.append(start_line)
-                    element.clear()  # entries are read one at a time: a big feed does not pile up in memory
+                    feed.remove(element)  # type: ignore[union-attr]  # one entry at a time: a big feed never piles up
         parser.close()
     except ParseError as exc:
         line = exc.position[0] if exc.position else number

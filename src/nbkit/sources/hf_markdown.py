@@ -60,12 +60,18 @@ _AUTHORS = re.compile(r"(?P<n>\d[\d,]*)\s+authors?\b", re.IGNORECASE)
 _LINK = re.compile(r"!?\[((?:[^\[\]]|\[[^\[\]]*\])*)\](?:\([^)]*\)|\[[^\]]*\])")
 _CHROME_LINE = re.compile(r"^\s*(?:[-*+|>]|#{1,6}\s|!\[|\[!\[|\[[^\]]*\]\([^)]*\)\s*$|={3,}|-{3,}|`{3})")
 _MARKUP = re.compile(r"(\*\*|__|`)")
+_REF_HEADING = re.compile(r"^#{1,6}\s+\[[^\]\n]+\]\[[^\]\n]+\]\s*$", re.MULTILINE)
+_PUBLISHED = re.compile(rf"^(?:[·•]\s*)?Published on {_MONTH}\s+\d", re.MULTILINE)
 _CLOSE = re.compile(r"^\s*\]\((?P<url>[^)\s]+)(?:\s+\"[^\"]*\")?\)\s*$")
 
 def looks_like_hf_markdown(head: str, suffix: str) -> bool:
     """A line that links a title to an HF paper page or arXiv abstract (inline or through a reference defined as
     such), or a bare paper-page URL line under a title line (crawler exports). JSON and CSV quote or separate
-    their URLs, so they never show a line like these."""
+    their URLs, so they never show a line like these. A long capture with link references has its definitions
+    at the end, past the sniffed head: there, headings with references and the site's `Published on` lines are
+    the evidence."""
+    if len(_REF_HEADING.findall(head)) >= 2 and _PUBLISHED.search(head):
+        return True
     previous = ""
     for line in head.splitlines():
         match = _INLINE.match(line)
