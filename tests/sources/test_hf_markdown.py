@@ -143,3 +143,11 @@ def test_a_long_capture_whose_references_are_past_the_sniffed_head(tmp_path):
     assert "huggingface.co/papers/" not in path.read_text(encoding="utf-8")[:65536]
     assert detect_format(path, path.read_bytes()[:65536]) == "hf_markdown"
     assert not looks_like_hf_markdown("## [Install][1]\n\n## [Usage][2]\n\nPublished under the MIT licence.\n", ".md")
+
+
+def test_a_stray_bracket_line_does_not_swallow_the_listings_after_it(write):
+    abstract = "An abstract of the paper, in plain sentences, long enough to be read as one. " * 3
+    path = write("page.md", "[\n\n### [A Title](https://huggingface.co/papers/2401.00001)\n\n" + abstract + "\n")
+    corpus = load_corpus([path])
+    assert corpus.report.files[0].header_lines == [1]
+    assert corpus.listings[["title", "abstract_line"]].values.tolist() == [["A Title", 5]]

@@ -64,6 +64,7 @@ _REF_HEADING = re.compile(r"^#{1,6}\s+\[[^\]\n]+\]\[[^\]\n]+\]\s*$", re.MULTILIN
 _PUBLISHED = re.compile(rf"^(?:[·•]\s*)?Published on {_MONTH}\s+\d", re.MULTILINE)
 _CLOSE = re.compile(r"^\s*\]\((?P<url>[^)\s]+)(?:\s+\"[^\"]*\")?\)\s*$")
 
+
 def looks_like_hf_markdown(head: str, suffix: str) -> bool:
     """A line that links a title to an HF paper page or arXiv abstract (inline or through a reference defined as
     such), or a bare paper-page URL line under a title line (crawler exports). JSON and CSV quote or separate
@@ -183,11 +184,13 @@ def _joined(paragraphs: Iterator[tuple[list[int], list[str]]]) -> Iterator[tuple
             yield numbers, lines, [numbers[0]]
             continue
         held.append((numbers, lines))
-        if any(_CLOSE.match(line) for line in lines) or len(held) == BLOCK_LINK_PARAGRAPHS:
+        if any(_CLOSE.match(line) for line in lines):
             yield [n for ns, _ in held for n in ns], [line for _, ls in held for line in ls], [ns[0] for ns, _ in held]
             held = []
-    if held:
-        yield [n for ns, _ in held for n in ns], [line for _, ls in held for line in ls], [ns[0] for ns, _ in held]
+        elif len(held) == BLOCK_LINK_PARAGRAPHS:  # never closed: a stray `[`, and paragraphs of their own
+            yield from ((ns, ls, [ns[0]]) for ns, ls in held)
+            held = []
+    yield from ((ns, ls, [ns[0]]) for ns, ls in held)
 
 
 def _title(paragraph: list[str]) -> tuple[str, str | None, str | None, int] | None:
