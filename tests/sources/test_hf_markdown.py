@@ -97,6 +97,7 @@ def test_every_paragraph_is_accounted_for(name):
     ("# A README\n\nSee [the paper](https://arxiv.org/abs/2401.00001).\n", False),  # arXiv links alone: no
     ('{"url": "https://huggingface.co/papers/2401.00001"}\n', False),
     ("title,url\nA Title,https://huggingface.co/papers/2401.00001\n", False),
+    ("title,abstract\n[A Title](https://huggingface.co/papers/2401.00001),An abstract.\n", False),
 ])
 def test_detection_needs_a_line_linking_a_title_to_a_paper_page(content, expected):
     assert looks_like_hf_markdown(content, ".md") is expected

@@ -62,6 +62,7 @@ _CHROME_LINE = re.compile(r"^\s*(?:[-*+|>]|#{1,6}\s|!\[|\[!\[|\[[^\]]*\]\([^)]*\
 _MARKUP = re.compile(r"(\*\*|__|`)")
 _REF_HEADING = re.compile(r"^#{1,6}\s+\[[^\]\n]+\]\[[^\]\n]+\]\s*$", re.MULTILINE)
 _PUBLISHED = re.compile(rf"^(?:[·•]\s*)?Published on {_MONTH}\s+\d", re.MULTILINE)
+_LINE_END = re.compile(r"\s*(?:\*\*|__)?\s*$")
 _CLOSE = re.compile(r"^\s*\]\((?P<url>[^)\s]+)(?:\s+\"[^\"]*\")?\)\s*$")
 
 
@@ -76,7 +77,8 @@ def looks_like_hf_markdown(head: str, suffix: str) -> bool:
     previous = ""
     for line in head.splitlines():
         match = _INLINE.match(line)
-        if match and _IS_PAPER.match(match.group("url")) and "huggingface.co/papers/" in line:
+        if (match and _IS_PAPER.match(match.group("url")) and "huggingface.co/papers/" in line
+                and _LINE_END.match(line, match.end())):  # the link is the whole line: not a CSV row's first field
             return True
         definition = _DEFINITION.match(line)
         if definition and "huggingface.co/papers/" in definition.group("url"):
