@@ -14,15 +14,16 @@ OpenSearch counts) and one `<entry>` per paper:
 
 Blocks are the feed's children: each feed-level element is a header block, each entry a listing or a rejection
 (no title; or the API's error entry, whose id is `http://arxiv.org/api/errors#...`), all at the line where the
-element starts. The file is parsed as it streams (ElementTree's XMLPullParser fed line by line, so a big feed is
-never held whole and every event has its line); malformed XML is a one-line error with the line expat reports.
+element starts. The file is parsed as it streams, with the stdlib's expat (batches of lines, so a big feed is never
+held whole; expat's CurrentLineNumber gives every element its line); malformed XML is a one-line error with the
+line expat reports.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Iterator, Mapping
-from xml.etree.ElementTree import Element, ParseError, XMLPullParser
+from xml.parsers import expat
 
 from nbkit.clean import clean_text, normalize_arxiv_id
 from nbkit.errors import NbkitError
@@ -42,75 +43,102 @@ def looks_like_arxiv_atom(head: str, suffix: str) -> bool:
 
 def read_arxiv_atom(lines: Iterator[str], parsed: ParsedFile, mapping: Mapping[str, str] | None) -> ParsedFile:
     """Every feed-level element becomes a header block, every entry a listing or a rejection, each at its line."""
-    parser = XMLPullParser(events=("start", "end"))
-    feed: Element | None = None
-    depth = 0  # 1 inside <feed>, 2 inside one of its children
-    start_line = 0  # line where the current child of <feed> started
-    number = 0
+    parser = expat.ParserCreate(namespace_separator=" ")
+    parser.buffer_text = True  # one text event per run of text, not one per line
+    feed = _Feed(parsed, parser)
+    parser.StartElementHandler, parser.EndElementHandler = feed.start, feed.end
+    parser.CharacterDataHandler = feed.text
     try:
-        for number, line in enumerate(lines, 1):
-            parser.feed(line)
-            for event, element in parser.read_events():
-                if event == "start":
-                    depth += 1
-                    if depth == 1 and element.tag != f"{ATOM}feed":
-                        raise NbkitError(f"line {number}: expected an Atom <feed>, found <{_local(element.tag)}>",
-                                         parsed.path)
-                    if depth == 1:
-                        feed = element
-                    if depth == 2:
-                        start_line = number
-                    continue
-                depth -= 1
-                if depth == 1:
-                    parsed.blocks += 1
-                    if element.tag == f"{ATOM}entry":
-                        _add_entry(parsed, element, start_line)
-                    else:
-                        parsed.header_lines.append(start_line)
-                    feed.remove(element)  # type: ignore[union-attr]  # one entry at a time: a big feed never piles up
-        parser.close()
-    except ParseError as exc:
-        line = exc.position[0] if exc.position else number
-        reason = str(exc).split(":")[0]  # expat's message without its own position
-        raise NbkitError(f"malformed XML at line {line}: {reason}", parsed.path) from None
+        batch: list[str] = []
+        for line in lines:  # parsed in batches of lines: expat keeps the line numbers
+            batch.append(line)
+            if len(batch) == 4096:
+                parser.Parse("".join(batch), False)
+                batch = []
+        parser.Parse("".join(batch), True)
+    except expat.ExpatError as exc:
+        raise NbkitError(f"malformed XML at line {exc.lineno}: {expat.ErrorString(exc.code)}", parsed.path) from None
     return parsed
 
 
-def _add_entry(parsed: ParsedFile, entry: Element, line: int) -> None:
-    entry_id = _text(entry, f"{ATOM}id")
-    title = clean_text(_text(entry, f"{ATOM}title"))
-    summary = clean_text(_text(entry, f"{ATOM}summary")) or None
+ATOM_NS, ARXIV_NS = ATOM[1:-1] + " ", ARXIV[1:-1] + " "  # expat's names: namespace, space, local name
+# Text kept from an entry's children: Atom id, title, summary, published; arXiv doi; an author's name.
+_FIELDS = {ATOM_NS + "id": "id", ATOM_NS + "title": "title", ATOM_NS + "summary": "summary",
+           ATOM_NS + "published": "published", ARXIV_NS + "doi": "doi"}
+
+
+class _Feed:
+    """expat handlers: the children of <feed> as blocks, the fields of each <entry>."""
+
+    def __init__(self, parsed: ParsedFile, parser: expat.XMLParserType) -> None:
+        self.parsed, self.parser = parsed, parser
+        self.depth = 0  # 1 inside <feed>, 2 inside one of its children, 3 inside an entry's child
+        self.line = 0  # where the current child of <feed> starts
+        self.entry: dict | None = None
+        self.child = ""  # the entry's child being read (an <author> holds a <name>)
+        self.field: str | None = None  # the field whose text is being read
+        self.buffer: list[str] = []
+
+    def start(self, name: str, attrs: dict[str, str]) -> None:
+        self.depth += 1
+        if self.depth == 1 and name != ATOM_NS + "feed":
+            raise NbkitError(f"line {self.parser.CurrentLineNumber}: expected an Atom <feed>, found "
+                             f"<{name.rsplit(' ', 1)[-1]}>", self.parsed.path)
+        if self.depth == 2:
+            self.line = self.parser.CurrentLineNumber
+            self.entry = {"authors": [], "terms": []} if name == ATOM_NS + "entry" else None
+        elif self.entry is not None:
+            if self.depth == 3:
+                self.child = name
+            if (self.depth == 3 and name in _FIELDS) or (self.depth == 4 and name == ATOM_NS + "name"
+                                                         and self.child == ATOM_NS + "author"):
+                self.field, self.buffer = _FIELDS.get(name, "author"), []
+            elif name == ARXIV_NS + "primary_category":
+                self.entry["terms"].insert(0, attrs.get("term"))
+            elif name == ATOM_NS + "category":
+                self.entry["terms"].append(attrs.get("term"))
+
+    def text(self, data: str) -> None:
+        if self.field is not None:
+            self.buffer.append(data)
+
+    def end(self, name: str) -> None:
+        self.depth -= 1
+        if self.field is not None and self.entry is not None:
+            text = clean_text("".join(self.buffer))  # folds the line breaks and indentation arXiv wraps text with
+            if self.field == "author":
+                self.entry["authors"].append(text)
+            else:
+                self.entry[self.field] = text
+            self.field = None
+        if self.depth == 1:
+            self.parsed.blocks += 1
+            if self.entry is None:
+                self.parsed.header_lines.append(self.line)
+            else:
+                _add_entry(self.parsed, self.entry, self.line)
+                self.entry = None
+
+
+def _add_entry(parsed: ParsedFile, entry: dict, line: int) -> None:
+    entry_id, title, summary = entry.get("id", ""), entry.get("title", ""), entry.get("summary") or None
     if _API_ERROR in entry_id:
         parsed.reject(line, "arXiv API error entry", summary or entry_id)
         return
     if not title:
         parsed.reject(line, "feed entry without a title", entry_id or summary or "")
         return
-    names = [clean_text(a.findtext(f"{ATOM}name") or "") for a in entry.iter(f"{ATOM}author")]
-    names = [n for n in names if n]
-    primary = entry.find(f"{ARXIV}primary_category")
-    terms = [primary.get("term")] if primary is not None else []
-    terms += [c.get("term") for c in entry.iter(f"{ATOM}category")]
-    doi = clean_text(_text(entry, f"{ARXIV}doi")).lower()
+    names = [n for n in entry["authors"] if n]
     parsed.listings.add(
         line,
         title,
         summary,
         authors="; ".join(names) or None,
         authors_count=len(names) or None,
-        date_text=clean_text(_text(entry, f"{ATOM}published")) or None,
+        date_text=entry.get("published") or None,
         arxiv_id=normalize_arxiv_id(entry_id),
-        doi=doi or None,
-        categories=list(dict.fromkeys(t for t in terms if t)),  # primary first, each once
+        doi=entry.get("doi", "").lower() or None,
+        categories=list(dict.fromkeys(t for t in entry["terms"] if t)),  # primary first, each once
         flags=None if summary else ["missing_abstract"],
     )
     parsed.listing_blocks += 1
-
-
-def _text(element: Element, tag: str) -> str:
-    return element.findtext(tag) or ""  # clean_text folds the line breaks and indentation arXiv wraps text with
-
-
-def _local(tag: str) -> str:
-    return tag.rsplit("}", 1)[-1]
