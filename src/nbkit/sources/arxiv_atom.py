@@ -29,8 +29,9 @@ from nbkit.clean import clean_text, normalize_arxiv_id
 from nbkit.errors import NbkitError
 from nbkit.sources.base import ParsedFile
 
-ATOM = "{http://www.w3.org/2005/Atom}"
-ARXIV = "{http://arxiv.org/schemas/atom}"
+# Element names as expat gives them with namespace_separator=" ": the namespace, a space, the local name.
+ATOM_NS = "http://www.w3.org/2005/Atom "
+ARXIV_NS = "http://arxiv.org/schemas/atom "
 _FEED = re.compile(r"<feed\b[^>]*\bxmlns\s*=\s*[\"']http://www\.w3\.org/2005/Atom[\"']")
 _ARXIV_ID = re.compile(r"<id>\s*https?://arxiv\.org/abs/")
 _API_ERROR = "arxiv.org/api/errors"
@@ -61,7 +62,6 @@ def read_arxiv_atom(lines: Iterator[str], parsed: ParsedFile, mapping: Mapping[s
     return parsed
 
 
-ATOM_NS, ARXIV_NS = ATOM[1:-1] + " ", ARXIV[1:-1] + " "  # expat's names: namespace, space, local name
 # Text kept from an entry's children: Atom id, title, summary, published; arXiv doi; an author's name.
 _FIELDS = {ATOM_NS + "id": "id", ATOM_NS + "title": "title", ATOM_NS + "summary": "summary",
            ATOM_NS + "published": "published", ARXIV_NS + "doi": "doi"}
