@@ -37,6 +37,13 @@ def accounted_lines(corpus, name: str) -> list[int]:
     return sorted(lines)
 
 
+def listing(corpus, title: str):
+    """The one listing of `corpus` titled `title` (a pandas row)."""
+    rows = corpus.listings[corpus.listings["title"] == title]
+    assert len(rows) == 1, f"expected one listing titled {title!r}, found {len(rows)}"
+    return rows.iloc[0]
+
+
 @pytest.fixture
 def write(tmp_path):
     """write(name, content) -> path; str content is written as UTF-8 with LF, bytes as they are."""

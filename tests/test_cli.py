@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import os
+import shlex
 import subprocess
 import sys
 
@@ -11,7 +13,7 @@ import pytest
 
 from nbkit.cli import main
 from nbkit.corpus import read_corpus
-from tests.conftest import BUNDLED, HF
+from tests.conftest import BUNDLED, HF, ROOT
 
 
 def test_load_prints_totals_and_writes_tables_and_report(tmp_path, capsys):
@@ -44,9 +46,9 @@ def _file(name: str, content: bytes):
     return make
 
 
-def _folder_without_supported_files(folder):
-    (folder / "folder").mkdir()
-    (folder / "folder" / "notes.md").write_text("not a corpus")
+def _folder_without_files(folder):
+    (folder / "folder" / ".git").mkdir(parents=True)
+    (folder / "folder" / ".git" / "HEAD").write_text("ref: refs/heads/main\n")
     return folder / "folder"
 
 
@@ -55,7 +57,8 @@ def _folder_without_supported_files(folder):
     (_file("empty.txt", b""), "empty file"),
     (_file("blank.txt", b" \n \n"), "file has only whitespace"),
     (_file("bin.txt", b"\x00\x01\x02"), "binary file"),
-    (_folder_without_supported_files, "directory has no supported files"),
+    (_folder_without_files, "directory has no files"),
+    (_file("notes.txt", b"# Notes\n\n- not a corpus\n"), "unrecognised format"),
 ])
 def test_bad_input_is_one_line_on_stderr_exit_2_and_no_output(tmp_path, capsys, make, reason):
     target = make(tmp_path)
@@ -106,3 +109,18 @@ def test_schema_command_prints_the_tables(capsys):
     printed = capsys.readouterr().out
     assert "| `paper_id` | string |" in printed and "| `missing_abstract` |" in printed
     assert pd.notna(printed)
+
+
+def test_output_piped_into_head_ends_quietly(tmp_path):
+    # Enough files that the summary (a line per file) overflows the pipe buffer after `head` has gone away.
+    folder = tmp_path / "many"
+    folder.mkdir()
+    for i in range(400):
+        (folder / f"papers_{i:04d}_{'x' * 180}.csv").write_text(
+            f"title,abstract\nPaper {i},An abstract.\n", encoding="utf-8")
+    env = {**os.environ, "PYTHONPATH": str(ROOT / "src")}
+    command = f"{shlex.quote(sys.executable)} -m nbkit load {shlex.quote(str(folder))} | head -2; " \
+              "echo \"status ${PIPESTATUS[0]}\" >&2"
+    done = subprocess.run(["bash", "-c", command], capture_output=True, text=True, env=env, timeout=300)
+    assert done.stdout.count("\n") == 2 and done.stdout.startswith("Read 400 file(s) (csv: 400)")
+    assert done.stderr == "status 1\n"  # no BrokenPipeError traceback, no "Exception ignored" line

@@ -4,6 +4,7 @@ accounting over a whole load, and writing and reading the tables back."""
 from __future__ import annotations
 
 import gc
+import re
 
 import pandas as pd
 import pytest
@@ -28,8 +29,9 @@ def test_directories_are_walked_in_sorted_order_with_names_relative_to_their_par
     write("in/.cache/c.txt", _page("Cached Paper"))
     files, skipped = expand_inputs([tmp_path / "in"])
     # Sorted paths: in/b.txt < in/sub/a.txt (b < s); hidden files and folders are passed over without a word.
-    assert [name for _, name in files] == ["in/b.txt", "in/sub/a.txt"]
-    assert skipped == [{"path": "in/notes.md", "reason": "unsupported extension"}]
+    # Every other file is read, whatever its extension: its content decides, as for a file named on its own.
+    assert [name for _, name in files] == ["in/b.txt", "in/notes.md", "in/sub/a.txt"]
+    assert skipped == []
 
 
 def test_a_file_given_twice_is_read_once(write, tmp_path):
@@ -170,9 +172,34 @@ def test_a_failed_write_puts_the_previous_outputs_back(tmp_path):
         assert (tmp_path / name).read_text(encoding="utf-8") == f"previous {name}"
 
 
-def test_a_directory_given_twice_lists_its_unsupported_files_once(write, tmp_path):
+def test_a_directory_given_twice_reads_its_files_once(write, tmp_path):
     write("in/page.txt", _page("Paper A"))
     write("in/notes.md", "# not a corpus")
-    _, skipped = expand_inputs([tmp_path / "in", tmp_path / "in"])
-    assert skipped == [{"path": "in/notes.md", "reason": "unsupported extension"},
+    files, skipped = expand_inputs([tmp_path / "in", tmp_path / "in"])
+    assert [name for _, name in files] == ["in/notes.md", "in/page.txt"]
+    assert skipped == [{"path": "in/notes.md", "reason": "given more than once"},
                        {"path": "in/page.txt", "reason": "given more than once"}]
+
+
+@pytest.mark.parametrize("name", ["papers.dat", "papers.csv"])
+def test_a_file_in_a_folder_is_read_like_the_same_file_named(write, tmp_path, name):
+    # Content decides in both cases: a CSV saved as .dat is read, in a folder and named alike.
+    path = write(f"in/{name}", "title,abstract\nA Paper,An abstract.\n")
+    named, walked = load_corpus([path]), load_corpus([tmp_path / "in"])
+    assert named.report.files[0].format == walked.report.files[0].format == "csv"
+    assert named.listings["title"].tolist() == walked.listings["title"].tolist() == ["A Paper"]
+
+
+def test_unknown_content_is_the_same_error_in_a_folder_and_named(write, tmp_path):
+    write("in/page.txt", _page("Paper A"))
+    notes = write("in/notes.md", "# Notes\n\n- not a corpus\n")
+    reason = rf"{re.escape(str(notes))}: unrecognised format \(tried hf_page, "
+    for paths in ([notes], [tmp_path / "in"]):
+        with pytest.raises(NbkitError, match=reason):
+            load_corpus(paths)
+    for paths in ([notes, tmp_path / "in" / "page.txt"], [tmp_path / "in"]):  # or skipped, with the same reason
+        corpus = load_corpus(paths, skip_bad_files=True)
+        assert corpus.listings["title"].tolist() == ["Paper A"]
+        [skip] = corpus.report.skipped_files
+        assert skip["path"] == ("in/notes.md" if len(paths) == 1 else "notes.md")
+        assert re.match(reason, skip["reason"])

@@ -102,3 +102,18 @@ def test_generic_buckets_are_skipped_and_counted(write):
     assert skipped == 1 and near.empty
     near, skipped = find_near_duplicates(corpus.listings, max_bucket=100, threshold=0)
     assert skipped == 0 and len(near) == 60 * 59 // 2
+
+
+def test_titles_without_letters_or_digits_never_merge_by_title(write):
+    # `[` and `ER  -` are what broken captures leave as titles: four unrelated papers, not one. The third `[`
+    # shares an arXiv id with a real title, so it joins that paper through the id.
+    path = _csv(write, ["[,first,,,,,x", "[,second,,,,,x", "-,third,,,,,x", "[,fourth,,,,2101.00001,x",
+                        "A Real Title,fifth,,,,2101.00001,x"])
+    corpus = load_corpus([path])
+    assert corpus.listings["title_key"].isna().tolist() == [True, True, True, True, False]
+    assert corpus.papers["n_listings"].tolist() == [1, 1, 1, 2]
+    assert corpus.papers["abstract"].tolist() == ["first", "second", "third", "fourth"]
+    # The ids of keyless papers hash the listing's place, so they differ and stay stable across loads.
+    assert corpus.papers["paper_id"].tolist()[:3] == paper_ids_for(
+        pd.Series(["listing:papers.csv:2", "listing:papers.csv:3", "listing:papers.csv:4"]), arxiv=False).tolist()
+    assert corpus.papers["title"].tolist() == ["[", "[", "-", "["]  # the first listing's, as for any paper

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import hashlib
 import json
+from pathlib import Path
 
 import nbformat
 import pandas as pd
 import pytest
+import yaml
 
 from nbkit.cli import main
 from nbkit.errors import NbkitError
@@ -25,7 +27,8 @@ def test_parameters_are_read_as_yaml():
 
 def test_unknown_parameter_lists_the_valid_names():
     with pytest.raises(NbkitError, match=r"unknown parameter\(s\) min_size; the notebooks declare: "
-                                         r"collection_names, input_format, input_paths, output_dir, reference_year"):
+                                         r"collection_names, column_map, input_format, input_paths, output_dir, "
+                                         r"reference_year, skip_bad_files"):
         run_notebooks([ROOT / "notebooks" / "01_corpus.ipynb"], parameters={"min_size": 3})
 
 
@@ -121,11 +124,41 @@ def test_a_bad_params_file_is_a_one_line_error(write, capsys):
     assert "a parameters file is a mapping" in capsys.readouterr().err
 
 
+LOAD_OPTIONS = {"input_format": "csv", "column_map": {"title": "Headline", "abstract": "Body", "collection": "Theme"},
+                "reference_year": 2020, "collection_names": {"speech": "audio"}, "skip_bad_files": True}
+
+
+def _custom_csv(path: Path) -> Path:
+    """The 36-paper topics fixture as a CSV whose column names no alias knows: it loads only with the column map."""
+    rows = pd.read_json(FIXTURES / "topics" / "papers.jsonl", lines=True)
+    rows.rename(columns={"title": "Headline", "abstract": "Body", "collection": "Theme"}).to_csv(path, index=False)
+    return path
+
+
+def test_load_options_reach_every_notebook(tmp_path, monkeypatch):
+    import papermill
+
+    given: dict[str, dict] = {}
+    monkeypatch.setattr(papermill, "execute_notebook",
+                        lambda path, target, parameters, **_: given.setdefault(Path(path).name, parameters))
+    corpus = _custom_csv(tmp_path / "papers.csv")
+    argv = ["run", "--out", str(tmp_path / "report"), "-p", "input_paths", f"[{corpus}]",
+            "-f", str(tmp_path / "load.yml")]
+    (tmp_path / "load.yml").write_text(yaml.safe_dump(LOAD_OPTIONS), encoding="utf-8")
+    assert main(argv) == 0
+    assert sorted(given) == ["01_corpus.ipynb", "02_topics.ipynb", "03_trends.ipynb", "04_compare.ipynb",
+                             "05_explore.ipynb"]
+    for name, parameters in given.items():
+        assert {k: parameters.get(k) for k in LOAD_OPTIONS} == LOAD_OPTIONS, name
+        assert parameters["input_paths"] == [str(corpus)]
+
+
 def test_the_full_run_on_a_small_corpus(tmp_path):
-    """Every notebook, on the 36-paper fixture (three collections, no dates), into one report folder."""
-    corpus = FIXTURES / "topics" / "papers.jsonl"
+    """Every notebook, on the 36-paper fixture (three collections, no dates) as a CSV with its own column names
+    (so every notebook needs the format and column map), into one report folder."""
+    corpus = _custom_csv(tmp_path / "papers.csv")
     [(_, record)] = run_batch(None, parameters={"input_paths": [str(corpus)], "min_topic_size": 6,
-                                                "n_seeds": 2, "cache_dir": str(tmp_path / "c")},
+                                                "n_seeds": 2, "cache_dir": str(tmp_path / "c"), **LOAD_OPTIONS},
                               out_dir=tmp_path / "report")
     report = tmp_path / "report"
     assert [(r.notebook, r.status) for r in record.results] == [
@@ -134,8 +167,11 @@ def test_the_full_run_on_a_small_corpus(tmp_path):
     for name in ("01_corpus", "02_topics", "03_trends", "04_compare"):
         assert (report / f"{name}.html").is_file() and (report / name).is_dir()
     assert pd.read_csv(report / "02_topics" / "quality.csv")["n_topics"].item() == 3
+    papers = pd.read_parquet(report / "01_corpus" / "papers.parquet")  # the collection map was applied
+    assert (len(papers), sorted({c for cs in papers["collections"] for c in cs})) == (36, ["audio", "proteins",
+                                                                                           "robots"])
     manifest = json.loads((report / "manifest.json").read_text())
-    assert manifest["inputs"] == [{"path": str(corpus.relative_to(ROOT)), "name": "papers.jsonl",
+    assert manifest["inputs"] == [{"path": str(corpus), "name": "papers.csv",
                                    "bytes": corpus.stat().st_size,
                                    "sha256": hashlib.sha256(corpus.read_bytes()).hexdigest()}]
     assert manifest["embedding_models"][0]["name"] == "all-MiniLM-L6-v2"

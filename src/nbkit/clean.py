@@ -36,9 +36,9 @@ def title_keys(titles: pd.Series | Iterable[str], spaced: pd.Series | None = Non
     """Matching keys: accents stripped (NFKD), case folded, every character that is not a letter or digit dropped.
 
     Spacing and punctuation vanish entirely, so "Multi-task Learning", "Multitask learning" and
-    "MULTI TASK LEARNING" share one key. A title with no letter or digit keys on its lower-cased text instead,
-    so punctuation-only titles never merge with each other. Pass `spaced` (spaced_title_keys of the same titles)
-    if you have it already.
+    "MULTI TASK LEARNING" share one key. A title with no letter or digit (`[`, `ER  -`'s dash, `***`) has no key
+    (missing): such a title says nothing about which paper it is, so it must never merge listings. Pass `spaced`
+    (spaced_title_keys of the same titles) if you have it already.
     """
     series = _as_string_series(titles)
     words = (spaced if spaced is not None else spaced_title_keys(series)).to_numpy(dtype=object)
@@ -48,9 +48,7 @@ def title_keys(titles: pd.Series | Iterable[str], spaced: pd.Series | None = Non
         keys[:] = "\n".join(words).replace(" ", "").split("\n") if len(words) else []
     else:
         keys[present] = [w.replace(" ", "") for w in words[present]]
-    raw = series.to_numpy(dtype=object)
-    for index in np.flatnonzero(keys == ""):
-        keys[index] = "raw:" + raw[index].lower() if isinstance(raw[index], str) else None
+    keys[keys == ""] = None
     return pd.Series(pd.array(keys, dtype=STRING), index=series.index)
 
 

@@ -9,11 +9,13 @@
     nbkit emulate-cpu NAME -- COMMAND...
 
 Bad input ends with one line on stderr, `nbkit: error: <file>: <reason>`, exit status 2, and no output files.
+Output piped into a reader that stops early (`nbkit load ... | head -2`) ends quietly with exit status 1.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Sequence
 
@@ -122,8 +124,9 @@ def build_parser() -> argparse.ArgumentParser:
     load.add_argument("--out", help="papers table to write (.parquet); listings go beside it")
     load.add_argument("--listings", help="listings table to write (default: <out>.listings.parquet)")
     load.add_argument("--report", help="load report to write (.json)")
-    load.add_argument("--format", default="auto",
-                      help="auto (detect from content), hf_page, csv, tsv, jsonl, json, parquet or arxiv")
+    from nbkit.sources import FORMATS
+
+    load.add_argument("--format", default="auto", help=f"auto (detect from content) or one of {', '.join(FORMATS)}")
     load.add_argument("--reference-year", type=int, help="year for HF dates written without one (default: infer)")
     load.add_argument("--collection", action="append", metavar="OLD=NEW", help="rename a collection")
     load.add_argument("--column", action="append", metavar="FIELD=COLUMN",
@@ -179,7 +182,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     if getattr(args, "out", None) is None and getattr(args, "listings", None):
         parser.error("--listings needs --out")
     try:
-        return args.func(args)
+        code = args.func(args)
+        sys.stdout.flush()  # so that a reader that went away (`| head`) shows up here, not at interpreter exit
+        return code
+    except BrokenPipeError:
+        # The reader of our output closed the pipe: stop quietly, as the Python docs advise (signal module, "Note
+        # on SIGPIPE"): point stdout at devnull so the interpreter's last flush cannot fail again, and exit 1.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 1
     except NbkitError as exc:
         print(f"nbkit: error: {exc}", file=sys.stderr)
         return 2

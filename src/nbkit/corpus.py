@@ -23,7 +23,7 @@ from nbkit.dates import parse_hf_date
 from nbkit.dedupe import find_near_duplicates, group_listings, merge_listings
 from nbkit.errors import NbkitError
 from nbkit.report import FileReport, LoadReport
-from nbkit.sources import SUPPORTED_SUFFIXES, ParsedFile, read_file
+from nbkit.sources import ParsedFile, read_file
 from nbkit.sources.base import ListingBuffer
 
 PathLike = str | os.PathLike[str]
@@ -41,14 +41,15 @@ class Corpus:
 def expand_inputs(paths: Iterable[PathLike]) -> tuple[list[tuple[Path, str]], list[dict[str, str]]]:
     """Files to read with their display names, and files under directories that are skipped (with why).
 
-    Directories are walked recursively in sorted order; hidden files and folders are passed over; files with an
-    unsupported extension are listed as skipped. A display name is relative to the parent of the input path,
-    so `data/raw/hf_papers` gives `hf_papers/000_....txt` wherever the project lives.
+    Directories are walked recursively in sorted order; hidden files and folders are passed over. Every other file
+    is read, whatever its extension, exactly as if it had been named: its format comes from its content (the
+    extension only breaks ties), and a file no reader recognises is an error (with skip_bad_files, a skipped
+    file). A display name is relative to the parent of the input path, so `data/raw/hf_papers` gives
+    `hf_papers/000_....txt` wherever the project lives.
     """
     files: list[tuple[Path, str]] = []
     skipped: list[dict[str, str]] = []
     seen: set[Path] = set()
-    unsupported: set[Path] = set()  # listed once, however often their directory is given
     paths = [Path(p) for p in ([paths] if isinstance(paths, str | os.PathLike) else paths)]
     if not paths:
         raise NbkitError("no input paths given")
@@ -61,22 +62,15 @@ def expand_inputs(paths: Iterable[PathLike]) -> tuple[list[tuple[Path, str]], li
             relative = path.relative_to(root.parent) if root.is_dir() else Path(path.name)
             if root.is_dir() and any(part.startswith(".") for part in path.relative_to(root).parts):
                 continue
+            found += 1  # a repeat counts: the directory has files, they were just read already
             resolved = path.resolve()
-            if root.is_dir() and path.suffix.lower() not in SUPPORTED_SUFFIXES:
-                if resolved not in unsupported:
-                    unsupported.add(resolved)
-                    skipped.append({"path": relative.as_posix(), "reason": "unsupported extension"})
-                continue
-            found += 1  # a repeat counts: the directory has supported files, they were just read already
             if resolved in seen:
                 skipped.append({"path": relative.as_posix(), "reason": "given more than once"})
                 continue
             seen.add(resolved)
             files.append((path, relative.as_posix()))
         if root.is_dir() and not found:
-            raise NbkitError(
-                f"directory has no supported files ({', '.join(sorted(SUPPORTED_SUFFIXES))})", root
-            )
+            raise NbkitError("directory has no files (hidden files are passed over)", root)
     return files, skipped
 
 
@@ -92,8 +86,8 @@ def load_corpus(
 ) -> Corpus:
     """Load files and directories into papers and listings tables with a full load report.
 
-    fmt: force a format (hf_page or hf, csv, tsv, jsonl, json, parquet, arxiv); None or "auto" detects it from
-        the content.
+    fmt: force a format (a name of nbkit.sources.FORMATS, or an alias such as hf); None or "auto" detects it
+        from the content.
     reference_year: year for HF dates written without one; default: inferred (see nbkit.dates).
     collections: rename collections, {old name (file stem or column value): new name}.
     columns: column mapping for record formats, {field: column}, e.g. {"title": "Paper Title"}.
@@ -279,8 +273,8 @@ def _reference_years(parsed_files: list[ParsedFile], dated: list[dict], given: i
         page = parse_hf_date(parsed.page_date_text)[0] if parsed.page_date_text else None
         needs[parsed.path] = no_year or (page is not None and page.year is None)
     # Rule 3 reads HF pages only: an arXiv snapshot or a CSV says nothing about when a page was captured.
-    corpus_latest = max((latest[p.path] for p in parsed_files if p.format == "hf_page" and latest[p.path] is not None),
-                        default=None)
+    corpus_latest = max((latest[p.path] for p in parsed_files
+                         if p.format in ("hf_page", "hf_markdown") and latest[p.path] is not None), default=None)
     out: dict[str, tuple[int | None, str | None]] = {}
     for parsed in parsed_files:
         if given is not None:

@@ -62,15 +62,21 @@ def group_listings(listings: pd.DataFrame) -> Grouping:
         return Grouping(np.zeros(0, dtype=np.int64), np.zeros(0, dtype=object), np.zeros(0, dtype=np.int64))
     title_codes, title_uniques = pd.factorize(listings["title_key"].to_numpy(dtype=object), use_na_sentinel=True)
     arxiv_codes, arxiv_uniques = pd.factorize(listings["arxiv_id"].to_numpy(dtype=object), use_na_sentinel=True)
+    # A listing without title key (a title of punctuation only) gets a title node of its own: it joins a paper
+    # only through an id, never through its title.
+    keyless = title_codes < 0
+    title_nodes = title_codes.copy()
+    title_nodes[keyless] = len(title_uniques) + np.arange(int(keyless.sum()))
+    n_titles = len(title_uniques) + int(keyless.sum())
     has_arxiv = arxiv_codes >= 0
     if has_arxiv.any():
         rows = np.concatenate([np.arange(n), np.flatnonzero(has_arxiv)])
-        cols = np.concatenate([n + title_codes, n + len(title_uniques) + arxiv_codes[has_arxiv]])
-        size = n + len(title_uniques) + len(arxiv_uniques)
+        cols = np.concatenate([n + title_nodes, n + n_titles + arxiv_codes[has_arxiv]])
+        size = n + n_titles + len(arxiv_uniques)
         graph = coo_matrix((np.ones(len(rows), dtype=np.int8), (rows, cols)), shape=(size, size))
         labels = connected_components(graph, directed=False)[1][:n]
     else:
-        labels = title_codes  # without arXiv ids, the title key alone decides
+        labels = title_nodes  # without arXiv ids, the title key alone decides
     # Number the groups in order of first appearance.
     unique_labels, first_index, inverse = np.unique(labels, return_index=True, return_inverse=True)
     rank = np.empty(len(unique_labels), dtype=np.int64)
@@ -81,6 +87,12 @@ def group_listings(listings: pd.DataFrame) -> Grouping:
     arxiv_key = _group_min(arxiv_codes, arxiv_uniques, codes, n_groups)
     title_key = _group_min(title_codes, title_uniques, codes, n_groups)
     ids = paper_ids_for(title_key.fillna(""), arxiv=False)
+    no_key = title_key.isna().to_numpy()
+    if no_key.any():  # neither title key nor id: the id is that of the listing's place, `file:line`
+        first = _first_rows(codes, n_groups)[no_key]
+        places = listings["source_file"].to_numpy(dtype=object)[first] + ":" \
+            + listings["source_line"].astype("string").to_numpy(dtype=object)[first]
+        ids[no_key] = paper_ids_for(pd.Series("listing:" + places, dtype=object), arxiv=False)
     with_arxiv = arxiv_key.notna().to_numpy()
     if with_arxiv.any():
         ids[with_arxiv] = paper_ids_for(arxiv_key[with_arxiv], arxiv=True)

@@ -53,14 +53,14 @@ LISTING_COLUMNS: tuple[Column, ...] = (
     Column("categories", "list", "arXiv or source categories."),
     Column("code_urls", "list", "Code or project URLs found in the abstract."),
     Column("title_key", "string", "Normalized title used for matching: accents, case, punctuation and spacing "
-           "removed."),
+           "removed; missing when the title has no letter or digit (it then never merges listings)."),
     Column("flags", "list", "Quality flags (see the flag table)."),
 )
 
 PAPER_COLUMNS: tuple[Column, ...] = (
     Column("paper_id", "string", "Stable id: `p` + 16 hex digits of SipHash-2-4 (pandas' hash_array with nbkit's "
            "own keys) over the arXiv id when one is known (the smallest, if the listings differ), else over the "
-           "title key."),
+           "title key, else (a title without letter or digit) over `listing:<file>:<line>` of its listing."),
     Column("title", "string", "Title of the first listing (load order)."),
     Column("abstract", "string", "First non-missing abstract among the listings."),
     Column("authors", "string", "First non-missing author names."),

@@ -11,13 +11,7 @@ from nbkit.corpus import load_corpus
 from nbkit.sources.base import ParsedFile
 from nbkit.sources.hf_page import parse_hf_page
 from nbkit.sources.textio import Chunk
-from tests.conftest import BUNDLED, HF, accounted_lines, paragraph_starts
-
-
-def listing(corpus, title: str) -> pd.Series:
-    rows = corpus.listings[corpus.listings["title"] == title]
-    assert len(rows) == 1, f"expected one listing titled {title!r}, found {len(rows)}"
-    return rows.iloc[0]
+from tests.conftest import BUNDLED, HF, accounted_lines, listing, paragraph_starts
 
 
 def test_header_lines_page_date_and_mixed_metadata():

@@ -6,6 +6,7 @@ import pytest
 
 from nbkit.corpus import load_corpus
 from nbkit.errors import NbkitError
+from nbkit.sources import FORMATS
 from tests.conftest import HF
 
 MIXED = (HF / "mixed_metadata.txt").read_text(encoding="utf-8")
@@ -75,9 +76,9 @@ def test_missing_path(tmp_path):
         load_corpus([tmp_path / "nope.txt"])
 
 
-def test_directory_without_supported_files(write, tmp_path):
-    write("notes/readme.md", "# not a corpus\n")
-    with pytest.raises(NbkitError, match=r"notes: directory has no supported files \(\.csv, "):
+def test_directory_without_files(write, tmp_path):
+    write("notes/.hidden.txt", "Subscribe\n\nMar 11\n")
+    with pytest.raises(NbkitError, match=r"notes: directory has no files \(hidden files are passed over\)$"):
         load_corpus([tmp_path / "notes"])
 
 
@@ -88,8 +89,9 @@ def test_skip_bad_files_lists_them_and_goes_on(write, tmp_path):
     corpus = load_corpus([tmp_path / "in"], skip_bad_files=True)
     assert corpus.report.totals["listings"] == 4
     assert corpus.report.skipped_files == [
-        {"path": "in/notes.md", "reason": "unsupported extension"},
         {"path": "in/empty.txt", "reason": f"{tmp_path / 'in' / 'empty.txt'}: empty file"},
+        {"path": "in/notes.md", "reason": f"{tmp_path / 'in' / 'notes.md'}: unrecognised format (tried "
+                                         f"{', '.join(FORMATS)}); pass --format to force one"},
     ]
 
 

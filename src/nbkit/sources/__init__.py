@@ -19,7 +19,9 @@ from pathlib import Path
 from nbkit.errors import NbkitError
 from nbkit.sources import csl_json, openalex, semantic_scholar
 from nbkit.sources.arxiv import add_arxiv_record, looks_like_snapshot
+from nbkit.sources.arxiv_atom import looks_like_arxiv_atom, read_arxiv_atom
 from nbkit.sources.base import ParsedFile
+from nbkit.sources.hf_markdown import looks_like_hf_markdown, read_hf_markdown
 from nbkit.sources.hf_page import looks_like_hf_page, parse_hf_page
 from nbkit.sources.records import (
     TITLE_NAMES,
@@ -31,7 +33,7 @@ from nbkit.sources.records import (
     read_json_records,
     read_parquet,
 )
-from nbkit.sources.textio import check_not_binary, decode_head, read_head, read_text
+from nbkit.sources.textio import SNIFF_BYTES, check_not_binary, decode_head, read_head, read_text
 
 
 @dataclass(frozen=True)
@@ -51,7 +53,10 @@ class TextReader:
 
 
 # Tried in order before the JSON, delimited and HF page checks; a new format is a module plus one entry here.
-TEXT_READERS: tuple[TextReader, ...] = ()
+TEXT_READERS: tuple[TextReader, ...] = (
+    TextReader("arxiv_atom", frozenset({".atom", ".xml"}), looks_like_arxiv_atom, read_arxiv_atom, ("atom",)),
+    TextReader("hf_markdown", frozenset({".md", ".markdown"}), looks_like_hf_markdown, read_hf_markdown, ("md",)),
+)
 _TEXT_READERS = {r.name: r for r in TEXT_READERS}
 
 
@@ -222,11 +227,14 @@ def read_file(path: Path, name: str, *, fmt: str | None = None,
               mapping: Mapping[str, str] | None = None) -> ParsedFile:
     """Read one file of any supported format. Bad files raise NbkitError naming the file and the reason."""
     head = read_head(path)
-    fmt = normalize_format(fmt) or detect_format(path, head, mapping)
-    if fmt == "parquet":
-        parsed = ParsedFile(path=str(path), name=name, format=fmt, collection=path.stem, encoding="binary")
+    fmt = normalize_format(fmt)
+    if fmt == "parquet" or (fmt is None and head.startswith(b"PAR1")):
+        parsed = ParsedFile(path=str(path), name=name, format="parquet", collection=path.stem, encoding="binary")
         return read_parquet(path, parsed, mapping)
     check_not_binary(path, head)
+    if len(head) < SNIFF_BYTES and not decode_head(head).strip():
+        raise NbkitError("file has only whitespace", path)  # its own reason, not "unrecognised format"
+    fmt = fmt or detect_format(path, head, mapping)
 
     def consume(text):  # a fresh ParsedFile each call: textio re-runs this on a fallback decode
         target = ParsedFile(path=str(path), name=name, format=fmt, collection=path.stem)

@@ -53,9 +53,87 @@ _NOT_TITLE_START = frozenset(" \t\f\v\u00a0·•∙0123456789")
 
 
 def looks_like_hf_page(head: str) -> bool:
-    """Whether a file's first bytes show an HF page. (Placeholder: every text; issue 12 asks for positive
-    evidence — a site header line, a metadata block, or title/abstract paragraphs — and nothing else.)"""
-    return True
+    """Whether a file's first bytes show an HF page, by positive evidence only: a page header at the top (two or
+    more site and date lines, one of them a site line such as `Subscribe`), site chrome anywhere, a metadata block
+    (`• 7 authors`, or a lone `·` over a date such as `Feb 4, 2024 3`), or, for a capture without header, the
+    page's shape: a title line, a long prose abstract, optional metadata, and so on for every paragraph of the
+    head. Markup, tagged records, code, tables and READMEs show none of these."""
+    lines = [line.strip() for line in head.splitlines()[:_SNIFF_LINES]]
+    leading, site = 0, False  # the run of header and date lines at the top: two or more, one a site line
+    for line in lines:
+        if not line:
+            continue
+        if len(line) >= SHORT_LINE or not (line.lower() in HEADER_LINES or is_hf_date(line)):
+            break
+        leading, site = leading + 1, site or line.lower() in HEADER_LINES
+        if site and leading >= 2:
+            return True
+    for index, line in enumerate(lines):
+        if line.lower() in CHROME_LINES or _BULLET_AUTHORS.match(line):
+            return True
+        if line in _DOTS and index + 1 < len(lines) and parse_hf_date(lines[index + 1]) is not None:
+            return True
+    return _has_listing_shape(lines, cut=len(head) >= _CUT_HEAD)
+
+
+_SNIFF_LINES = 400
+_CUT_HEAD = 60000  # a head this long may end inside a paragraph
+_SHAPE_PARAGRAPHS = 12  # paragraphs of the head that must all fit the shape
+_BULLET_AUTHORS = re.compile(r"^[•∙]\s*\d[\d,]*\s+authors?$", re.IGNORECASE)
+_MIN_ABSTRACT = 200  # characters: shorter paragraphs after a title are not evidence of an abstract
+_NOT_TEXT_START = tuple("#<>|`*-=+@%;:!/\\~$&_")
+_LIST_ITEM = re.compile(r"^(\d+[.)]|[-*+•])\s")
+_TAG_LINE = re.compile(r"^[A-Z][A-Z0-9]{1,3}\s*-\s")  # RIS and MEDLINE tags: `TY  - `, `PMID- `
+_KEY_LINE = re.compile(r"^[a-z_][\w.-]*\s*[:=]")  # `key: value`, `key = value` (YAML, INI, TOML, code)
+
+
+def _has_listing_shape(lines: list[str], cut: bool) -> bool:
+    """Paragraphs alternate title line / long prose abstract (each title may be followed by a metadata block),
+    from the first paragraph on (page dates may come first). A paragraph cut by the sniff window is not judged."""
+    paragraphs: list[list[str]] = [[]]
+    for line in lines:
+        if line:
+            paragraphs[-1].append(line)
+        elif paragraphs[-1]:
+            paragraphs.append([])
+    paragraphs = [p for p in paragraphs if p]
+    if cut and len(paragraphs) > 1:
+        paragraphs.pop()
+    paragraphs = paragraphs[:_SHAPE_PARAGRAPHS]
+    while paragraphs and len(paragraphs[0]) == 1 and is_hf_date(paragraphs[0][0]):
+        paragraphs.pop(0)
+    pairs, expect_abstract = 0, False
+    for paragraph in paragraphs:
+        if expect_abstract:
+            if not _is_prose(paragraph):
+                return False
+            pairs, expect_abstract = pairs + 1, False
+        elif pairs and all(_is_meta_line(line, False) or parse_hf_date(line) for line in paragraph):
+            continue  # a metadata block after a listing
+        elif len(paragraph) == 1 and _is_title(paragraph[0]):
+            expect_abstract = True
+        else:
+            return False
+    return pairs > 0
+
+
+def _is_title(line: str) -> bool:
+    return (len(line) <= LONG_LINE and any(c.isalpha() for c in line) and not line.startswith(_NOT_TEXT_START)
+            and not _LIST_ITEM.match(line) and not _TAG_LINE.match(line) and not _KEY_LINE.match(line)
+            and not line.endswith(("{", "(", "[", ";", ",", ":", "=", "\\", "-->")))
+
+
+def _is_prose(paragraph: list[str]) -> bool:
+    """A paragraph of sentences: long, mostly letters and spaces, no line that starts like markup, a list item,
+    a tag or a key."""
+    text = " ".join(paragraph)
+    if len(text) < _MIN_ABSTRACT or len(text.split()) < 20:
+        return False
+    if any(line.startswith(_NOT_TEXT_START) or _LIST_ITEM.match(line) or _TAG_LINE.match(line)
+           or _KEY_LINE.match(line) for line in paragraph):
+        return False
+    plain = sum(c.isalpha() or c.isspace() for c in text)
+    return plain >= 0.8 * len(text)
 
 
 def _is_header_or_date(line: str) -> bool:
