@@ -90,6 +90,9 @@ FLAGS: dict[str, str] = {
     "encoding_fallback": "The file was not valid UTF-8 and was decoded with the cp1252/latin-1 fallback.",
     "no_page_header": "The HF page had no header, so its page date is unknown.",
     "date_from_update": "arXiv record without versions: the date is its update_date.",
+    "unterminated_record": "A RIS or Web of Science record with no end tag (ER) before the next record or the end "
+                           "of the file: it may have been cut short.",
+    "latex_undecoded": "BibTeX: a field's LaTeX could not be turned into Unicode and is kept as written.",
     "conflict:authors_count": "Papers only: the merged listings give different author counts.",
     "conflict:published": "Papers only: the merged listings give different dates.",
     "conflict:abstract": "Papers only: the merged listings have different abstracts.",

@@ -14,8 +14,10 @@ import re
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from nbkit.errors import NbkitError
+from nbkit.sources import bibtex, medline, ris, wos
 from nbkit.sources.arxiv import add_arxiv_record, looks_like_snapshot
 from nbkit.sources.base import ParsedFile
 from nbkit.sources.hf_page import looks_like_hf_page, parse_hf_page
@@ -36,17 +38,26 @@ class TextReader:
     sniff: (decoded first 64 KiB, lower-case suffix) -> True only on positive evidence of this format (its tags or
         markers), never because nothing else matched.
     read: (lines, ParsedFile, column mapping or None) -> the ParsedFile, every block accounted for.
+    chunks: read receives textio Chunk pieces of about 1 MB instead of lines (for readers that split the text
+        with regular expressions rather than line by line).
     """
 
     name: str
     suffixes: frozenset[str]
     sniff: Callable[[str, str], bool]
-    read: Callable[[Iterator[str], ParsedFile, Mapping[str, str] | None], ParsedFile]
+    read: Callable[[Iterator[Any], ParsedFile, Mapping[str, str] | None], ParsedFile]
     aliases: tuple[str, ...] = ()
+    chunks: bool = False
 
 
 # Tried in order before the JSON, delimited and HF page checks; a new format is a module plus one entry here.
-TEXT_READERS: tuple[TextReader, ...] = ()
+TEXT_READERS: tuple[TextReader, ...] = (
+    TextReader("ris", ris.SUFFIXES, ris.looks_like_ris, ris.read_ris, chunks=True),
+    TextReader("wos", wos.SUFFIXES, wos.looks_like_wos, wos.read_wos, aliases=("web_of_science",), chunks=True),
+    TextReader("medline", medline.SUFFIXES, medline.looks_like_medline, medline.read_medline,
+               aliases=("pubmed", "nbib"), chunks=True),
+    TextReader("bibtex", bibtex.SUFFIXES, bibtex.looks_like_bibtex, bibtex.read_bibtex, aliases=("bib",)),
+)
 _TEXT_READERS = {r.name: r for r in TEXT_READERS}
 
 FORMATS = ("hf_page", "csv", "tsv", "jsonl", "json", "parquet", "arxiv", *_TEXT_READERS)
@@ -146,7 +157,8 @@ def read_file(path: Path, name: str, *, fmt: str | None = None,
             return read_json_lines(text, target, mapping, add=add_arxiv_record)
         return read_json_array("".join(text), target, mapping)  # lines of the whole file
 
-    parsed, info = read_text(path, consume, chunks=fmt == "hf_page")
+    chunks = fmt == "hf_page" or (fmt in _TEXT_READERS and _TEXT_READERS[fmt].chunks)
+    parsed, info = read_text(path, consume, chunks=chunks)
     if parsed.blocks == 0:
         raise NbkitError("file has only whitespace", path)
     parsed.encoding = info.encoding
