@@ -26,9 +26,10 @@ from nbkit.corpus import load_corpus  # noqa: E402
 from nbkit.sources import read_file  # noqa: E402
 
 DATA = ROOT / "benchmarks" / ".data"
-WORDS = ("model learning network data method results analysis performance training neural graph attention "
-         "transformer language vision robust efficient sparse adaptive inference benchmark evaluation large "
-         "scale dataset propose show approach task tasks deep optimization stochastic gradient").split()
+WORDS = ["model", "learning", "network", "data", "method", "results", "analysis", "performance", "training",
+         "neural", "graph", "attention", "transformer", "language", "vision", "robust", "efficient", "sparse",
+         "adaptive", "inference", "benchmark", "evaluation", "large", "scale", "dataset", "propose", "show",
+         "approach", "task", "tasks", "deep", "optimization", "stochastic", "gradient"]
 
 
 def generate(path: Path, records: int, seed: int = 0) -> None:

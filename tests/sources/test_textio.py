@@ -77,7 +77,7 @@ def test_missing_path(tmp_path):
 
 def test_directory_without_supported_files(write, tmp_path):
     write("notes/readme.md", "# not a corpus\n")
-    with pytest.raises(NbkitError, match=r"notes: directory has no supported files \(\.csv, "):
+    with pytest.raises(NbkitError, match=r"notes: directory has no supported files \(\.bib, \.csv, "):
         load_corpus([tmp_path / "notes"])
 
 

@@ -62,35 +62,67 @@ def looks_like_bibtex(head: str, suffix: str) -> bool:
     return False
 
 
-def _parse(text: str, library: Library | None = None) -> Library:
-    # Authors are split before LaTeX is decoded, so braces still protect an ` and ` inside a name.
-    stack = [middlewares.MonthIntMiddleware(True), middlewares.SeparateCoAuthors(True)]
+def _parse(text: str) -> Library:
+    """The file's blocks with field values resolved: `@string` macros, `#` concatenation (which bibtexparser 2.1
+    leaves as written), enclosing braces or quotes removed, months as numbers, authors as a list (split before
+    LaTeX is decoded, so braces still protect an ` and ` inside a name)."""
     # bibtexparser logs each broken block as an error, which without logging set up lands on stderr; the load
     # report already lists it as a rejection with its line and reason.
     log = logging.getLogger("bibtexparser.splitter")
     was_disabled, log.disabled = log.disabled, True
     try:
-        return bibtexparser.parse_string(text, append_middleware=stack, library=library)
+        library = bibtexparser.parse_string(text, parse_stack=[])
     finally:
         log.disabled = was_disabled
+    # A key used twice is not a broken entry (two merged .bib files often repeat keys): the second entry stays in
+    # place under a key of its own, and deduplication decides whether it is the same paper.
+    for block in library.failed_blocks:
+        if isinstance(block, DuplicateBlockKeyBlock) and isinstance(block.ignore_error_block, Entry):
+            entry = block.ignore_error_block
+            entry.key = f"{entry.key} (line {(block.start_line or 0) + 1})"
+            library.replace(block, entry, fail_on_duplicate_key=False)
+    macros = {**_MONTH_MACROS, **{key.lower(): s.value for key, s in library.strings_dict.items()}}
+    for entry in library.entries:
+        for field in entry.fields:
+            if isinstance(field.value, str) and "#" in field.value:
+                field.value = _concatenate(field.value, macros)
+    for middleware in (middlewares.ResolveStringReferencesMiddleware(True), middlewares.RemoveEnclosingMiddleware(True),
+                       middlewares.MonthIntMiddleware(True), middlewares.SeparateCoAuthors(True)):
+        library = middleware.transform(library)
+    return library
+
+
+_MONTH_MACROS = {m: f"{{{m}}}" for m in ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov",
+                                         "dec")}
+_CONCAT_PART = re.compile(r'\s*(\{(?:[^{}]|\{(?:[^{}]|\{[^{}]*\})*\})*\}|"[^"]*"|[^\s#{}"]+)\s*(?:#|$)')
+
+
+def _concatenate(value: str, macros: dict[str, str]) -> str:
+    """`t # " Two"` -> `{Macro Title Two}`: each part unenclosed or looked up, joined, enclosed again. A value
+    whose `#` is inside braces or quotes (a title with `#1`) is returned as it is."""
+    parts, pos = [], 0
+    while pos < len(value):
+        match = _CONCAT_PART.match(value, pos)
+        if not match:
+            return value
+        part = match.group(1)
+        if part[0] not in "{\"" and not part.isdigit():
+            part = macros.get(part.lower())
+            if part is None:
+                return value
+        parts.append(part[1:-1] if part[0] in "{\"" else part)
+        pos = match.end()
+    return "{" + "".join(parts) + "}" if len(parts) > 1 else value
 
 
 def read_bibtex(lines: Iterator[str], parsed: ParsedFile, mapping: Mapping[str, str] | None = None) -> ParsedFile:
+    """Every block becomes a listing, a header line or a rejection with its line."""
     library = _parse("".join(lines))
     for block in library.blocks:
         parsed.blocks += 1
         line = (block.start_line or 0) + 1
         if isinstance(block, Entry):
             add_bibtex_entry(parsed, block, line)
-        elif isinstance(block, DuplicateBlockKeyBlock):
-            # A key used twice is not a broken entry (two merged .bib files often repeat keys): read it on its
-            # own, with the file's @string macros, and let deduplication decide whether it is the same paper.
-            again = _parse(block.raw, Library([s for s in library.strings]))
-            entry = next((b for b in again.blocks if isinstance(b, Entry)), None)
-            if entry is None:
-                parsed.reject(line, "BibTeX entry could not be parsed", block.raw)
-            else:
-                add_bibtex_entry(parsed, entry, line)
         elif isinstance(block, ParsingFailedBlock):
             reason = " ".join(str(getattr(block.error, "abort_reason", None) or block.error).split())
             parsed.reject(line, f"BibTeX block could not be parsed: {reason}", block.raw or "")

@@ -5,9 +5,9 @@ dash and a space (`TI  - `, `FAU - `); long values continue on lines indented by
 spaces. No maintained Python parser for the format exists that keeps line numbers, so the tags are read here.
 
 Read: TI (BTI for books), AB, FAU (else AU: every author has both lines, so each is counted once), DP, the DOI
-from LID or AID (`10.1000/xyz [doi]`), PMID, MH (without the `*` of a major topic) and OT as categories. DP is written `2019 May 17`, `2019 May`,
-`2019 Jan-Feb` (a range: its first month), `2019 Spring` (a season: the year); a DP that does not start with a
-year is kept as written and flagged invalid_date by the loader.
+from LID or AID (`10.1000/xyz [doi]`), PMID, MH (without the `*` of a major topic) and OT as categories. DP is
+written `2019 May 17`, `2019 May`, `2019 Jan-Feb` (a range: its first month), `2019 Spring` (a season: the year);
+a DP that does not start with a year is kept as written and flagged invalid_date by the loader.
 """
 
 from __future__ import annotations
