@@ -26,7 +26,15 @@ from rispy.config import DELIMITED_TAG_MAPPING, LIST_TYPE_TAGS, TAG_KEY_MAPPING
 from nbkit.clean import clean_text, normalize_doi
 from nbkit.dates import parse_date_text
 from nbkit.sources.base import ParsedFile
-from nbkit.sources.tagged import TaggedFormat, TaggedRecord, arxiv_id_from, opens_record, split_records, unique
+from nbkit.sources.tagged import (
+    TaggedFormat,
+    TaggedRecord,
+    arxiv_id_from,
+    clean_all,
+    opens_record,
+    split_records,
+    unique,
+)
 from nbkit.sources.textio import Chunk
 
 SUFFIXES = frozenset({".ris"})
@@ -40,6 +48,7 @@ _READ = {tag: TAG_KEY_MAPPING[tag] for tag in ("TI", "T1", "AB", "N2", "AU", "A1
                                               "KW", "AN", "DB", "DP")}
 _READ_FIELD = re.compile(r"\n(" + "|".join(_READ) + r")  -([^\n]*(?:\n(?![A-Z][A-Z0-9]  -)[^\n]*)*)")
 _LIST_TAGS = frozenset(LIST_TYPE_TAGS)
+_DELIMITED = DELIMITED_TAG_MAPPING
 _PUBMED_URL = re.compile(r"(?:pubmed\.ncbi\.nlm\.nih\.gov/|ncbi\.nlm\.nih\.gov/pubmed/)(\d{1,9})(?!\d)")
 _RIS_DATE = re.compile(r"(\d{4})(?:/(\d{0,2})(?:/(\d{0,2})(?:/.*)?)?)?")
 
@@ -65,15 +74,15 @@ def ris_fields(text: str) -> dict[str, Any]:
         name = _READ[tag]
         if tag in _LIST_TAGS:
             items = [v.strip() for v in value.split("\n")] if "\n" in value else [value.strip()]
-            delimiter = DELIMITED_TAG_MAPPING.get(tag)
-            if delimiter:
-                items = [item.strip() for v in items for item in v.split(delimiter)]
-            if name in fields:
-                fields[name].extend(items)
-            else:
+            if tag in _DELIMITED:
+                items = [item.strip() for v in items for item in v.split(_DELIMITED[tag])]
+            known = fields.get(name)
+            if known is None:
                 fields[name] = items
+            else:
+                known += items
         elif name not in fields:
-            fields[name] = " ".join(v.strip() for v in value.split("\n")) if "\n" in value else value.strip()
+            fields[name] = " ".join([v.strip() for v in value.split("\n")]) if "\n" in value else value.strip()
     return fields
 
 
@@ -87,7 +96,7 @@ def add_ris_record(parsed: ParsedFile, record: TaggedRecord) -> None:
     abstract = clean_text(fields.get("abstract") or fields.get("notes_abstract") or "") or None
     if abstract is None:
         flags.append("missing_abstract")
-    names = [a for a in fields.get("authors") or fields.get("first_authors") or () if a]
+    names = clean_all([a for a in fields.get("authors") or fields.get("first_authors") or () if a])
     urls = fields.get("urls") or []
     doi_text = fields.get("doi")
     doi = normalize_doi(doi_text) or next((d for d in map(normalize_doi, urls) if d), None)
@@ -95,13 +104,13 @@ def add_ris_record(parsed: ParsedFile, record: TaggedRecord) -> None:
         record.line,
         title,
         abstract,
-        authors=clean_text("; ".join(names)) or None,
+        authors="; ".join(names) or None,
         authors_count=len(names) or None,
         date_text=ris_date(fields.get("year") or fields.get("publication_year"), fields.get("date")),
         doi=doi,
         pmid=_pmid(fields, urls),
         arxiv_id=arxiv_id_from([doi_text, *urls]),
-        categories=unique(clean_text(k) for k in fields.get("keywords") or ()),
+        categories=unique(clean_all(fields.get("keywords") or ())),
         flags=flags,
     )
     parsed.listing_blocks += 1

@@ -16,7 +16,7 @@ import re
 from collections.abc import Iterable, Iterator
 from typing import NamedTuple
 
-from nbkit.clean import normalize_arxiv_id
+from nbkit.clean import clean_text, normalize_arxiv_id
 from nbkit.sources.base import ParsedFile
 
 
@@ -82,7 +82,8 @@ def split_records(pieces: Iterable[str], parsed: ParsedFile, form: TaggedFormat)
             gap.flush()
             yield TaggedRecord(record_line, text[begin:end].rstrip("\n"), terminated)
             pos, pos_line = end, record_line + text.count("\n", begin, end)
-            gap.add(text[end:stop], pos_line)
+            if stop - end > 2 or text[end:stop].strip():  # not just the line break(s) before the next record
+                gap.add(text[end:stop], pos_line)
         line = pos_line + text.count("\n", pos, keep)
         carry = text[keep:]
     gap.flush()
@@ -136,9 +137,20 @@ def opens_record(head: str, first: re.Pattern[str], second: re.Pattern[str], wit
     return False
 
 
+def clean_all(values: list[str]) -> list[str]:
+    """clean_text of each value, with one check of them all first: the values of tagged fields are single stripped
+    lines, and a run of them that is printable ASCII without double spaces is clean already (most are)."""
+    joined = "|".join(values)
+    if joined.isascii() and joined.isprintable() and "  " not in joined:
+        return values
+    return [clean_text(v) for v in values]
+
+
 def unique(values: Iterable[str]) -> list[str]:
     """Non-empty values in order, each once (keywords repeat across KW, MH and OT lines)."""
-    return list(dict.fromkeys(v for v in values if v))
+    kept = dict.fromkeys(values)
+    kept.pop("", None)
+    return list(kept)
 
 
 _ARXIV_DOI = re.compile(r"arxiv\.(?=\d)", re.IGNORECASE)  # the new-style id in `10.48550/arXiv.2401.01234`
