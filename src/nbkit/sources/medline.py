@@ -14,15 +14,16 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator, Mapping
+from typing import Any
 
 from nbkit.clean import clean_text, normalize_doi
 from nbkit.dates import MONTHS
 from nbkit.sources.base import ParsedFile
-from nbkit.sources.tagged import TaggedFormat, TaggedRecord, opens_record, split_records, unique
+from nbkit.sources.tagged import TaggedFormat, TaggedRecord, clean_all, opens_record, read_records, unique
 from nbkit.sources.textio import Chunk
 
 SUFFIXES = frozenset({".nbib", ".medline"})
-FORMAT = TaggedFormat("MEDLINE", start="PMID-", end=None)
+FORMAT = TaggedFormat("MEDLINE", start="PMID-", end=None, title_tags="TI")
 # A field: its tag line and the lines after it that are not tag lines (the record's first line is PMID, read
 # apart, so every other field follows a line break).
 _FIELD = re.compile(r"\n([A-Z][A-Z0-9 ]{3})- ?([^\n]*(?:\n(?![A-Z][A-Z0-9 ]{3}- )[^\n]*)*)")
@@ -38,11 +39,7 @@ def looks_like_medline(head: str, suffix: str) -> bool:
 
 
 def read_medline(chunks: Iterator[Chunk], parsed: ParsedFile, mapping: Mapping[str, str] | None = None) -> ParsedFile:
-    """Every record becomes a listing, or a rejection with its line when it has no title."""
-    for record in split_records((chunk.text for chunk in chunks), parsed, FORMAT):
-        parsed.blocks += 1
-        add_medline_record(parsed, record)
-    return parsed
+    return read_records(chunks, parsed, FORMAT, medline_listing)
 
 
 def medline_fields(text: str) -> dict[str, list[str]]:
@@ -55,31 +52,21 @@ def medline_fields(text: str) -> dict[str, list[str]]:
     return fields
 
 
-def add_medline_record(parsed: ParsedFile, record: TaggedRecord) -> None:
+def medline_listing(record: TaggedRecord) -> dict[str, Any]:
     fields = medline_fields(record.text)
-    title = clean_text(" ".join(fields.get("TI") or fields.get("BTI") or ()))
-    if not title:
-        parsed.reject(record.line, "MEDLINE record without a title (TI)", record.text[:200])
-        return
-    abstract = clean_text(" ".join(fields.get("AB") or ())) or None
-    names = [a for a in fields.get("FAU") or fields.get("AU") or () if a]
     doi = next((normalize_doi(m.group(1)) for v in (*fields.get("LID", ()), *fields.get("AID", ()))
                 if (m := _DOI_ID.fullmatch(v))), None)
     pmid = _PMID.match(record.text)
-    parsed.listings.add(
-        record.line,
-        title,
-        abstract,
-        authors=clean_text("; ".join(names)) or None,
-        authors_count=len(names) or None,
-        date_text=medline_date(" ".join(fields.get("DP") or ())),
-        doi=doi,
-        pmid=pmid.group(1) if pmid else None,
+    return {
+        "title": clean_text(" ".join(fields.get("TI") or fields.get("BTI") or ())),
+        "abstract": clean_text(" ".join(fields.get("AB") or ())),
+        "authors": clean_all([a for a in fields.get("FAU") or fields.get("AU") or () if a]),
+        "date_text": medline_date(" ".join(fields.get("DP") or ())),
+        "doi": doi,
+        "pmid": pmid.group(1) if pmid else None,
         # `*` marks a major MeSH topic; the heading is the same one either way.
-        categories=unique(clean_text(c).lstrip("*") for c in (*fields.get("MH", ()), *fields.get("OT", ()))),
-        flags=[] if abstract else ["missing_abstract"],
-    )
-    parsed.listing_blocks += 1
+        "categories": unique(c.lstrip("*") for c in clean_all([*fields.get("MH", ()), *fields.get("OT", ())])),
+    }
 
 
 def medline_date(text: str) -> str | None:

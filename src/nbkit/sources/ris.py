@@ -32,13 +32,13 @@ from nbkit.sources.tagged import (
     arxiv_id_from,
     clean_all,
     opens_record,
-    split_records,
+    read_records,
     unique,
 )
 from nbkit.sources.textio import Chunk
 
 SUFFIXES = frozenset({".ris"})
-FORMAT = TaggedFormat("RIS", start="TY  -", end="ER  -")
+FORMAT = TaggedFormat("RIS", start="TY  -", end="ER  -", title_tags="TI or T1")
 _TYPE_LINE = re.compile(r"TY  - ?[A-Z]+\s*$")
 _TAG_LINE = re.compile(r"[A-Z][A-Z0-9]  -(?: |$)")
 # The tags nbkit reads, with rispy's names for them; a field is its tag line and the lines after it up to the next
@@ -59,11 +59,7 @@ def looks_like_ris(head: str, suffix: str) -> bool:
 
 
 def read_ris(chunks: Iterator[Chunk], parsed: ParsedFile, mapping: Mapping[str, str] | None = None) -> ParsedFile:
-    """Every record becomes a listing, or a rejection with its line when it has no title."""
-    for record in split_records((chunk.text for chunk in chunks), parsed, FORMAT):
-        parsed.blocks += 1
-        add_ris_record(parsed, record)
-    return parsed
+    return read_records(chunks, parsed, FORMAT, ris_listing)
 
 
 def ris_fields(text: str) -> dict[str, Any]:
@@ -86,34 +82,20 @@ def ris_fields(text: str) -> dict[str, Any]:
     return fields
 
 
-def add_ris_record(parsed: ParsedFile, record: TaggedRecord) -> None:
+def ris_listing(record: TaggedRecord) -> dict[str, Any]:
     fields = ris_fields(record.text)
-    title = clean_text(fields.get("title") or fields.get("primary_title") or "")
-    if not title:
-        parsed.reject(record.line, "RIS record without a title (TI or T1)", record.text[:200])
-        return
-    flags = [] if record.terminated else ["unterminated_record"]
-    abstract = clean_text(fields.get("abstract") or fields.get("notes_abstract") or "") or None
-    if abstract is None:
-        flags.append("missing_abstract")
-    names = clean_all([a for a in fields.get("authors") or fields.get("first_authors") or () if a])
     urls = fields.get("urls") or []
     doi_text = fields.get("doi")
-    doi = normalize_doi(doi_text) or next((d for d in map(normalize_doi, urls) if d), None)
-    parsed.listings.add(
-        record.line,
-        title,
-        abstract,
-        authors="; ".join(names) or None,
-        authors_count=len(names) or None,
-        date_text=ris_date(fields.get("year") or fields.get("publication_year"), fields.get("date")),
-        doi=doi,
-        pmid=_pmid(fields, urls),
-        arxiv_id=arxiv_id_from([doi_text, *urls]),
-        categories=unique(clean_all(fields.get("keywords") or ())),
-        flags=flags,
-    )
-    parsed.listing_blocks += 1
+    return {
+        "title": clean_text(fields.get("title") or fields.get("primary_title") or ""),
+        "abstract": clean_text(fields.get("abstract") or fields.get("notes_abstract") or ""),
+        "authors": clean_all([a for a in fields.get("authors") or fields.get("first_authors") or () if a]),
+        "date_text": ris_date(fields.get("year") or fields.get("publication_year"), fields.get("date")),
+        "doi": normalize_doi(doi_text) or next((d for d in map(normalize_doi, urls) if d), None),
+        "pmid": _pmid(fields, urls),
+        "arxiv_id": arxiv_id_from([doi_text, *urls]),
+        "categories": unique(clean_all(fields.get("keywords") or ())),
+    }
 
 
 def ris_date(year: str | None, date: str | None) -> str | None:

@@ -13,11 +13,12 @@ the per-line work runs in C: a Python loop over every line costs more than all t
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Iterator
-from typing import NamedTuple
+from collections.abc import Callable, Iterable, Iterator
+from typing import Any, NamedTuple
 
 from nbkit.clean import clean_text, normalize_arxiv_id
 from nbkit.sources.base import ParsedFile
+from nbkit.sources.textio import Chunk
 
 
 class TaggedRecord(NamedTuple):
@@ -32,11 +33,13 @@ class TaggedFormat:
     start: the first line of a record (`TY  -`). end: its last line (`ER  -`), or None when a blank line ends a
     record (MEDLINE, where the next start line or the end of the file also ends one properly). header: a pattern
     for whole file lines that are not records (Web of Science `FN ...`, `VR ...`, `EF`). name: the format's name
-    in rejection reasons.
+    in rejection reasons; title_tags: where its records keep the title, for the reason a record without one is
+    rejected.
     """
 
-    def __init__(self, name: str, start: str, end: str | None, header: str | None = None) -> None:
-        self.name, self.start = name, start
+    def __init__(self, name: str, start: str, end: str | None, header: str | None = None,
+                 title_tags: str = "TI") -> None:
+        self.name, self.start, self.title_tags = name, start, title_tags
         self.header = re.compile(header) if header else None
         # A leading "\n" instead of ^ and re.MULTILINE: a pattern that starts with a literal is searched for with
         # a fast scan (~15x faster here); the first line of a text is checked on its own.
@@ -47,6 +50,32 @@ class TaggedFormat:
     def starts(self, text: str) -> list[int]:
         found = [m.start() + 1 for m in self.start_after_newline.finditer(text)]
         return [0, *found] if text.startswith(self.start) else found
+
+
+def read_records(chunks: Iterator[Chunk], parsed: ParsedFile, form: TaggedFormat,
+                 listing: Callable[[TaggedRecord], dict[str, Any]]) -> ParsedFile:
+    """Every record becomes a listing, or a rejection with its line when it has no title.
+
+    listing(record) gives the listing's fields: title and abstract (cleaned; empty when missing), authors (a list
+    of cleaned names), and any sparse field (date_text, doi, pmid, arxiv_id, categories). Flags added here:
+    unterminated_record, missing_abstract.
+    """
+    for record in split_records((chunk.text for chunk in chunks), parsed, form):
+        parsed.blocks += 1
+        fields = listing(record)
+        title = fields.pop("title")
+        if not title:
+            parsed.reject(record.line, f"{form.name} record without a title ({form.title_tags})", record.text[:200])
+            continue
+        abstract = fields.pop("abstract") or None
+        flags = [] if record.terminated else ["unterminated_record"]
+        if abstract is None:
+            flags.append("missing_abstract")
+        names = fields.pop("authors")
+        parsed.listings.add(record.line, title, abstract, authors="; ".join(names) or None,
+                            authors_count=len(names) or None, flags=flags, **fields)
+        parsed.listing_blocks += 1
+    return parsed
 
 
 def split_records(pieces: Iterable[str], parsed: ParsedFile, form: TaggedFormat) -> Iterator[TaggedRecord]:

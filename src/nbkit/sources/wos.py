@@ -12,17 +12,26 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator, Mapping
+from typing import Any
 
 from rispy import WokParser
 
 from nbkit.clean import clean_text, normalize_doi
 from nbkit.dates import MONTHS
 from nbkit.sources.base import ParsedFile
-from nbkit.sources.tagged import TaggedFormat, TaggedRecord, arxiv_id_from, opens_record, split_records, unique
+from nbkit.sources.tagged import (
+    TaggedFormat,
+    TaggedRecord,
+    arxiv_id_from,
+    clean_all,
+    opens_record,
+    read_records,
+    unique,
+)
 from nbkit.sources.textio import Chunk
 
 SUFFIXES: frozenset[str] = frozenset()  # saved as .txt, which other formats share: recognised by content only
-FORMAT = TaggedFormat("Web of Science", start="PT ", end="ER", header=r"(?:FN|VR) .*|EF\s*")
+FORMAT = TaggedFormat("Web of Science", start="PT ", end="ER", header=r"(?:FN|VR) .*|EF\s*", title_tags="TI")
 _PARSER = WokParser()
 _FILE_NAME = re.compile(r"FN \S")
 _VERSION = re.compile(r"VR \d")
@@ -37,44 +46,27 @@ def looks_like_wos(head: str, suffix: str) -> bool:
 
 
 def read_wos(chunks: Iterator[Chunk], parsed: ParsedFile, mapping: Mapping[str, str] | None = None) -> ParsedFile:
-    """Every record becomes a listing, or a rejection with its line when it has no title."""
-    for record in split_records((chunk.text for chunk in chunks), parsed, FORMAT):
-        parsed.blocks += 1
-        add_wos_record(parsed, record)
-    return parsed
+    return read_records(chunks, parsed, FORMAT, wos_listing)
 
 
-def add_wos_record(parsed: ParsedFile, record: TaggedRecord) -> None:
+def wos_listing(record: TaggedRecord) -> dict[str, Any]:
     lines = record.text.split("\n")
     if not record.terminated:
         lines.append("ER")  # rispy keeps a record only when it sees its end
     fields = _PARSER.parse_lines(iter(lines))[0]
-    title = clean_text(fields.get("document_title") or "")
-    if not title:
-        parsed.reject(record.line, "Web of Science record without a title (TI)", record.text[:200])
-        return
-    flags = [] if record.terminated else ["unterminated_record"]
-    abstract = clean_text(fields.get("abstract") or "") or None
-    if abstract is None:
-        flags.append("missing_abstract")
-    names = [a for a in fields.get("authors") or fields.get("author_full_name") or () if a]
     doi_text = fields.get("doi")
     categories = [c.strip() for key in ("wos_categories", "research_areas") for c in (fields.get(key) or "").split(";")]
     pmid = (fields.get("pubmed_id") or "").strip()
-    parsed.listings.add(
-        record.line,
-        title,
-        abstract,
-        authors=clean_text("; ".join(names)) or None,
-        authors_count=len(names) or None,
-        date_text=wos_date(fields.get("publication_year"), fields.get("publication_date")),
-        doi=normalize_doi(doi_text),
-        pmid=pmid if pmid.isdigit() else None,
-        arxiv_id=arxiv_id_from([doi_text]),
-        categories=unique(clean_text(c) for c in categories),
-        flags=flags,
-    )
-    parsed.listing_blocks += 1
+    return {
+        "title": clean_text(fields.get("document_title") or ""),
+        "abstract": clean_text(fields.get("abstract") or ""),
+        "authors": clean_all([a for a in fields.get("authors") or fields.get("author_full_name") or () if a]),
+        "date_text": wos_date(fields.get("publication_year"), fields.get("publication_date")),
+        "doi": normalize_doi(doi_text),
+        "pmid": pmid if pmid.isdigit() else None,
+        "arxiv_id": arxiv_id_from([doi_text]),
+        "categories": unique(clean_all(categories)),
+    }
 
 
 def wos_date(year: str | None, day: str | None) -> str | None:
