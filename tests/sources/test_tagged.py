@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 
 import pytest
+import rispy
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -130,3 +131,48 @@ def test_forcing_a_tagged_format_on_other_text_rejects_every_block(tmp_path, fmt
     assert [(r.line, r.reason) for r in parsed.rejections] == [(n, f"text outside a {name} record") for n in (1, 3, 5)]
     with pytest.raises(NbkitError, match="no paper listings found"):
         load_corpus([path], fmt=fmt)
+
+
+FIELD = st.sampled_from(["AU  - Smith, J.", "KW  - screening", "PY  - 2019//", "AB  - An abstract.", "DO  - 10.1/x",
+                         "T2  - A Journal", "N1  - note", "  a continued line", ""])
+JUNK = st.sampled_from(["Exported from a database", "ER  - ", "Record 1 of 3", "   "])
+
+
+@st.composite
+def ris_export(draw) -> tuple[str, int, int, int]:
+    """A RIS text with junk between records; how many records have a title (as rispy reads each record on its
+    own: an independent oracle), how many of those lack an end tag, and how many records there are."""
+    lines, titled, open_titled, records, closed = [], 0, 0, 0, True
+    for _ in range(draw(st.integers(1, 8))):
+        if closed:  # after a record without ER, junk would be read as part of that record
+            lines += draw(st.lists(JUNK, max_size=2))
+        body = draw(st.lists(FIELD, max_size=5))
+        title = draw(st.sampled_from(["TI  - A title", "T1  - Another title", "TI  - ", None]))
+        if title:
+            body.insert(draw(st.integers(0, len(body))), title)
+        fields = rispy.loads("\n".join(["TY  - JOUR", *body, "ER  - "]))[0]
+        has_title = bool((fields.get("title") or fields.get("primary_title") or "").strip())
+        records += 1
+        end = draw(st.sampled_from([["ER  - "], ["ER  -"], []]))
+        closed = bool(end)
+        titled += has_title
+        open_titled += has_title and not closed
+        lines += ["TY  - JOUR", *body, *end]
+    separators = draw(st.lists(st.sampled_from(["\n", "\r\n", "\r"]), min_size=len(lines), max_size=len(lines)))
+    return "".join(line + sep for line, sep in zip(lines, separators, strict=True)), titled, open_titled, records
+
+
+@settings(max_examples=150, deadline=None,
+          suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+@given(ris_export())
+def test_random_ris_exports_account_for_every_record(tmp_path, export):
+    text, titled, open_titled, records = export
+    path = tmp_path / "export.ris"
+    path.write_bytes(text.encode("utf-8"))
+    parsed = read_file(path, "export.ris", fmt="ris")
+    assert len(parsed.listings) == titled
+    flags = parsed.listings.column("flags")
+    assert sum("unterminated_record" in f for f in flags) == open_titled
+    assert parsed.blocks == len(parsed.header_lines) + parsed.listing_blocks + len(parsed.rejections)
+    record_rejections = [r for r in parsed.rejections if r.reason.startswith("RIS record without")]
+    assert parsed.listing_blocks + len(record_rejections) == records

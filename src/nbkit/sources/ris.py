@@ -39,7 +39,7 @@ from nbkit.sources.textio import Chunk
 
 SUFFIXES = frozenset({".ris"})
 FORMAT = TaggedFormat("RIS", start="TY  -", end="ER  -", title_tags="TI or T1")
-_TYPE_LINE = re.compile(r"TY  - ?[A-Z]+\s*$")
+_TYPE_LINE = re.compile(r"TY  - ?\S")
 _TAG_LINE = re.compile(r"[A-Z][A-Z0-9]  -(?: |$)")
 # The tags nbkit reads, with rispy's names for them; a field is its tag line and the lines after it up to the next
 # tag line (rispy's test for one: two capitals or a capital and a digit, two spaces, a dash). The record's first
