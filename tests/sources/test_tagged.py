@@ -43,6 +43,17 @@ def test_no_tagged_sniffer_claims_other_formats(path):
     assert not [r.name for r in TEXT_READERS if r.name in MINE and r.sniff(decode_head(head), path.suffix.lower())]
 
 
+@pytest.mark.parametrize(("name", "content", "expected"), [
+    ("papers.json", '[{"title": "TY  - JOUR", "abstract": "AU  - Smith"}]', "json"),
+    ("papers.ris", "title,abstract\nTY  - JOUR,AU  - x\n", "csv"),  # a .ris name does not make a CSV RIS
+    ("refs.bib", '{"title": "@article{x, title={A}}"}\n', "jsonl"),
+])
+def test_other_formats_that_mention_tags_stay_themselves(tmp_path, name, content, expected):
+    path = tmp_path / name
+    path.write_text(content, encoding="utf-8")
+    assert detect_format(path, path.read_bytes()) == expected
+
+
 def test_a_tagged_export_saved_as_txt_is_detected_by_content(tmp_path):
     for path, fmt in TAGGED.items():
         copy = tmp_path / f"{path.stem}.txt"
