@@ -191,3 +191,17 @@ def test_ris_date(year, date, text):
 ])
 def test_sniff(head, expected):
     assert ris.looks_like_ris(head, ".txt") is expected
+
+
+def test_end_to_end_export_fixture():
+    """The 90 arXiv papers written as a Scopus-style export (tests/fixtures/exports, from make_exports.py)."""
+    corpus = load_corpus([FIXTURES / "exports" / "arxiv_scopus_style.ris"])
+    totals = corpus.report.totals
+    assert (totals["blocks"], totals["listings"], totals["papers"], totals["rejected"]) == (90, 90, 90, 0)
+    first = corpus.listings.iloc[0]
+    assert first.title == "The core helium flash revisited: I. One and two-dimensional hydrodynamic simulations"
+    assert (first.authors_count, first.date_text, first.doi, first.arxiv_id) == (
+        4, "2008-05", "10.48550/arxiv.0805.1355", "0805.1355")  # PY 2008 refined by DA 2008/05
+    listings = corpus.listings
+    assert listings["arxiv_id"].notna().all() and listings["abstract"].notna().all()
+    assert (listings["doi"] == "10.48550/arxiv." + listings["arxiv_id"]).all()

@@ -20,11 +20,13 @@ from tests.conftest import FIXTURES, HF
 
 TAGGED = {
     **{path: "ris" for path in sorted((FIXTURES / "ris").glob("*.ris"))},
+    FIXTURES / "exports" / "arxiv_scopus_style.ris": "ris",
     FIXTURES / "wos" / "savedrecs.txt": "wos",
     FIXTURES / "medline" / "pubmed.nbib": "medline",
     FIXTURES / "bibtex" / "refs.bib": "bibtex",
 }
-OTHERS = sorted([*(FIXTURES / "records").iterdir(), *HF.iterdir(), *(FIXTURES / "arxiv").iterdir()])
+OTHERS = sorted([*(FIXTURES / "records").iterdir(), *HF.iterdir(), *(FIXTURES / "arxiv").iterdir(),
+                 FIXTURES / "exports" / "arxiv_openalex_page.json"])
 MINE = {"ris", "wos", "medline", "bibtex"}
 
 
@@ -68,8 +70,8 @@ def test_folder_walks_pick_up_tagged_suffixes(tmp_path):
             (tmp_path / path.name).write_bytes(path.read_bytes())
     corpus = load_corpus([tmp_path])
     assert corpus.report.skipped_files == []
-    # 7 RIS files (17 listings), pubmed.nbib (4), refs.bib (4)
-    assert (corpus.report.totals["files"], corpus.report.totals["listings"]) == (9, 25)
+    # 8 RIS files (17 + 90 listings), pubmed.nbib (4), refs.bib (4)
+    assert (corpus.report.totals["files"], corpus.report.totals["listings"]) == (10, 115)
     formats = {f.name.split("/")[-1]: f.format for f in corpus.report.files}
     assert formats["pubmed.nbib"] == "medline" and formats["refs.bib"] == "bibtex"
 
