@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator, Mapping
+from functools import lru_cache
 from typing import Any
 
 from rispy.config import DELIMITED_TAG_MAPPING, LIST_TYPE_TAGS, TAG_KEY_MAPPING
@@ -99,6 +100,7 @@ def ris_listing(record: TaggedRecord) -> dict[str, Any]:
     }
 
 
+@lru_cache(maxsize=8192)  # an export repeats a few hundred PY/DA values across thousands of records
 def ris_date(year: str | None, date: str | None) -> str | None:
     """The date text of a record from PY (or Y1) and DA: `2019/05/17` -> `2019-05-17`, `2019//` -> `2019`."""
     main = _normalize_date(year)
