@@ -157,3 +157,24 @@ def test_openalex_and_semantic_scholar_ids():
     assert normalize_openalex_id("https://openalex.org/A5048491430") is None  # an author, not a work
     assert normalize_s2_id("204E3073870FAE3D05BCBC2F6A8E263D9B72E776") == "204e3073870fae3d05bcbc2f6a8e263d9b72e776"
     assert normalize_s2_id("CorpusId:13756489") is None
+
+
+@pytest.mark.parametrize(("raw", "doi"), [
+    ("10.1016/J.JBI.2019.103190", "10.1016/j.jbi.2019.103190"),
+    ("https://doi.org/10.48550/arXiv.2302.03495", "10.48550/arxiv.2302.03495"),
+    ("http://dx.doi.org/10.1016/j.infsof.2021.106589", "10.1016/j.infsof.2021.106589"),
+    ("https://doi.org/10.18653%2Fv1%2FI17-1026", "10.18653/v1/i17-1026"),  # percent-encoded
+    ("doi:10.1186/s13643-019-1074-9.", "10.1186/s13643-019-1074-9"),  # prefix and a sentence's full stop
+    ("DOI 10.1186/2046-4053-4-5", "10.1186/2046-4053-4-5"),
+    ("10.1002/(SICI)1097-4636(199711)37:2<251::AID-JBM15>3.0.CO;2-F",
+     "10.1002/(sici)1097-4636(199711)37:2<251::aid-jbm15>3.0.co;2-f"),
+    # A DOI inside another URL's query string is not taken apart; not-DOIs give None.
+    ("https://www.scopus.com/inward/record.uri?doi=10.1016%2fj.x&partnerID=40", None),
+    ("see 10.1000/abc", None),
+    ("10.12/too-short-registrant", None),
+    ("", None),
+    (None, None),
+    (float("nan"), None),
+])
+def test_normalize_doi_forms_from_exports(raw, doi):
+    assert normalize_doi(raw) == doi

@@ -1,4 +1,4 @@
-"""Cleaning rules: text normalization, the title key used for matching, URLs, authors and arXiv ids.
+"""Cleaning rules: text normalization, the title key used for matching, URLs, authors, arXiv ids and DOIs.
 
 Text is kept as written except for three things: Unicode NFC, stray control and invisible characters removed,
 and runs of whitespace folded to one space. Titles that look like markup (`<script>`, `**bold**`) are real
@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Iterable
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit
 
 import numpy as np
 import pandas as pd
@@ -235,16 +235,24 @@ def arxiv_id_from_link(value: object) -> str | None:
     return normalize_arxiv_id(text)
 
 
-_DOI_PREFIX = re.compile(r"^(?:https?://(?:dx\.)?doi\.org/|doi:\s*|doi\s+)", re.IGNORECASE)
+# A DOI alone, after `doi:`, or in a resolver URL; the DOI itself is `10.<registrant>/<suffix>`.
+_DOI = re.compile(r"(?:doi\s*:?\s*|(?:https?://)?(?:dx\.|www\.)?doi\.org/)?(10\.\d{4,9}/\S+)", re.IGNORECASE)
 
 
 def normalize_doi(value: object) -> str | None:
-    """`https://doi.org/10.1000/ABC`, `doi:10.1000/abc` -> `10.1000/abc` (DOIs are case-insensitive); None unless
-    the value is a DOI (`10.` + registrant + `/` + suffix)."""
-    if not isinstance(value, str):
+    """`https://doi.org/10.1000/ABC`, `doi:10.1000/abc`, `10.1000/abc.` -> `10.1000/abc`; None if not a DOI.
+
+    Only a whole value is read (a DOI, with a `doi:` prefix or as a doi.org URL), never a DOI inside some other
+    URL or text: a publisher link with `doi=...&partnerID=...` in its query is not taken apart. DOIs are case
+    insensitive, so the key is lower case; a percent-encoded resolver URL is decoded first.
+    """
+    if value is None or (isinstance(value, float) and value != value):
         return None
-    text = _DOI_PREFIX.sub("", value.strip()).strip().lower()
-    return text if text.startswith("10.") and "/" in text[4:] and " " not in text else None
+    text = str(value).strip()
+    if "%" in text:
+        text = unquote(text)
+    match = _DOI.fullmatch(text.rstrip(".,;"))
+    return match.group(1).lower() if match else None
 
 
 _PMID = re.compile(r"(?:.*[/:\s])?(\d{1,9})/?")

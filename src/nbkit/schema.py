@@ -95,6 +95,9 @@ FLAGS: dict[str, str] = {
     "day_month_ambiguous": "A date like `5/6/2019` could be 6 May or 5 June; it was read month first (US order).",
     "extra_fields": "A CSV/TSV row had more fields than the header (Scopus ends rows with a comma): it was read "
                     "from its first fields; extra values that were not empty are quoted in the report warnings.",
+    "unterminated_record": "A RIS or Web of Science record with no end tag (ER) before the next record or the end "
+                           "of the file: it may have been cut short.",
+    "latex_undecoded": "BibTeX: a field's LaTeX could not be turned into Unicode and is kept as written.",
     "conflict:authors_count": "Papers only: the merged listings give different author counts.",
     "conflict:published": "Papers only: the merged listings give different dates.",
     "conflict:abstract": "Papers only: the merged listings have different abstracts.",

@@ -99,7 +99,7 @@ def test_foreign_text_is_an_unrecognised_format_or_an_hf_shaped_page(text):
 @SETTINGS
 @given(text=st.one_of(documents(), prose_documents()))
 def test_a_forced_reader_never_makes_listings_of_markup(reader, text):
-    folder, path = _write(text, f"foreign{sorted(reader.suffixes)[0]}")
+    folder, path = _write(text, f"foreign{min(reader.suffixes, default='.txt')}")
     with folder:
         try:
             parsed = read_file(path, path.name, fmt=reader.name)

@@ -15,9 +15,10 @@ import re
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from nbkit.errors import NbkitError
-from nbkit.sources import csl_json, openalex, semantic_scholar
+from nbkit.sources import bibtex, csl_json, medline, openalex, ris, semantic_scholar, wos
 from nbkit.sources.arxiv import add_arxiv_record, looks_like_snapshot
 from nbkit.sources.arxiv_atom import looks_like_arxiv_atom, read_arxiv_atom
 from nbkit.sources.base import ParsedFile
@@ -43,17 +44,25 @@ class TextReader:
     sniff: (decoded first 64 KiB, lower-case suffix) -> True only on positive evidence of this format (its tags or
         markers), never because nothing else matched.
     read: (lines, ParsedFile, column mapping or None) -> the ParsedFile, every block accounted for.
+    chunks: read receives textio Chunk pieces of about 1 MB instead of lines (for readers that split the text
+        with regular expressions rather than line by line).
     """
 
     name: str
     suffixes: frozenset[str]
     sniff: Callable[[str, str], bool]
-    read: Callable[[Iterator[str], ParsedFile, Mapping[str, str] | None], ParsedFile]
+    read: Callable[[Iterator[Any], ParsedFile, Mapping[str, str] | None], ParsedFile]
     aliases: tuple[str, ...] = ()
+    chunks: bool = False
 
 
 # Tried in order before the JSON, delimited and HF page checks; a new format is a module plus one entry here.
 TEXT_READERS: tuple[TextReader, ...] = (
+    TextReader("ris", ris.SUFFIXES, ris.looks_like_ris, ris.read_ris, chunks=True),
+    TextReader("wos", wos.SUFFIXES, wos.looks_like_wos, wos.read_wos, aliases=("web_of_science",), chunks=True),
+    TextReader("medline", medline.SUFFIXES, medline.looks_like_medline, medline.read_medline,
+               aliases=("pubmed", "nbib"), chunks=True),
+    TextReader("bibtex", bibtex.SUFFIXES, bibtex.looks_like_bibtex, bibtex.read_bibtex, aliases=("bib",)),
     TextReader("arxiv_atom", frozenset({".atom", ".xml"}), looks_like_arxiv_atom, read_arxiv_atom, ("atom",)),
     TextReader("hf_markdown", frozenset({".md", ".markdown"}), looks_like_hf_markdown, read_hf_markdown, ("md",)),
 )
@@ -256,7 +265,8 @@ def read_file(path: Path, name: str, *, fmt: str | None = None,
             return read_json_lines(text, target, mapping, add=add_arxiv_record)
         return read_json_array("".join(text), target, mapping)  # lines of the whole file
 
-    parsed, info = read_text(path, consume, chunks=fmt == "hf_page")
+    chunks = fmt == "hf_page" or (fmt in _TEXT_READERS and _TEXT_READERS[fmt].chunks)
+    parsed, info = read_text(path, consume, chunks=chunks)
     if parsed.blocks == 0:
         raise NbkitError("file has only whitespace", path)
     parsed.encoding = info.encoding
