@@ -122,6 +122,9 @@ def _load(paths, fmt, reference_year, collections, columns, skip_bad_files,
             parsed_files.append(read_file(path, name, fmt=fmt, mapping=columns))
         except NbkitError as exc:
             if not skip_bad_files:
+                if len(files) > 1:  # one bad file among many (a README in a data folder): say how to go on
+                    raise NbkitError(f"{exc}; --skip-bad-files (skip_bad_files=True) lists it and loads the rest") \
+                        from None
                 raise
             skipped.append({"path": name, "reason": str(exc)})
     if not any(len(p.listings) for p in parsed_files):

@@ -211,7 +211,7 @@ def as_authors(value: Any, *, countable: bool = True) -> tuple[str | None, int |
 def as_count(value: Any) -> tuple[int | None, bool]:
     """A non-negative count and whether it was abbreviated (`2.71k` -> 2710, `1.2M` -> 1200000: digits lost)."""
     if type(value) is int:
-        return (value if value >= 0 else None), False
+        return (value if 0 <= value <= _MAX_COUNT else None), False
     if _is_missing(value) or isinstance(value, bool):
         return None, False
     text = str(value).replace(",", "").strip()
@@ -220,7 +220,7 @@ def as_count(value: Any) -> tuple[int | None, bool]:
         number = float(text[:-1].strip() if scale > 1 else text) * scale
     except ValueError:
         return None, False
-    if number < 0 or number != number or number == float("inf"):
+    if not 0 <= number <= _MAX_COUNT:  # also NaN; counts are stored as int64
         return None, False
     if scale > 1:
         return round(number), True
@@ -228,6 +228,7 @@ def as_count(value: Any) -> tuple[int | None, bool]:
 
 
 _SCALES = {"k": 1_000, "m": 1_000_000}
+_MAX_COUNT = 2**53  # beyond this a float count has lost digits, and int64 ends soon after
 
 
 def as_categories(value: Any) -> list[str]:
