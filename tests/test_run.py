@@ -198,3 +198,31 @@ def test_sweep_runs_sharing_a_kernel_start_from_a_clean_namespace(tmp_path, jobs
 def test_a_failed_run_does_not_leave_its_kernel_to_the_next(tmp_path):
     records = run_batch([BROKEN], parameters={"divisor": [0, 1, 0, 2]}, out_dir=tmp_path)
     assert [record.status for _, record in records] == ["failed", "ok", "failed", "ok"]
+
+
+@pytest.fixture(scope="module")
+def export_cache(tmp_path_factory):
+    return tmp_path_factory.mktemp("export_cache")  # both exports hold the same papers: embed them once
+
+
+@pytest.mark.parametrize(("export", "fmt"), [("arxiv_scopus_style.ris", "ris"),
+                                             ("arxiv_openalex_page.json", "openalex")])
+def test_the_full_run_on_a_bibliographic_export(tmp_path, export_cache, export, fmt):
+    """Every notebook on the exports researchers bring most: the same 90 arXiv papers (30 astro-ph, 30 cs, 30 math)
+    as a Scopus-style RIS file and as an OpenAlex results page, read by content with no option given."""
+    corpus = FIXTURES / "exports" / export
+    [(_, record)] = run_batch(None, parameters={"input_paths": [str(corpus)], "min_topic_size": 5, "n_seeds": 2,
+                                                "cache_dir": str(export_cache)},
+                              out_dir=tmp_path / "report")
+    assert [(r.notebook, r.status) for r in record.results] == [
+        ("01_corpus.ipynb", "ok"), ("02_topics.ipynb", "ok"), ("03_trends.ipynb", "ok"), ("04_compare.ipynb", "ok"),
+        ("05_explore.ipynb", "ok")]
+    report = tmp_path / "report"
+    listings = pd.read_parquet(report / "01_corpus" / "papers.listings.parquet")
+    papers = pd.read_parquet(report / "01_corpus" / "papers.parquet")
+    assert set(listings["source_format"]) == {fmt}
+    assert len(papers) == 90
+    assert papers["doi"].str.fullmatch(r"10\.48550/arxiv\.\d{4}\.\d{4,5}").all()
+    assert papers["abstract"].notna().all()
+    quality = pd.read_csv(report / "02_topics" / "quality.csv")
+    assert quality["n_topics"].item() >= 3
