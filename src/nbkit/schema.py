@@ -28,7 +28,8 @@ LISTING_COLUMNS: tuple[Column, ...] = (
     Column("listing_id", "Int64", "Position of the listing in load order (0-based); stable for the same inputs."),
     Column("paper_id", "string", "The paper this listing was merged into (see papers.paper_id)."),
     Column("source_file", "string", "Input file, relative to the input path it was found under."),
-    Column("source_format", "string", "Reader used: hf_page, csv, tsv, jsonl, json, parquet or arxiv."),
+    Column("source_format", "string", "Reader used (nbkit.sources.FORMATS): hf_page, hf_markdown, csv, tsv, "
+           "jsonl, json, parquet, arxiv, arxiv_atom, ris, wos, medline, bibtex, openalex, s2 or csl_json."),
     Column("source_line", "Int64", "Line where the listing starts (its title); the record number for Parquet "
            "and JSON arrays."),
     Column("abstract_line", "Int64", "Line of the abstract paragraph (HF pages only)."),
