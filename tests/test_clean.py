@@ -10,6 +10,7 @@ from nbkit.clean import (
     count_authors,
     find_urls,
     normalize_arxiv_id,
+    normalize_doi,
     spaced_title_keys,
     title_keys,
     url_host,
@@ -77,9 +78,32 @@ def test_count_authors(authors, count):
     ("arXiv:2401.01234v2", "2401.01234"),
     ("https://arxiv.org/abs/2001.08361", "2001.08361"),
     ("hep-th/9901001v3", "hep-th/9901001"),
+    ("quant-ph/0210005v1", "quant-ph/0210005"),
+    ("arXiv:quant-ph/0210005v2", "quant-ph/0210005"),
+    ("http://arxiv.org/abs/math.GT/0309136v1", "math.GT/0309136"),
+    ("arXiv:2401.00001v2", "2401.00001"),
     ("0704.0001", "0704.0001"),
     ("not an id", None),
     (float("nan"), None),
 ])
 def test_normalize_arxiv_id(value, arxiv_id):
     assert normalize_arxiv_id(value) == arxiv_id
+
+
+@pytest.mark.parametrize(("value", "doi"), [
+    ("10.1000/ABC.12", "10.1000/abc.12"),
+    ("https://doi.org/10.1000/ABC.12", "10.1000/abc.12"),
+    ("http://dx.doi.org/10.1000/abc.12", "10.1000/abc.12"),
+    ("HTTPS://WWW.DOI.ORG/10.1000/abc.12", "10.1000/abc.12"),
+    ("doi:10.1000/abc.12", "10.1000/abc.12"),
+    ("DOI: 10.1000/abc.12 ", "10.1000/abc.12"),
+    ("  10.18653/v1/N19-1423\n", "10.18653/v1/n19-1423"),
+    ("N/A", None),  # export placeholders are not DOIs: they must never join records
+    ("-", None),
+    ("10.1000", None),
+    ("", None),
+    (None, None),
+    (float("nan"), None),
+])
+def test_normalize_doi(value, doi):
+    assert normalize_doi(value) == doi

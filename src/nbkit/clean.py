@@ -200,3 +200,18 @@ def normalize_arxiv_id(value: object) -> str | None:
         return None
     match = _ARXIV_NEW.search(text) or _ARXIV_OLD.search(text)
     return match.group(1) if match else None
+
+
+# Resolver and label prefixes in front of a DOI, as exports write them: `https://doi.org/`, `http://dx.doi.org/`,
+# `doi:` and `DOI: `.
+_DOI_PREFIX = re.compile(r"^(?:https?://(?:www\.|dx\.)?doi\.org/|doi:\s*)", re.IGNORECASE)
+
+
+def normalize_doi(value: object) -> str | None:
+    """`https://doi.org/10.1000/ABC`, `doi:10.1000/abc`, ` 10.1000/Abc ` -> `10.1000/abc`; None for a missing
+    value or text that is not a DOI (a DOI starts with `10.` and has a `/`: placeholders such as `N/A` or `-` in
+    exports must never join unrelated records). DOIs are case-insensitive, so lower case is the canonical form."""
+    if value is None or (isinstance(value, float) and value != value):
+        return None
+    text = _DOI_PREFIX.sub("", str(value).strip()).strip().lower()
+    return text if text.startswith("10.") and "/" in text[3:] else None

@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 
 from nbkit import dates, schema
-from nbkit.clean import find_urls, spaced_title_keys, title_keys
+from nbkit.clean import find_urls, normalize_arxiv_id, normalize_doi, spaced_title_keys, title_keys
 from nbkit.dates import parse_hf_date
 from nbkit.dedupe import find_near_duplicates, group_listings, merge_listings
 from nbkit.errors import NbkitError
@@ -327,11 +327,34 @@ def _derive(frame: pd.DataFrame) -> pd.DataFrame:
     frame["page_date"] = page_date
     frame["date_inferred"] = pd.array(np.where(published.notna(), inferred, None), dtype="boolean")
     frame["date_precision"] = frame["date_precision"].where(published.notna(), None)
+    _normalize_ids(frame)
     frame["title_words"] = spaced_title_keys(frame["title"])
     frame["title_key"] = title_keys(frame["title"], spaced=frame["title_words"])
     frame["code_urls"] = pd.Series([find_urls(a) for a in frame["abstract"].to_numpy(dtype=object)], dtype=object)
     return frame.drop(columns=["date_year", "date_month", "date_day", "ref_year", "page_year", "page_month",
                                "page_day"])
+
+
+def _normalize_ids(frame: pd.DataFrame) -> None:
+    """DOIs and arXiv ids in their matching form, whatever the reader stored (`https://doi.org/10.1/X` ->
+    `10.1/x`, `arXiv:2401.00001v2` -> `2401.00001`). A DOI field that holds no DOI is dropped and flagged
+    `invalid_doi`; an arXiv id nbkit cannot read is kept as given."""
+    flags = frame["flags"].to_numpy(dtype=object)
+    for column in ("doi", "arxiv_id"):
+        values = frame[column]
+        present = np.flatnonzero(values.notna().to_numpy())
+        if not len(present):
+            continue
+        raw = values.to_numpy(dtype=object)[present]
+        if column == "doi":
+            normal = np.array([normalize_doi(v) for v in raw], dtype=object)
+            for index in present[pd.isna(normal)]:
+                flags[index].append("invalid_doi")
+        else:
+            normal = np.array([normalize_arxiv_id(v) or v for v in raw], dtype=object)
+        out = values.to_numpy(dtype=object).copy()
+        out[present] = normal
+        frame[column] = _strings(out)
 
 
 def write_corpus(corpus: Corpus, out: PathLike | None = None, *, listings_out: PathLike | None = None,

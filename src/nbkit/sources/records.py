@@ -27,6 +27,10 @@ FIELD_ALIASES: dict[str, tuple[str, ...]] = {
     "authors_count": ("authors_count", "n_authors", "num_authors", "author_count"),
     "upvotes": ("upvotes", "votes", "likes"),
     "arxiv_id": ("arxiv_id", "arxiv", "arxivid", "eprint"),
+    "doi": ("doi",),
+    "pmid": ("pmid",),
+    "openalex_id": ("openalex_id",),
+    "s2_id": ("s2_id",),
     "categories": ("categories", "category", "subjects"),
     "collection": ("collection",),
 }
@@ -157,6 +161,10 @@ def add_record(parsed: ParsedFile, record: Mapping[str, Any], place: int, column
         date_text=date_text(get("date")),
         upvotes=_as_int(get("upvotes")),
         arxiv_id=normalize_arxiv_id(get("arxiv_id")),
+        doi=_as_text(get("doi")),  # normalized, or flagged invalid_doi, with every reader's DOIs in nbkit.corpus
+        pmid=_as_text(get("pmid")),
+        openalex_id=_as_text(get("openalex_id")),
+        s2_id=_as_text(get("s2_id")),
         categories=_as_categories(get("categories")),
         flags=None if abstract is not None else ["missing_abstract"],
     )
