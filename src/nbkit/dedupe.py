@@ -437,8 +437,9 @@ def find_near_duplicates(listings: pd.DataFrame, threshold: float = 90.0, max_bu
     a, b = pairs["owner_x"].to_numpy(), pairs["owner_y"].to_numpy()
     different = ids[a] != ids[b]
     a, b = a[different], b[different]
-    same_a, same_b, same_skipped = _same_title_pairs(listings["title_key"].to_numpy(dtype=object)[rows], ids,
-                                                     max_bucket)
+    key_codes = (grouping.title_codes[rows] if grouping is not None
+                 else pd.factorize(listings["title_key"].to_numpy(dtype=object)[rows], use_na_sentinel=True)[0])
+    same_a, same_b, same_skipped = _same_title_pairs(key_codes, max_bucket)
     skipped += same_skipped
     if len(a) == 0 and len(same_a) == 0:
         return pd.DataFrame(columns=NEAR_DUPLICATE_COLUMNS), skipped
@@ -462,15 +463,17 @@ def find_near_duplicates(listings: pd.DataFrame, threshold: float = 90.0, max_bu
     return out, skipped
 
 
-def _same_title_pairs(keys: np.ndarray, ids: np.ndarray, max_bucket: int) -> tuple[np.ndarray, np.ndarray, int]:
-    """Pairs of rows of different papers with the same title key (papers a DOI conflict kept apart), and the
-    number of title keys shared by more than `max_bucket` papers, skipped (an "Editorial" in every journal)."""
-    frame = pd.DataFrame({"key": keys, "id": ids, "row": np.arange(len(keys))})
-    frame = frame[frame["key"].notna()].drop_duplicates(["key", "id"])
-    frame = frame[frame["key"].duplicated(keep=False)]
-    if frame.empty:
+def _same_title_pairs(key_codes: np.ndarray, max_bucket: int) -> tuple[np.ndarray, np.ndarray, int]:
+    """Pairs of (paper, title variant) rows with the same title key (-1: none), which are rows of different
+    papers: papers a DOI conflict kept apart. Keys shared by more than `max_bucket` papers (an "Editorial" in
+    every journal) are skipped and counted."""
+    present = key_codes >= 0
+    counts = np.bincount(key_codes[present]) if present.any() else np.zeros(0, dtype=np.int64)
+    shared = np.flatnonzero(present & (counts[np.where(present, key_codes, 0)] >= 2)) if len(counts) else []
+    if not len(shared):
         return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64), 0
-    sizes = frame["key"].map(frame["key"].value_counts())
+    frame = pd.DataFrame({"key": key_codes[shared], "row": shared})
+    sizes = counts[frame["key"].to_numpy()]
     skipped = int(frame.loc[sizes > max_bucket, "key"].nunique())
     frame = frame[sizes <= max_bucket]
     pairs = frame.merge(frame, on="key")
