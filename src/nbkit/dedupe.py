@@ -32,6 +32,7 @@ than one listing.
 
 from __future__ import annotations
 
+import itertools
 from typing import NamedTuple
 
 import numpy as np
@@ -271,9 +272,10 @@ def merge_listings(listings: pd.DataFrame, codes: np.ndarray | None = None) -> t
     places = listings["source_file"].to_numpy(dtype=object)[first] + ":" \
         + listings["source_line"].astype(str).to_numpy(dtype=object)[first]
     columns["first_seen"] = pd.array(places, dtype=STRING)
+    multi_papers = np.flatnonzero(sizes > 1)
     for target, source in (("collections", "collection"), ("code_urls", "code_urls"),
                            ("categories", "categories"), ("flags", "flags")):
-        columns[target] = _group_lists(listings[source], codes, first, multi_codes, in_multi)
+        columns[target] = _group_lists(listings[source], first, multi_codes, in_multi, multi_papers)
 
     flags: np.ndarray = columns["flags"]  # type: ignore[assignment]
     conflicts = _conflicts(multi, multi_codes, columns["paper_id"], flags)
@@ -285,26 +287,34 @@ def merge_listings(listings: pd.DataFrame, codes: np.ndarray | None = None) -> t
                          else v for k, v in columns.items()}), conflicts
 
 
-def _group_lists(values: pd.Series, codes: np.ndarray, first: np.ndarray, multi_codes: np.ndarray,
-                 in_multi: np.ndarray) -> np.ndarray:
+def _group_lists(values: pd.Series, first: np.ndarray, multi_codes: np.ndarray, in_multi: np.ndarray,
+                 multi_papers: np.ndarray) -> np.ndarray:
     """Per paper, the distinct values (or list items) of its listings in order of first appearance.
 
     Papers with one listing (most) take that listing's list as it is (scalars are wrapped in a list); only the
-    others go through explode and drop_duplicates.
+    others (`multi_papers`, their listings `in_multi`) are flattened and deduplicated, on integer codes.
     """
     vals = values.to_numpy(dtype=object)
     is_list = len(vals) > 0 and isinstance(vals[0], list)
     out = np.empty(len(first), dtype=object)
     out[:] = vals[first].tolist() if is_list else [[v] if isinstance(v, str) else [] for v in vals[first]]
-    if in_multi.any():
-        frame = pd.DataFrame({"g": multi_codes, "v": vals[in_multi]})
-        if is_list:
-            frame = frame.explode("v")
-        frame = frame[frame["v"].notna()].drop_duplicates()
-        groups, items = _runs(frame["g"].to_numpy(), frame["v"].to_numpy(dtype=object))
-        papers = np.unique(multi_codes)
-        out[papers] = [[] for _ in range(len(papers))]  # papers whose listings have no values at all
-        out[groups] = items
+    if not len(multi_papers):
+        return out
+    out[multi_papers] = [[] for _ in range(len(multi_papers))]  # papers whose listings have no values at all
+    listed = vals[in_multi]
+    if is_list:
+        lengths = np.fromiter(map(len, listed), dtype=np.int64, count=len(listed))
+        groups = np.repeat(multi_codes, lengths)
+        items = np.fromiter(itertools.chain.from_iterable(listed), dtype=object, count=int(lengths.sum()))
+    else:
+        groups, items = multi_codes, listed
+    item_codes, uniques = pd.factorize(items, use_na_sentinel=True)
+    present = item_codes >= 0
+    groups, item_codes = groups[present], item_codes[present]
+    # first row of each (paper, value) pair, in row order
+    keep = np.sort(np.unique(groups * (len(uniques) + 1) + item_codes, return_index=True)[1])
+    papers, lists = _runs(groups[keep], np.asarray(uniques, dtype=object)[item_codes[keep]])
+    out[papers] = lists
     return out
 
 
@@ -340,9 +350,8 @@ def _conflicts(multi: pd.DataFrame, multi_codes: np.ndarray, paper_ids: object, 
         if not len(bad):
             continue
         rows = np.isin(multi_codes, bad) & multi[field].notna().to_numpy()
-        texts = multi[field].to_numpy(dtype=object)[rows]
-        for code, found in zip(*_runs(multi_codes[rows], texts), strict=True):
-            values = list(dict.fromkeys(_shown(v) for v in found))
+        for code, found in zip(*_runs(multi_codes[rows], _shown(multi[field][rows])), strict=True):
+            values = list(dict.fromkeys(found))
             flags[code] = [*flags[code], f"conflict:{field}"]
             conflicts.append({"paper_id": str(ids[code]), "field": field, "values": values})
     return conflicts
@@ -362,10 +371,12 @@ def _text_differs(texts: np.ndarray, codes: np.ndarray) -> pd.Series:
     return maybe
 
 
-def _shown(value: object) -> str:
-    """A conflicting value as the report shows it: dates as YYYY-MM-DD, long text cut to 80 characters."""
-    text = value.strftime("%Y-%m-%d") if hasattr(value, "strftime") else str(value)
-    return text if len(text) <= 80 else text[:77] + "..."
+def _shown(values: pd.Series) -> np.ndarray:
+    """Conflicting values as the report shows them: dates as YYYY-MM-DD, long text cut to 80 characters."""
+    if isinstance(values.dtype, np.dtype) and values.dtype.kind == "M":  # formatted in C, not value by value
+        return np.datetime_as_string(values.to_numpy().astype("datetime64[D]")).astype(object)
+    texts = [str(v) for v in values.to_numpy(dtype=object)]
+    return np.array([t if len(t) <= 80 else t[:77] + "..." for t in texts], dtype=object)
 
 
 def _date_span(listings: pd.DataFrame) -> tuple[pd.Series, pd.Series]:
