@@ -463,7 +463,7 @@ def find_near_duplicates(listings: pd.DataFrame, threshold: float = 90.0, max_bu
     # a pair found both ways keeps the same-title row: its reason sorts first
     parts = [frame for frame in (same, fuzzy[fuzzy["similarity"] >= threshold]) if len(frame)]
     if not parts:
-        return pd.DataFrame(columns=NEAR_DUPLICATE_COLUMNS), skipped
+        return fuzzy.iloc[:0].reset_index(drop=True), skipped
     out = pd.concat(parts, ignore_index=True)
     swap = (out["paper_id_a"] > out["paper_id_b"]).to_numpy()  # one row per unordered pair of papers
     out.loc[swap, NEAR_DUPLICATE_COLUMNS[:4]] = out.loc[swap, ["paper_id_b", "title_b", "paper_id_a",
