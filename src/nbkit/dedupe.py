@@ -436,10 +436,8 @@ def find_near_duplicates(listings: pd.DataFrame, threshold: float = 90.0, max_bu
     with np.errstate(over="ignore"):
         keys = np.concatenate([total[full], total[owner[drop]] - token_hash[drop]])
     owners = np.concatenate([full, owner[drop]])
-    key_codes, _ = pd.factorize(keys)
-    counts = np.bincount(key_codes)
-    shared = counts[key_codes] >= 2
-    buckets = pd.DataFrame({"key": key_codes[shared], "owner": owners[shared]}).drop_duplicates()
+    key_codes, shared = _repeated(keys)
+    buckets = pd.DataFrame({"key": key_codes, "owner": owners[shared]}).drop_duplicates()
     sizes = buckets["key"].map(buckets["key"].value_counts())
     skipped = int(buckets.loc[sizes > max_bucket, "key"].nunique())
     buckets = buckets[(sizes >= 2) & (sizes <= max_bucket)]
@@ -472,6 +470,21 @@ def find_near_duplicates(listings: pd.DataFrame, threshold: float = 90.0, max_bu
               .drop_duplicates(["paper_id_a", "paper_id_b"])
               .reset_index(drop=True))
     return out, skipped
+
+
+def _repeated(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Which keys occur more than once (a mask) and, for those, a code per distinct value.
+
+    Nearly every hash is unique, so building a hash table of all of them (pd.factorize: cache misses on millions
+    of keys, ~4 s for 8M) costs far more than sorting them (~0.2 s) and looking every key up in a table of the few
+    repeated values, which fits in the cache (~0.3 s)."""
+    ordered = np.sort(keys)
+    values = np.unique(ordered[1:][ordered[1:] == ordered[:-1]])
+    if not len(values):
+        return np.zeros(0, dtype=np.int64), np.zeros(len(keys), dtype=bool)
+    where = pd.Index(values).get_indexer(keys)
+    shared = where >= 0
+    return where[shared], shared
 
 
 def _same_title_pairs(key_codes: np.ndarray, max_bucket: int) -> tuple[np.ndarray, np.ndarray, int]:
