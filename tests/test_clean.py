@@ -89,6 +89,9 @@ def test_count_authors(authors, count):
     ("quant-ph/0210005v1", "quant-ph/0210005"),
     ("https://arxiv.org/pdf/2401.00001v2", "2401.00001"),
     ("http://arxiv.org/abs/quant-ph/0210005v1", "quant-ph/0210005"),
+    ("arXiv:quant-ph/0210005v2", "quant-ph/0210005"),
+    ("http://arxiv.org/abs/math.GT/0309136v1", "math.GT/0309136"),
+    ("arXiv:2401.00001v2", "2401.00001"),
     ("0704.0001", "0704.0001"),
     ("not an id", None),
     (float("nan"), None),
@@ -178,3 +181,22 @@ def test_openalex_and_semantic_scholar_ids():
 ])
 def test_normalize_doi_forms_from_exports(raw, doi):
     assert normalize_doi(raw) == doi
+
+
+@pytest.mark.parametrize(("value", "doi"), [
+    ("10.1000/ABC.12", "10.1000/abc.12"),
+    ("https://doi.org/10.1000/ABC.12", "10.1000/abc.12"),
+    ("http://dx.doi.org/10.1000/abc.12", "10.1000/abc.12"),
+    ("HTTPS://WWW.DOI.ORG/10.1000/abc.12", "10.1000/abc.12"),
+    ("doi:10.1000/abc.12", "10.1000/abc.12"),
+    ("DOI: 10.1000/abc.12 ", "10.1000/abc.12"),
+    ("  10.18653/v1/N19-1423\n", "10.18653/v1/n19-1423"),
+    ("N/A", None),  # export placeholders are not DOIs: they must never join records
+    ("-", None),
+    ("10.1000", None),
+    ("", None),
+    (None, None),
+    (float("nan"), None),
+])
+def test_normalize_doi_placeholders_and_prefixes(value, doi):
+    assert normalize_doi(value) == doi

@@ -5,7 +5,8 @@ from __future__ import annotations
 import pandas as pd
 
 from nbkit.corpus import load_corpus
-from nbkit.dedupe import find_near_duplicates, paper_ids_for
+from nbkit.dedupe import SAME_TITLE_DOIS_DIFFER, find_near_duplicates, group_listings, paper_ids_for
+from tests.conftest import FIXTURES
 
 ABSTRACT = "An abstract long enough to be one. " * 10
 
@@ -115,5 +116,121 @@ def test_titles_without_letters_or_digits_never_merge_by_title(write):
     assert corpus.papers["abstract"].tolist() == ["first", "second", "third", "fourth"]
     # The ids of keyless papers hash the listing's place, so they differ and stay stable across loads.
     assert corpus.papers["paper_id"].tolist()[:3] == paper_ids_for(
-        pd.Series(["listing:papers.csv:2", "listing:papers.csv:3", "listing:papers.csv:4"]), arxiv=False).tolist()
+        pd.Series(["papers.csv:2", "papers.csv:3", "papers.csv:4"]), arxiv="place").tolist()
     assert corpus.papers["title"].tolist() == ["[", "[", "-", "["]  # the first listing's, as for any paper
+
+
+# --- identity across sources: DOI, arXiv id, title key -----------------------------------------------------------
+
+def _values(column: pd.Series) -> list:
+    return [None if pd.isna(v) else v for v in column]
+
+
+def _ids(write, rows: list[str]):
+    return load_corpus([_csv(write, rows, header="title,abstract,doi,arxiv_id,pmid")])
+
+
+def test_doi_case_and_prefix_variants_merge(write):
+    corpus = _ids(write, ["A First Title,a,10.1000/ABC,,", "Another Title,a,https://doi.org/10.1000/abc,,",
+                          "Third Title,a,doi:10.1000/Abc,,", "Unrelated,a,,,"])
+    assert corpus.papers["n_listings"].tolist() == [3, 1]
+    paper = corpus.papers.iloc[0]
+    assert (paper.title, paper.doi) == ("A First Title", "10.1000/abc")
+    # no arXiv id: the id hashes the DOI, so it survives title changes too
+    assert paper.paper_id == paper_ids_for(pd.Series(["10.1000/abc"]), arxiv="doi")[0]
+    assert _values(corpus.listings["doi"]) == ["10.1000/abc"] * 3 + [None]  # stored normalized
+    assert corpus.report.conflicts == []
+
+
+def test_same_title_with_different_dois_is_reported_not_merged(write):
+    corpus = _ids(write, ["Deep Learning for Graphs,a,10.1000/one,,", "Deep learning for graphs.,b,10.1000/two,,"])
+    assert len(corpus.papers) == 2
+    near = corpus.report.near_duplicates
+    assert len(near) == 1
+    assert {near.title_a[0], near.title_b[0]} == {"Deep Learning for Graphs", "Deep learning for graphs."}
+    assert (near.similarity[0], near.reason[0]) == (100.0, SAME_TITLE_DOIS_DIFFER)
+
+
+def test_a_title_without_doi_joins_one_doi_group_but_not_two(write):
+    # A (DOI x) and B (no DOI) share a title: one paper.
+    corpus = _ids(write, ["Graph Learning,a,10.1000/x,,", "Graph Learning,b,,,"])
+    assert corpus.papers["n_listings"].tolist() == [2]
+    assert corpus.papers.iloc[0].doi == "10.1000/x"
+    # With C (DOI y, same title) too, B could belong to either: three papers, every pair reported.
+    corpus = _ids(write, ["Graph Learning,a,10.1000/x,,", "Graph Learning,b,,,", "graph learning,c,10.1000/y,,",
+                          "GRAPH LEARNING,d,,,"])
+    assert corpus.papers["n_listings"].tolist() == [1, 2, 1]  # B and D (no DOI, same title) are one paper
+    assert _values(corpus.papers["doi"]) == ["10.1000/x", None, "10.1000/y"]
+    near = corpus.report.near_duplicates
+    assert len(near) == 3 and set(near["similarity"]) == {100.0} and set(near["reason"]) == {SAME_TITLE_DOIS_DIFFER}
+    assert corpus.report.totals["papers"] == 3
+    # A title shared by more papers than max_bucket (an "Editorial" in every journal) is counted, not paired:
+    # its same-title bucket and its word-bag bucket, 2.
+    near, skipped = find_near_duplicates(corpus.listings, max_bucket=2)
+    assert near.empty and skipped == 2
+
+
+def test_old_style_arxiv_versions_merge(write):
+    corpus = _ids(write, ["Quantum Title One,a,,quant-ph/0210005v1,", "Quantum Title Two,a,,arXiv:quant-ph/0210005v2,",
+                          "Quantum Title Three,a,,quant-ph/0210005,", "New Style,a,,arXiv:2401.00001v2,",
+                          "New Style Renamed,a,,2401.00001,"])
+    assert corpus.papers["n_listings"].tolist() == [3, 2]
+    assert corpus.papers["arxiv_id"].tolist() == ["quant-ph/0210005", "2401.00001"]
+    assert corpus.papers["paper_id"].tolist() == paper_ids_for(pd.Series(["quant-ph/0210005", "2401.00001"]),
+                                                               arxiv=True).tolist()
+
+
+def test_an_arxiv_id_joins_different_dois_and_flags_them(write):
+    # A preprint (arXiv DOI) and its journal version share the arXiv id: one paper, the DOI conflict reported.
+    corpus = _ids(write, ["Preprint Title,a,10.48550/arxiv.2401.00001,2401.00001,111",
+                          "Journal Title,a,10.1000/journal.5,2401.00001,222"])
+    paper = corpus.papers.iloc[0]
+    assert (len(corpus.papers), paper.doi, paper.pmid) == (1, "10.48550/arxiv.2401.00001", "111")
+    assert paper["flags"] == ["conflict:doi", "conflict:pmid"]
+    assert corpus.report.conflicts == [
+        {"paper_id": paper.paper_id, "field": "doi", "values": ["10.48550/arxiv.2401.00001", "10.1000/journal.5"]},
+        {"paper_id": paper.paper_id, "field": "pmid", "values": ["111", "222"]},
+    ]
+
+
+def test_a_doi_field_without_a_doi_is_flagged_and_never_joins(write):
+    corpus = _ids(write, ["One Paper,a,N/A,,", "Another Paper,a,N/A,,"])
+    assert len(corpus.papers) == 2
+    assert corpus.listings["doi"].isna().all()
+    assert corpus.listings["flags"].tolist() == [["invalid_doi"], ["invalid_doi"]]
+
+
+def test_listings_without_a_title_key_are_papers_of_their_own():
+    # A title with no letters or digits has no title key: each such listing is its own paper, its id from its
+    # place (file:line), so they never share one.
+    listings = pd.DataFrame({"title_key": [None, None, "graphs", "graphs"], "arxiv_id": [None] * 4,
+                             "doi": [None] * 4, "source_file": ["a.csv"] * 4, "source_line": [2, 3, 4, 5]})
+    grouping = group_listings(listings)
+    assert grouping.codes.tolist() == [0, 1, 2, 2]
+    assert grouping.paper_ids.tolist() == [
+        *paper_ids_for(pd.Series(["a.csv:2", "a.csv:3"]), arxiv="place"),
+        paper_ids_for(pd.Series(["graphs"]), arxiv=False)[0]]
+
+
+def test_two_exports_of_the_same_papers_dedup_by_doi():
+    # scopus_style.csv and openalex_style.csv hold the same four papers (see their PROVENANCE.md): BERT and ResNet
+    # join by DOI (the ResNet titles differ), Adam by title (no DOI), Attention carries two DOIs and stays two
+    # papers, reported. 8 listings -> 5 papers.
+    folder = FIXTURES / "identity"
+    corpus = load_corpus([folder / "scopus_style.csv", folder / "openalex_style.csv"])
+    assert (corpus.report.totals["listings"], corpus.report.totals["papers"]) == (8, 5)
+    papers = corpus.papers
+    assert papers["title"].tolist() == [
+        "BERT: Pre-training of Deep Bidirectional Transformers for Language Understanding",
+        "Deep Residual Learning for Image Recognition", "Attention Is All You Need",
+        "Adam: A Method for Stochastic Optimization", "Attention is All you Need"]
+    assert papers["n_listings"].tolist() == [2, 2, 1, 2, 1]
+    assert _values(papers["doi"]) == ["10.18653/v1/n19-1423", "10.1109/cvpr.2016.90", "10.5555/3295222.3295349",
+                                      None, "10.48550/arxiv.1706.03762"]
+    assert papers["published"].tolist()[:2] == [pd.Timestamp("2019-06-02"), pd.Timestamp("2016-06-27")]
+    assert corpus.report.conflicts == [{"paper_id": papers.paper_id[3], "field": "published",
+                                        "values": ["2015-01-01", "2014-12-22"]}]
+    near = corpus.report.near_duplicates
+    assert len(near) == 1 and set(near[["title_a", "title_b"]].iloc[0]) == {"Attention Is All You Need",
+                                                                            "Attention is All you Need"}
+    assert near.iloc[0][["similarity", "reason"]].tolist() == [100.0, SAME_TITLE_DOIS_DIFFER]

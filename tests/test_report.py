@@ -77,7 +77,8 @@ def test_json_caps_long_tables_but_not_the_totals(write, monkeypatch):
     monkeypatch.setattr(report_module, "JSON_ROW_CAP", 1)
     data = json.loads(corpus.report.to_json())
     assert len(data["near_duplicates"]) == 1 and data["totals"]["near_duplicate_candidates"] == 2
-    assert set(data["near_duplicates"][0]) == {"paper_id_a", "title_a", "paper_id_b", "title_b", "similarity"}
+    assert set(data["near_duplicates"][0]) == {"paper_id_a", "title_a", "paper_id_b", "title_b", "similarity",
+                                             "reason"}
 
 
 def test_tables_of_the_report():

@@ -66,7 +66,6 @@ def spaced_title_keys(titles: pd.Series | Iterable[str]) -> pd.Series:
     return pd.Series(pd.array(out, dtype=STRING), index=series.index)
 
 
-_LINE_EDGE_SPACES = re.compile(rb"^ +| +$", re.MULTILINE)
 _SPACE_RUNS = re.compile(rb"  +")
 
 
@@ -74,7 +73,9 @@ def _ascii_words(titles: list[str]) -> list[str]:
     """title_words for many ASCII titles at once: one bytes blob, a few C passes, one split (~10x faster than
     title by title)."""
     blob = "\n".join(titles).encode("ascii").lower().translate(_ASCII_WORDS_KEEP_NEWLINE)
-    blob = _LINE_EDGE_SPACES.sub(b"", _SPACE_RUNS.sub(b" ", blob))
+    # Runs of spaces are single spaces now, so each line edge has at most one; replace() drops them ~15x faster
+    # than a multiline `^ +| +$` regex, which tries every space as a line end.
+    blob = _SPACE_RUNS.sub(b" ", blob).replace(b" \n", b"\n").replace(b"\n ", b"\n").strip(b" ")
     return blob.decode("ascii").split("\n")
 
 

@@ -1,8 +1,24 @@
 """Deduplication: listings of the same paper become one paper, near-identical titles become candidates.
 
-Exact matching is linear: listings are linked to their title key and to their arXiv id, and the connected
-components of that graph (scipy.sparse.csgraph) are the papers, so "same title" and "same arXiv id" chain
-without any pairwise comparison.
+Exact matching is linear: listings are linked to their DOI, their arXiv id and their title key, and the connected
+components of that graph (scipy.sparse.csgraph) are the papers, so "same DOI", "same arXiv id" and "same title"
+chain without any pairwise comparison.
+
+Identifiers outrank titles. Two listings with the same title key but different DOIs are different papers (an
+erratum, a conference and a journal paper, "Editorial"): a title link never joins two DOIs. The rule, exactly:
+
+1. Strong groups: listings joined by DOI or arXiv id (directly or through a chain). A strong group can hold two
+   DOIs only through an arXiv id (a preprint and its journal version): it stays one paper, flagged `conflict:doi`.
+2. Title links join strong groups unless that would put two different DOIs in one paper. Where a title key is
+   shared by strong groups with different DOIs, those groups stay apart; the groups without a DOI that share
+   the title key (directly or through each other) are merged among themselves and join a DOI group only if they
+   touch exactly one; touching several, they stay a paper of their own. Example: A (DOI x, title t),
+   B (title t, no DOI), C (DOI y, title t) give three papers; with C absent, A and B are one paper.
+3. Papers left apart by rule 2 that share a title key are reported as near duplicates with similarity 100 and
+   reason `same title, DOIs differ` (never merged).
+
+Components whose listings hold at most one distinct DOI (nearly all) are final after the linear pass; only the
+others are re-grouped by the rule above, in Python.
 
 Near duplicates are titles that differ by one word (a typo, a word added or dropped). They are found by blocking,
 not by comparing all pairs: each title emits an order-free hash of its word bag and, for titles of four words or
@@ -16,6 +32,7 @@ than one listing.
 
 from __future__ import annotations
 
+import itertools
 from typing import NamedTuple
 
 import numpy as np
@@ -29,11 +46,15 @@ from scipy.sparse.csgraph import connected_components
 from nbkit.clean import spaced_title_keys
 from nbkit.schema import STRING
 
-NEAR_DUPLICATE_COLUMNS = ["paper_id_a", "title_a", "paper_id_b", "title_b", "similarity"]
+NEAR_DUPLICATE_COLUMNS = ["paper_id_a", "title_a", "paper_id_b", "title_b", "similarity", "reason"]
+SIMILAR_TITLE = "similar title"
+SAME_TITLE_DOIS_DIFFER = "same title, DOIs differ"
 
 # SipHash-2-4 keys for paper ids (16 bytes each; changing them changes every paper_id).
 _ID_KEY_TITLE = "nbkit:title:v1.."
 _ID_KEY_ARXIV = "nbkit:arxiv:v1.."
+_ID_KEY_DOI = "nbkit:doi:v1...."
+_ID_KEY_PLACE = "nbkit:place:v1.."
 
 
 class Grouping(NamedTuple):
@@ -41,42 +62,65 @@ class Grouping(NamedTuple):
 
     codes: np.ndarray  # per listing: paper number, numbered in order of first listing
     paper_ids: np.ndarray  # per paper number: its paper_id
-    title_codes: np.ndarray  # per listing: number of its title key
+    title_codes: np.ndarray  # per listing: number of its title key (-1: no title key)
 
 
-def paper_ids_for(keys: pd.Series, arxiv: bool) -> np.ndarray:
-    """Stable ids: `p` + 16 hex digits of SipHash-2-4 (64 bits) over the title key or the arXiv id.
+def paper_ids_for(keys: pd.Series, arxiv: bool | str) -> np.ndarray:
+    """Stable ids: `p` + 16 hex digits of SipHash-2-4 (64 bits) over the title key, the arXiv id or the DOI.
 
-    Computed in C by pandas' hash_array with nbkit's own hash keys, so the ids do not depend on the platform, on
-    Python's per-process string hashing, or on pandas' default key.
+    `arxiv` names what the keys are: True (arXiv ids), False (title keys), or "doi" / "place" (DOIs; `file:line`
+    of a listing that has no title key). Computed in C by pandas' hash_array with nbkit's own hash keys, so the
+    ids do not depend on the platform, on Python's per-process string hashing, or on pandas' default key.
     """
-    hashes = pd.util.hash_array(keys.to_numpy(dtype=object), hash_key=_ID_KEY_ARXIV if arxiv else _ID_KEY_TITLE,
-                                categorize=False)
+    hash_key = {True: _ID_KEY_ARXIV, False: _ID_KEY_TITLE, "doi": _ID_KEY_DOI, "place": _ID_KEY_PLACE}[arxiv]
+    hashes = pd.util.hash_array(keys.to_numpy(dtype=object), hash_key=hash_key, categorize=False)
     return np.array([f"p{h:016x}" for h in hashes.tolist()], dtype=object)
 
 
+def _codes(values: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    if not values.notna().any():  # most corpora lack most identifiers: skip hashing a column of NAs
+        return np.full(len(values), -1, dtype=np.int64), np.zeros(0, dtype=object)
+    return pd.factorize(values.to_numpy(dtype=object), use_na_sentinel=True)
+
+
+def _components(n: int, links: list[tuple[np.ndarray, int]]) -> np.ndarray:
+    """Connected components of listings 0..n-1 joined by shared codes: `links` holds (codes per listing, -1 for
+    none; number of distinct codes). A listing with no code at all is a component of its own."""
+    links = [(codes, count) for codes, count in links if count]
+    if not links:
+        return np.arange(n)
+    if len(links) == 1:  # one kind of link (the title key alone, as on HF pages): its codes are the components
+        codes, count = links[0]
+        missing = codes < 0
+        if not missing.any():
+            return codes
+        out = codes.copy()
+        out[missing] = count + np.arange(int(missing.sum()))
+        return out
+    rows, cols, size = [], [], n
+    for codes, count in links:
+        present = np.flatnonzero(codes >= 0)
+        rows.append(present)
+        cols.append(size + codes[present])
+        size += count
+    rows_all, cols_all = np.concatenate(rows), np.concatenate(cols)
+    graph = coo_matrix((np.ones(len(rows_all), dtype=np.int8), (rows_all, cols_all)), shape=(size, size))
+    return connected_components(graph, directed=False)[1][:n]
+
+
 def group_listings(listings: pd.DataFrame) -> Grouping:
-    """Group listings that share a title key or an arXiv id, directly or through a chain."""
+    """Group listings that share a DOI, an arXiv id or a title key, directly or through a chain; a title never
+    joins two different DOIs (see the module docstring)."""
     n = len(listings)
     if n == 0:
         return Grouping(np.zeros(0, dtype=np.int64), np.zeros(0, dtype=object), np.zeros(0, dtype=np.int64))
-    title_codes, title_uniques = pd.factorize(listings["title_key"].to_numpy(dtype=object), use_na_sentinel=True)
-    arxiv_codes, arxiv_uniques = pd.factorize(listings["arxiv_id"].to_numpy(dtype=object), use_na_sentinel=True)
-    # A listing without title key (a title of punctuation only) gets a title node of its own: it joins a paper
-    # only through an id, never through its title.
-    keyless = title_codes < 0
-    title_nodes = title_codes.copy()
-    title_nodes[keyless] = len(title_uniques) + np.arange(int(keyless.sum()))
-    n_titles = len(title_uniques) + int(keyless.sum())
-    has_arxiv = arxiv_codes >= 0
-    if has_arxiv.any():
-        rows = np.concatenate([np.arange(n), np.flatnonzero(has_arxiv)])
-        cols = np.concatenate([n + title_nodes, n + n_titles + arxiv_codes[has_arxiv]])
-        size = n + n_titles + len(arxiv_uniques)
-        graph = coo_matrix((np.ones(len(rows), dtype=np.int8), (rows, cols)), shape=(size, size))
-        labels = connected_components(graph, directed=False)[1][:n]
-    else:
-        labels = title_nodes  # without arXiv ids, the title key alone decides
+    title_codes, title_uniques = _codes(listings["title_key"])
+    arxiv_codes, arxiv_uniques = _codes(listings["arxiv_id"])
+    doi_codes, doi_uniques = _codes(listings["doi"]) if "doi" in listings else _codes(pd.Series([None] * n))
+    labels = _components(n, [(title_codes, len(title_uniques)), (arxiv_codes, len(arxiv_uniques)),
+                             (doi_codes, len(doi_uniques))])
+    if len(doi_uniques) > 1:
+        labels = _split_doi_conflicts(labels, title_codes, arxiv_codes, doi_codes)
     # Number the groups in order of first appearance.
     unique_labels, first_index, inverse = np.unique(labels, return_index=True, return_inverse=True)
     rank = np.empty(len(unique_labels), dtype=np.int64)
@@ -84,21 +128,76 @@ def group_listings(listings: pd.DataFrame) -> Grouping:
     codes = rank[inverse]
     n_groups = len(unique_labels)
 
-    arxiv_key = _group_min(arxiv_codes, arxiv_uniques, codes, n_groups)
     title_key = _group_min(title_codes, title_uniques, codes, n_groups)
-    ids = paper_ids_for(title_key.fillna(""), arxiv=False)
-    no_key = title_key.isna().to_numpy()
-    if no_key.any():  # neither title key nor id: the id is that of the listing's place, `file:line`
-        first = _first_rows(codes, n_groups)[no_key]
-        places = listings["source_file"].to_numpy(dtype=object)[first] + ":" \
-            + listings["source_line"].astype("string").to_numpy(dtype=object)[first]
-        ids[no_key] = paper_ids_for(pd.Series("listing:" + places, dtype=object), arxiv=False)
-    with_arxiv = arxiv_key.notna().to_numpy()
-    if with_arxiv.any():
-        ids[with_arxiv] = paper_ids_for(arxiv_key[with_arxiv], arxiv=True)
+    ids = np.empty(n_groups, dtype=object)
+    keyless = title_key.isna().to_numpy()
+    ids[~keyless] = paper_ids_for(title_key[~keyless], arxiv=False)
+    if keyless.any():  # no title key (a title without letters or digits): the place of the first listing
+        first = _first_rows(codes, n_groups)[keyless]
+        places = listings["source_file"].astype(str).to_numpy(dtype=object)[first] + ":" \
+            + listings["source_line"].astype(str).to_numpy(dtype=object)[first]
+        ids[keyless] = paper_ids_for(pd.Series(places, dtype=object), arxiv="place")
+    for kind, value_codes, uniques in (("doi", doi_codes, doi_uniques), (True, arxiv_codes, arxiv_uniques)):
+        if len(uniques):  # the arXiv id, written last, wins over the DOI, which wins over the title key
+            key = _group_min(value_codes, uniques, codes, n_groups)
+            known = key.notna().to_numpy()
+            ids[known] = paper_ids_for(key[known], arxiv=kind)
     if len(set(ids.tolist())) != len(ids):  # 64-bit ids: a collision is astronomically unlikely, but never silent
         raise RuntimeError("paper_id hash collision; please report this corpus")
     return Grouping(codes, ids, title_codes)
+
+
+def _split_doi_conflicts(labels: np.ndarray, title_codes: np.ndarray, arxiv_codes: np.ndarray,
+                         doi_codes: np.ndarray) -> np.ndarray:
+    """Re-group the components that hold two or more distinct DOIs by the module docstring's rule. Returns new
+    labels (the other components keep theirs)."""
+    has_doi = doi_codes >= 0
+    pairs = pd.DataFrame({"label": labels[has_doi], "doi": doi_codes[has_doi]}).drop_duplicates()
+    counts = pairs["label"].value_counts()
+    bad = counts.index.to_numpy()[counts.to_numpy() > 1]
+    if not len(bad):
+        return labels
+    rows = np.flatnonzero(np.isin(labels, bad))
+    # 1. strong groups within those components: DOI and arXiv links only
+    strong = _components(len(rows), [_local(arxiv_codes[rows]), _local(doi_codes[rows])])
+    with_doi = set(strong[doi_codes[rows] >= 0].tolist())
+    # 2. groups without a DOI joined by title keys among themselves (a union-find over the few rows here)
+    parent = {g: g for g in set(strong.tolist())}
+
+    def root(g: int) -> int:
+        while parent[g] != g:
+            parent[g] = parent[parent[g]]
+            g = parent[g]
+        return g
+
+    by_title: dict[int, list[int]] = {}
+    for group, title in zip(strong.tolist(), title_codes[rows].tolist(), strict=True):
+        if title >= 0:
+            by_title.setdefault(title, []).append(group)
+    for groups in by_title.values():
+        plain = [g for g in groups if g not in with_doi]
+        for g in plain[1:]:
+            parent[root(g)] = root(plain[0])
+    # 3. each merged DOI-less group joins the one DOI group it shares a title with, or stays alone
+    touches: dict[int, set[int]] = {}
+    for groups in by_title.values():
+        doi_groups = {g for g in groups if g in with_doi}
+        for g in groups:
+            if g not in with_doi:
+                touches.setdefault(root(g), set()).update(doi_groups)
+    joins = {plain: next(iter(doi_groups)) for plain, doi_groups in touches.items() if len(doi_groups) == 1}
+    final = {g: joins.get(root(g), root(g)) for g in parent}
+    out = labels.copy()
+    # fresh labels beyond every existing one, so the re-grouped parts never join another component
+    out[rows] = labels.max() + 1 + np.array([final[g] for g in strong.tolist()], dtype=np.int64)
+    return out
+
+
+def _local(codes: np.ndarray) -> tuple[np.ndarray, int]:
+    """Codes renumbered 0..k-1 over a subset of listings (-1 stays -1), and k."""
+    uniques, inverse = np.unique(codes, return_inverse=True)
+    shift = int(uniques[0] < 0) if len(uniques) else 0
+    return inverse.astype(np.int64) - shift, len(uniques) - shift
 
 
 def _group_min(value_codes: np.ndarray, uniques: np.ndarray, groups: np.ndarray, n_groups: int) -> pd.Series:
@@ -123,17 +222,20 @@ def _first_rows(codes: np.ndarray, n_groups: int) -> np.ndarray:
 
 
 _PRECISION_RANK = {"day": 0, "month": 1, "year": 2}
+ID_COLUMNS = ("doi", "pmid", "openalex_id", "s2_id")  # source identifiers: first non-missing, conflicts flagged
 
 
 def merge_listings(listings: pd.DataFrame, codes: np.ndarray | None = None) -> tuple[pd.DataFrame, list[dict]]:
     """The papers table (one row per paper_id, in order of first listing) and the list of merge conflicts.
 
-    Rules: title, abstract, authors, author count and arXiv id come from the first listing that has them; the
+    Rules: title, abstract, authors, author count, arXiv id, DOI and the source ids (PMID, OpenAlex, S2) come
+    from the first listing that has them; the
     date is the most precise one, a written year beating an inferred one, the earliest breaking ties (with its
     precision and inferred flag); upvotes the highest; collections, URLs, categories and flags are unions in order
     of appearance (`missing_abstract` only if no listing has an abstract). Listings that disagree on the author
-    count, the date or the abstract add `conflict:<field>` to the paper's flags and an entry to the returned
-    conflicts. `codes` (per listing, papers numbered by first appearance) saves factorizing paper_id again.
+    count, the date, the abstract, the DOI or a source id add `conflict:<field>` to the paper's flags and an
+    entry to the returned conflicts. `codes` (per listing, papers numbered by first appearance) saves
+    factorizing paper_id again.
     """
     listings = listings.sort_values("listing_id", kind="stable").reset_index(drop=True) \
         if not listings["listing_id"].is_monotonic_increasing else listings.reset_index(drop=True)
@@ -147,11 +249,14 @@ def merge_listings(listings: pd.DataFrame, codes: np.ndarray | None = None) -> t
     multi_codes = codes[in_multi]
 
     columns: dict[str, object] = {}
-    for column in ("paper_id", "title", "abstract", "authors", "authors_count", "arxiv_id", "title_key",
-                   "published", "date_precision", "date_inferred", "upvotes"):
+    for column in ("paper_id", "title", "abstract", "authors", "authors_count", "arxiv_id", *ID_COLUMNS,
+                   "title_key", "published", "date_precision", "date_inferred", "upvotes"):
         columns[column] = listings[column].array.take(first)
     if len(multi):
-        found = multi.groupby(multi_codes)[["abstract", "authors", "authors_count", "arxiv_id"]].first()
+        # first non-missing value; columns no multi-listed paper has (ids on an HF page) are skipped
+        firsts = [c for c in ("abstract", "authors", "authors_count", "arxiv_id", *ID_COLUMNS)
+                  if multi[c].notna().any()]
+        found = multi.groupby(multi_codes)[firsts].first()
         for column in found.columns:  # first non-missing value of papers listed more than once
             columns[column][found.index.to_numpy()] = found[column].array
         columns["upvotes"][found.index.to_numpy()] = multi["upvotes"].groupby(multi_codes).max().array
@@ -167,9 +272,10 @@ def merge_listings(listings: pd.DataFrame, codes: np.ndarray | None = None) -> t
     places = listings["source_file"].to_numpy(dtype=object)[first] + ":" \
         + listings["source_line"].astype(str).to_numpy(dtype=object)[first]
     columns["first_seen"] = pd.array(places, dtype=STRING)
+    multi_papers = np.flatnonzero(sizes > 1)
     for target, source in (("collections", "collection"), ("code_urls", "code_urls"),
                            ("categories", "categories"), ("flags", "flags")):
-        columns[target] = _group_lists(listings[source], codes, first, multi_codes, in_multi)
+        columns[target] = _group_lists(listings[source], first, multi_codes, in_multi, multi_papers)
 
     flags: np.ndarray = columns["flags"]  # type: ignore[assignment]
     conflicts = _conflicts(multi, multi_codes, columns["paper_id"], flags)
@@ -181,26 +287,34 @@ def merge_listings(listings: pd.DataFrame, codes: np.ndarray | None = None) -> t
                          else v for k, v in columns.items()}), conflicts
 
 
-def _group_lists(values: pd.Series, codes: np.ndarray, first: np.ndarray, multi_codes: np.ndarray,
-                 in_multi: np.ndarray) -> np.ndarray:
+def _group_lists(values: pd.Series, first: np.ndarray, multi_codes: np.ndarray, in_multi: np.ndarray,
+                 multi_papers: np.ndarray) -> np.ndarray:
     """Per paper, the distinct values (or list items) of its listings in order of first appearance.
 
     Papers with one listing (most) take that listing's list as it is (scalars are wrapped in a list); only the
-    others go through explode and drop_duplicates.
+    others (`multi_papers`, their listings `in_multi`) are flattened and deduplicated, on integer codes.
     """
     vals = values.to_numpy(dtype=object)
     is_list = len(vals) > 0 and isinstance(vals[0], list)
     out = np.empty(len(first), dtype=object)
     out[:] = vals[first].tolist() if is_list else [[v] if isinstance(v, str) else [] for v in vals[first]]
-    if in_multi.any():
-        frame = pd.DataFrame({"g": multi_codes, "v": vals[in_multi]})
-        if is_list:
-            frame = frame.explode("v")
-        frame = frame[frame["v"].notna()].drop_duplicates()
-        groups, items = _runs(frame["g"].to_numpy(), frame["v"].to_numpy(dtype=object))
-        papers = np.unique(multi_codes)
-        out[papers] = [[] for _ in range(len(papers))]  # papers whose listings have no values at all
-        out[groups] = items
+    if not len(multi_papers):
+        return out
+    out[multi_papers] = [[] for _ in range(len(multi_papers))]  # papers whose listings have no values at all
+    listed = vals[in_multi]
+    if is_list:
+        lengths = np.fromiter(map(len, listed), dtype=np.int64, count=len(listed))
+        groups = np.repeat(multi_codes, lengths)
+        items = np.fromiter(itertools.chain.from_iterable(listed), dtype=object, count=int(lengths.sum()))
+    else:
+        groups, items = multi_codes, listed
+    item_codes, uniques = pd.factorize(items, use_na_sentinel=True)
+    present = item_codes >= 0
+    groups, item_codes = groups[present], item_codes[present]
+    # first row of each (paper, value) pair, in row order
+    keep = np.sort(np.unique(groups * (len(uniques) + 1) + item_codes, return_index=True)[1])
+    papers, lists = _runs(groups[keep], np.asarray(uniques, dtype=object)[item_codes[keep]])
+    out[papers] = lists
     return out
 
 
@@ -226,6 +340,9 @@ def _conflicts(multi: pd.DataFrame, multi_codes: np.ndarray, paper_ids: object, 
         "published": (start.groupby(multi_codes).max() >= end.groupby(multi_codes).min()).fillna(False),
         "abstract": _text_differs(multi["abstract"].to_numpy(dtype=object), multi_codes),
     }
+    for column in ID_COLUMNS:
+        if multi[column].notna().any():
+            disagree[column] = multi[column].groupby(multi_codes).nunique() > 1
     ids = np.asarray(paper_ids, dtype=object)
     conflicts: list[dict] = []
     for field, mask in disagree.items():
@@ -233,9 +350,8 @@ def _conflicts(multi: pd.DataFrame, multi_codes: np.ndarray, paper_ids: object, 
         if not len(bad):
             continue
         rows = np.isin(multi_codes, bad) & multi[field].notna().to_numpy()
-        texts = multi[field].to_numpy(dtype=object)[rows]
-        for code, found in zip(*_runs(multi_codes[rows], texts), strict=True):
-            values = list(dict.fromkeys(_shown(v) for v in found))
+        for code, found in zip(*_runs(multi_codes[rows], _shown(multi[field][rows])), strict=True):
+            values = list(dict.fromkeys(found))
             flags[code] = [*flags[code], f"conflict:{field}"]
             conflicts.append({"paper_id": str(ids[code]), "field": field, "values": values})
     return conflicts
@@ -255,10 +371,12 @@ def _text_differs(texts: np.ndarray, codes: np.ndarray) -> pd.Series:
     return maybe
 
 
-def _shown(value: object) -> str:
-    """A conflicting value as the report shows it: dates as YYYY-MM-DD, long text cut to 80 characters."""
-    text = value.strftime("%Y-%m-%d") if hasattr(value, "strftime") else str(value)
-    return text if len(text) <= 80 else text[:77] + "..."
+def _shown(values: pd.Series) -> np.ndarray:
+    """Conflicting values as the report shows them: dates as YYYY-MM-DD, long text cut to 80 characters."""
+    if isinstance(values.dtype, np.dtype) and values.dtype.kind == "M":  # formatted in C, not value by value
+        return np.datetime_as_string(values.to_numpy().astype("datetime64[D]")).astype(object)
+    texts = [str(v) for v in values.to_numpy(dtype=object)]
+    return np.array([t if len(t) <= 80 else t[:77] + "..." for t in texts], dtype=object)
 
 
 def _date_span(listings: pd.DataFrame) -> tuple[pd.Series, pd.Series]:
@@ -318,10 +436,8 @@ def find_near_duplicates(listings: pd.DataFrame, threshold: float = 90.0, max_bu
     with np.errstate(over="ignore"):
         keys = np.concatenate([total[full], total[owner[drop]] - token_hash[drop]])
     owners = np.concatenate([full, owner[drop]])
-    key_codes, _ = pd.factorize(keys)
-    counts = np.bincount(key_codes)
-    shared = counts[key_codes] >= 2
-    buckets = pd.DataFrame({"key": key_codes[shared], "owner": owners[shared]}).drop_duplicates()
+    key_codes, shared = _repeated(keys)
+    buckets = pd.DataFrame({"key": key_codes, "owner": owners[shared]}).drop_duplicates()
     sizes = buckets["key"].map(buckets["key"].value_counts())
     skipped = int(buckets.loc[sizes > max_bucket, "key"].nunique())
     buckets = buckets[(sizes >= 2) & (sizes <= max_bucket)]
@@ -330,17 +446,60 @@ def find_near_duplicates(listings: pd.DataFrame, threshold: float = 90.0, max_bu
     a, b = pairs["owner_x"].to_numpy(), pairs["owner_y"].to_numpy()
     different = ids[a] != ids[b]
     a, b = a[different], b[different]
-    if len(a) == 0:
+    key_codes = (grouping.title_codes[rows] if grouping is not None
+                 else pd.factorize(listings["title_key"].to_numpy(dtype=object)[rows], use_na_sentinel=True)[0])
+    same_a, same_b, same_skipped = _same_title_pairs(key_codes, max_bucket)
+    skipped += same_skipped
+    if len(a) == 0 and len(same_a) == 0:
         return pd.DataFrame(columns=NEAR_DUPLICATE_COLUMNS), skipped
     texts = words.to_numpy(dtype=object)
-    scores = process.cpdist(texts[a].tolist(), texts[b].tolist(), scorer=fuzz.ratio)
-    out = pd.DataFrame({"paper_id_a": ids[a], "title_a": titles[a], "paper_id_b": ids[b], "title_b": titles[b],
-                        "similarity": np.round(np.asarray(scores, dtype=float), 1)})
-    out = out[out["similarity"] >= threshold]
+    scores = process.cpdist(texts[a].tolist(), texts[b].tolist(), scorer=fuzz.ratio) if len(a) else []
+    fuzzy = pd.DataFrame({"paper_id_a": ids[a], "title_a": titles[a], "paper_id_b": ids[b], "title_b": titles[b],
+                          "similarity": np.round(np.asarray(scores, dtype=float), 1), "reason": SIMILAR_TITLE})
+    same = pd.DataFrame({"paper_id_a": ids[same_a], "title_a": titles[same_a], "paper_id_b": ids[same_b],
+                         "title_b": titles[same_b], "similarity": 100.0, "reason": SAME_TITLE_DOIS_DIFFER})
+    # a pair found both ways keeps the same-title row: its reason sorts first
+    parts = [frame for frame in (same, fuzzy[fuzzy["similarity"] >= threshold]) if len(frame)]
+    if not parts:
+        return fuzzy.iloc[:0].reset_index(drop=True), skipped
+    out = pd.concat(parts, ignore_index=True)
     swap = (out["paper_id_a"] > out["paper_id_b"]).to_numpy()  # one row per unordered pair of papers
     out.loc[swap, NEAR_DUPLICATE_COLUMNS[:4]] = out.loc[swap, ["paper_id_b", "title_b", "paper_id_a",
                                                                "title_a"]].to_numpy()
-    out = (out.sort_values(["similarity", "paper_id_a", "paper_id_b"], ascending=[False, True, True])
+    out = (out.sort_values(["similarity", "paper_id_a", "paper_id_b", "reason"], ascending=[False, True, True, True])
               .drop_duplicates(["paper_id_a", "paper_id_b"])
               .reset_index(drop=True))
     return out, skipped
+
+
+def _repeated(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Which keys occur more than once (a mask) and, for those, a code per distinct value.
+
+    Nearly every hash is unique, so building a hash table of all of them (pd.factorize: cache misses on millions
+    of keys, ~4 s for 8M) costs far more than sorting them (~0.2 s) and looking every key up in a table of the few
+    repeated values, which fits in the cache (~0.3 s)."""
+    ordered = np.sort(keys)
+    values = np.unique(ordered[1:][ordered[1:] == ordered[:-1]])
+    if not len(values):
+        return np.zeros(0, dtype=np.int64), np.zeros(len(keys), dtype=bool)
+    where = pd.Index(values).get_indexer(keys)
+    shared = where >= 0
+    return where[shared], shared
+
+
+def _same_title_pairs(key_codes: np.ndarray, max_bucket: int) -> tuple[np.ndarray, np.ndarray, int]:
+    """Pairs of (paper, title variant) rows with the same title key (-1: none), which are rows of different
+    papers: papers a DOI conflict kept apart. Keys shared by more than `max_bucket` papers (an "Editorial" in
+    every journal) are skipped and counted."""
+    present = key_codes >= 0
+    counts = np.bincount(key_codes[present]) if present.any() else np.zeros(0, dtype=np.int64)
+    shared = np.flatnonzero(present & (counts[np.where(present, key_codes, 0)] >= 2)) if len(counts) else []
+    if not len(shared):
+        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64), 0
+    frame = pd.DataFrame({"key": key_codes[shared], "row": shared})
+    sizes = counts[frame["key"].to_numpy()]
+    skipped = int(frame.loc[sizes > max_bucket, "key"].nunique())
+    frame = frame[sizes <= max_bucket]
+    pairs = frame.merge(frame, on="key")
+    pairs = pairs[pairs["row_x"] < pairs["row_y"]]
+    return pairs["row_x"].to_numpy(), pairs["row_y"].to_numpy(), skipped

@@ -25,6 +25,7 @@ import pandas as pd
 from nbkit.cache import list_arrays, read_array, write_array
 from nbkit.errors import NbkitError
 from nbkit.paths import project_path
+from nbkit.text import analysis_text
 
 DEFAULT_MODEL = "all-MiniLM-L6-v2"
 # Names under which the packaged copy of the default model is found (module, PyPI package).
@@ -253,7 +254,9 @@ def embed_texts(texts: Sequence[str], embedder: Embedder, cache: EmbeddingCache 
 
 
 def document_texts(papers: pd.DataFrame, fields: Sequence[str] = DEFAULT_FIELDS, sep: str = "\n\n") -> list[str]:
-    """The text embedded for each paper: its `fields` joined by `sep`, missing ones left out."""
+    """The text embedded and analysed for each paper: its `fields`, LaTeX and markup residue cleaned away
+    (nbkit.text.analysis_text), joined by `sep`, missing ones left out. The cache keys hash this text, so a
+    change of the cleaning re-embeds exactly the papers whose text it changes."""
     unknown = [f for f in fields if f not in papers.columns]
     if unknown:
         raise NbkitError(f"cannot embed unknown field(s) {', '.join(unknown)}; papers have: "
@@ -261,4 +264,5 @@ def document_texts(papers: pd.DataFrame, fields: Sequence[str] = DEFAULT_FIELDS,
     if not fields:
         raise NbkitError("embed_fields is empty: name at least one field, e.g. ['title', 'abstract']")
     columns = [papers[f].astype(object).where(papers[f].notna(), None).tolist() for f in fields]
-    return [sep.join(str(v) for v in row if v is not None and str(v) != "") for row in zip(*columns, strict=True)]
+    return [sep.join(analysis_text(str(v)) for v in row if v is not None and str(v) != "")
+            for row in zip(*columns, strict=True)]

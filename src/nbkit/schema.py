@@ -61,7 +61,8 @@ LISTING_COLUMNS: tuple[Column, ...] = (
 PAPER_COLUMNS: tuple[Column, ...] = (
     Column("paper_id", "string", "Stable id: `p` + 16 hex digits of SipHash-2-4 (pandas' hash_array with nbkit's "
            "own keys) over the arXiv id when one is known (the smallest, if the listings differ), else over the "
-           "title key, else (a title without letter or digit) over `listing:<file>:<line>` of its listing."),
+           "DOI (the smallest), else over the title key, else (a title with no letters or digits) over the file "
+           "and line of its first listing."),
     Column("title", "string", "Title of the first listing (load order)."),
     Column("abstract", "string", "First non-missing abstract among the listings."),
     Column("authors", "string", "First non-missing author names."),
@@ -77,6 +78,11 @@ PAPER_COLUMNS: tuple[Column, ...] = (
     Column("first_seen", "string", "`file:line` of the first listing."),
     Column("code_urls", "list", "Union of the listings' code and project URLs."),
     Column("arxiv_id", "string", "arXiv identifier, when known."),
+    Column("doi", "string", "First non-missing normalized DOI (listings that disagree are flagged `conflict:doi`)."),
+    Column("pmid", "string", "First non-missing PubMed id (disagreeing listings: `conflict:pmid`)."),
+    Column("openalex_id", "string", "First non-missing OpenAlex work id (disagreeing listings: "
+           "`conflict:openalex_id`)."),
+    Column("s2_id", "string", "First non-missing Semantic Scholar id (disagreeing listings: `conflict:s2_id`)."),
     Column("categories", "list", "Union of the listings' categories."),
     Column("title_key", "string", "Normalized title of the first listing."),
     Column("flags", "list", "Union of the listings' flags, plus `conflict:<field>` where listings disagree."),
@@ -102,6 +108,12 @@ FLAGS: dict[str, str] = {
     "conflict:authors_count": "Papers only: the merged listings give different author counts.",
     "conflict:published": "Papers only: the merged listings give different dates.",
     "conflict:abstract": "Papers only: the merged listings have different abstracts.",
+    "conflict:doi": "Papers only: listings joined by arXiv id give different DOIs (a preprint and its journal "
+                    "version); the first is kept.",
+    "conflict:pmid": "Papers only: the merged listings give different PubMed ids.",
+    "conflict:openalex_id": "Papers only: the merged listings give different OpenAlex ids.",
+    "conflict:s2_id": "Papers only: the merged listings give different Semantic Scholar ids.",
+    "invalid_doi": "The source's DOI field holds text that is not a DOI (no `10.` prefix and `/`); it is not used.",
 }
 
 LIST_COLUMNS = frozenset(c.name for c in (*LISTING_COLUMNS, *PAPER_COLUMNS) if c.dtype == "list")

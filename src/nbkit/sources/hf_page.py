@@ -180,23 +180,25 @@ def _ascii_clean(raw: bytes | None, previous: bytes) -> bool:
         return False  # a space at the start of the file or of a line, or the second of two
     if previous == b" " and raw[:1] in (b" ", b"\n", b"\r"):
         return False
+    # Five passes over the bytes; everything else looks only at the line breaks (a few per 100 bytes).
     data = np.frombuffer(raw, dtype=np.uint8)
-    breaks = (data == 10) | (data == 13)
-    if np.count_nonzero(data < 32) != np.count_nonzero(breaks):
-        return False
+    breaks = np.flatnonzero(data < 32)
+    found = data[breaks]
+    if not np.all((found == 10) | (found == 13)):
+        return False  # a control character (tab, ...) other than a line break
+    if np.any(data[breaks[breaks > 0] - 1] == 32):
+        return False  # a space at the end of a line
+    inside = breaks[breaks + 1 < len(data)]
+    indents = inside[data[inside + 1] == 32]  # breaks followed by a space: each must start `  • `
     spaces = data == 32
-    if np.any(spaces[:-1] & breaks[1:]):
-        return False
-    pairs = np.flatnonzero(spaces[:-1] & spaces[1:])
-    if len(pairs) != np.count_nonzero(breaks[:-1] & spaces[1:]):
-        return False
-    if not len(pairs):
+    if np.count_nonzero(spaces[:-1] & spaces[1:]) != len(indents):
+        return False  # a double space that is not a metadata indent
+    if not len(indents):
         return True
-    if pairs[0] == 0 or pairs[-1] + 5 >= len(data):
+    if indents[-1] + 6 >= len(data):
         return False
-    # Every double space must be a metadata indent: a line break, two spaces, "•", a space.
-    return bool(np.all(breaks[pairs - 1] & (data[pairs + 2] == 0xE2) & (data[pairs + 3] == 0x80)
-                       & (data[pairs + 4] == 0xA2) & (data[pairs + 5] == 32)))
+    return bool(np.all((data[indents + 2] == 32) & (data[indents + 3] == 0xE2) & (data[indents + 4] == 0x80)
+                       & (data[indents + 5] == 0xA2) & (data[indents + 6] == 32)))
 
 
 def _segment_blocks(segment: str, line: int, fast: bool, clean: bool) -> Iterator[tuple[int, int, object]]:

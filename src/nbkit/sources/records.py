@@ -333,7 +333,8 @@ def add_record(parsed: ParsedFile, record: Mapping[str, Any], place: int, column
     written_date = date_text(get("date"))
     flags += date_flags(written_date)
     raw_doi = get("doi")
-    doi = normalize_doi(raw_doi) or normalize_doi(key)
+    # As written: nbkit.corpus normalizes every reader's DOIs in one place and flags text that is no DOI.
+    doi = as_text(raw_doi) or normalize_doi(key)
     parsed.listings.add(
         place,
         title,
