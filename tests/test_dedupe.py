@@ -234,3 +234,17 @@ def test_two_exports_of_the_same_papers_dedup_by_doi():
     assert len(near) == 1 and set(near[["title_a", "title_b"]].iloc[0]) == {"Attention Is All You Need",
                                                                             "Attention is All you Need"}
     assert near.iloc[0][["similarity", "reason"]].tolist() == [100.0, SAME_TITLE_DOIS_DIFFER]
+
+
+def test_a_ris_and_an_openalex_export_of_the_same_papers_dedup_by_doi():
+    corpus = load_corpus([FIXTURES / "identity" / "same_papers.ris",
+                          FIXTURES / "identity" / "same_papers_openalex.json"])
+    assert corpus.listings["source_format"].tolist() == ["ris", "ris", "openalex", "openalex"]
+    assert corpus.listings["title_key"].nunique() == 3  # BERT's titles differ: only the DOI joins them
+    papers = corpus.papers.set_index("doi")
+    assert len(corpus.papers) == 2
+    bert = papers.loc["10.18653/v1/n19-1423"]
+    assert (bert.n_listings, bert.openalex_id, bert.authors_count) == (2, "W2963341956", 4)
+    attention = papers.loc["10.5555/3295222.3295349"]  # the OpenAlex listing has no DOI: joined by its title
+    assert (attention.n_listings, attention.openalex_id) == (2, "W2626778328")
+    assert attention.abstract.startswith("The dominant sequence transduction models")
