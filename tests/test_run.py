@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import hashlib
 import json
+import subprocess
+import sys
 
 import nbformat
 import pandas as pd
@@ -162,3 +164,22 @@ def test_sweep_runs_sharing_a_kernel_start_from_a_clean_namespace(tmp_path, jobs
 def test_a_failed_run_does_not_leave_its_kernel_to_the_next(tmp_path):
     records = run_batch([BROKEN], parameters={"divisor": [0, 1, 0, 2]}, out_dir=tmp_path)
     assert [record.status for _, record in records] == ["failed", "ok", "failed", "ok"]
+
+
+PAPERMILL_PROBE = """
+import json, sys
+from nbkit.run import import_papermill
+import_papermill()
+import nbformat
+notebook = nbformat.read(sys.argv[1], as_version=4)
+nbformat.validate(notebook)
+broken = nbformat.from_dict({**notebook, "cells": [{"cell_type": "code"}]})
+print(json.dumps({"rfc3987_syntax": "rfc3987_syntax" in sys.modules,
+                  "invalid_found": not nbformat.validator.isvalid(broken)}))
+"""
+
+
+def test_papermill_is_imported_without_the_iri_checker_and_notebooks_are_still_validated():
+    out = subprocess.run([sys.executable, "-c", PAPERMILL_PROBE, str(MULTIPLY)], check=True, capture_output=True,
+                         text=True)
+    assert json.loads(out.stdout.strip().splitlines()[-1]) == {"rfc3987_syntax": False, "invalid_found": True}
