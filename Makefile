@@ -9,7 +9,10 @@ UV_VERSION := 0.13.9
 # `make lock` resolves as PyPI stood at this instant, so it gives the same lock until someone moves it.
 LOCK_DATE := 2026-12-01T00:00:00Z
 PIP := $(BIN)/pip install --quiet --disable-pip-version-check
-UV_PIP := $(BIN)/uv pip install --quiet --python $(BIN)/python
+# --compile-bytecode: uv writes no .pyc files by default, so without it every process (each notebook kernel, each
+# `nbkit run`) compiles numpy, pandas, scipy, scikit-learn, ... from source again wherever bytecode is not written
+# back (PYTHONDONTWRITEBYTECODE, a read-only venv): 5-10 s per kernel on the 2-core machine.
+UV_PIP := $(BIN)/uv pip install --quiet --compile-bytecode --python $(BIN)/python
 # uv ignores pip's config, so it is given the machine's CPU torch wheel folder itself, where there is one.
 FIND_LINKS := $(if $(wildcard /opt/wheels),--find-links /opt/wheels)
 

@@ -1,26 +1,32 @@
-"""Topic notebook timings on the bundled corpus, end to end through papermill (`nbkit run`), plus the pieces.
+"""Topic notebook timings on the bundled corpus, end to end through papermill (`nbkit run`), stage by stage.
 
-    python benchmarks/bench_topics.py [--repeat 3]
+    python benchmarks/bench_topics.py [--repeat 3] [--root CHECKOUT]
 
 Measures, each in fresh processes:
   * embedding throughput of the default model (docs/s, title + abstract, after a short warm-up);
-  * UMAP's first fit in a new process with numba's compile cache empty, and with it filled;
-  * 02_topics cold: an empty nbkit cache (numba's compile cache filled, as on any run after the first);
-  * 02_topics first ever: an empty nbkit cache and an empty numba cache (a fresh venv's first run);
-  * 02_topics warm: the same nbkit cache, another min_topic_size each time.
-Targets: issue 3 warm <= 15 s, cold <= 45 s wall; issue 11 (agglomerative topics, no UMAP in the fit; UMAP
-still draws the 2-D map) cold <= 20 s, warm <= 10 s.
+  * what a fit on cached embeddings costs inside the kernel: importing BERTopic, the fit, the stability refits;
+  * 02_topics cold: an empty nbkit cache, so all 266 texts are embedded;
+  * 02_topics warm: the same nbkit cache, another min_topic_size each time;
+  * for both, the median of each stage, read from the executed notebook (papermill stamps the run and every cell):
+    starting `nbkit run` (imports, reading the parameters), starting the kernel plus papermill's work between
+    cells, the setup cell (imports, loading the corpus), the fit cell (embedding, BERTopic, stability), the tables
+    and figures, writing the outputs (tables, views, model), and the HTML page and manifest `nbkit run` writes
+    after the kernel is done.
+Targets (issue 11): cold <= 20 s, warm <= 10 s. `--root` times another checkout of nbkit with this venv (its src/
+goes first on PYTHONPATH), to compare two versions back to back on a busy machine.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
+from datetime import datetime
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -38,56 +44,95 @@ model.encode(texts)
 print(len(texts) / (time.perf_counter() - start))
 """
 
-UMAP_FIT = """
-import time, numpy as np
-from nbkit.topics import CachedUMAP
-X = np.random.default_rng(0).normal(size=(266, 384)).astype("float32")
+FIT = """
+import json, sys, time
+from nbkit import load_corpus, topics
+papers = load_corpus(["data/raw/hf_papers"]).papers
 start = time.perf_counter()
-CachedUMAP(None, n_neighbors=15, n_components=5, min_dist=0.0, metric="cosine", random_state=42).fit_transform(X)
-print(time.perf_counter() - start)
+topics.import_bertopic() if hasattr(topics, "import_bertopic") else __import__("bertopic")
+imported = time.perf_counter() - start
+result = topics.fit_topics(papers, topics.TopicSettings(), cache_dir=sys.argv[1], progress=False)
+print(json.dumps({"import BERTopic": imported, **result.seconds}))
 """
 
+# Stages of the notebook, by the first line of their cells (markdown cells take no time).
+STAGES = {"import matplotlib": "setup cell (imports, corpus)",
+          "# progress bars": "fit cell (embed, BERTopic, stability)",
+          "tables = {": "writing outputs (tables, views, model)"}
+OTHER_CELLS = "tables and figures"
+BEFORE, KERNEL, AFTER = ("`nbkit run` start (imports, parameters)", "kernel start, papermill between cells",
+                         "HTML page and manifest")
 
-def python(code: str, env: dict[str, str] | None = None) -> float:
-    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env={**os.environ, **(env or {})}, check=True,
-                         capture_output=True, text=True)
-    return float(out.stdout.strip().splitlines()[-1])
+
+def python(code: str, *args: str, root: Path = ROOT) -> str:
+    env = {**os.environ, "PYTHONPATH": str(root / "src")}
+    out = subprocess.run([sys.executable, "-c", code, *args], cwd=root, env=env, check=True, capture_output=True,
+                         text=True)
+    return out.stdout.strip().splitlines()[-1]
 
 
-def notebook(cache: Path, out: Path, env: dict[str, str] | None = None, **params: object) -> float:
+def _stamp(text: str) -> float:
+    return datetime.fromisoformat(text.replace("Z", "+00:00")).timestamp()
+
+
+def notebook(cache: Path, out: Path, root: Path = ROOT, **params: object) -> dict[str, float]:
+    """One `nbkit run` of 02_topics: wall seconds ("total") and seconds per stage."""
     args = [str(NBKIT), "run", "notebooks/02_topics.ipynb", "--out", str(out), "-p", "cache_dir", str(cache)]
     for name, value in params.items():
         args += ["-p", name, str(value)]
-    start = time.perf_counter()
-    subprocess.run(args, cwd=ROOT, env={**os.environ, **(env or {})}, check=True, capture_output=True)
-    return time.perf_counter() - start
+    env = {**os.environ, "PYTHONPATH": str(root / "src")}
+    launched, start = time.time(), time.perf_counter()
+    subprocess.run(args, cwd=root, env=env, check=True, capture_output=True)
+    total, ended = time.perf_counter() - start, time.time()
+    executed = json.loads((out / "02_topics.ipynb").read_text(encoding="utf-8"))
+    stages = dict.fromkeys([BEFORE, KERNEL, *STAGES.values(), OTHER_CELLS, AFTER], 0.0)
+    run = executed["metadata"]["papermill"]  # start_time is stamped before papermill starts the kernel
+    stages[BEFORE] = _stamp(run["start_time"]) - launched
+    stages[AFTER] = ended - _stamp(run["end_time"])
+    stages[KERNEL] = run["duration"]
+    for cell in executed["cells"]:
+        if cell["cell_type"] != "code":
+            continue
+        first = "".join(cell["source"]).lstrip()
+        stage = next((name for prefix, name in STAGES.items() if first.startswith(prefix)), OTHER_CELLS)
+        seconds = cell["metadata"]["papermill"]["duration"] or 0.0
+        stages[stage] += seconds
+        stages[KERNEL] -= seconds
+    return {"total": total, **stages}
+
+
+def median_row(runs: list[dict[str, float]], key: str) -> str:
+    return f"{statistics.median(r[key] for r in runs):.1f}"
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--repeat", type=int, default=3, help="cold and warm runs to take the median of")
+    parser.add_argument("--root", type=Path, default=ROOT, help="the nbkit checkout to time (default: this one)")
     args = parser.parse_args()
+    root = args.root.resolve()
     rows: list[tuple[str, str]] = []
     with tempfile.TemporaryDirectory(prefix="nbkit-bench-") as tmp:
         tmp = Path(tmp)
-        rate = statistics.median(python(EMBED) for _ in range(args.repeat))
+        rate = statistics.median(float(python(EMBED, root=root)) for _ in range(args.repeat))
         rows.append(("embedding throughput (MiniLM, 2 cores)", f"{rate:.1f} docs/s"))
-        numba_empty = {"NUMBA_CACHE_DIR": str(tmp / "numba-first")}
-        rows.append(("UMAP first fit, numba cache empty", f"{python(UMAP_FIT, numba_empty):.1f} s"))
-        rows.append(("UMAP first fit, numba cache filled", f"{python(UMAP_FIT, numba_empty):.1f} s"))
-
-        first = notebook(tmp / "cache-first", tmp / "out", {"NUMBA_CACHE_DIR": str(tmp / "numba-fresh")})
-        rows.append(("02_topics first ever (empty nbkit + numba caches)", f"{first:.1f} s"))
-        colds = [notebook(tmp / f"cache-{i}", tmp / "out") for i in range(args.repeat)]
-        rows.append(("02_topics cold (empty nbkit cache), median", f"{statistics.median(colds):.1f} s "
-                     f"({', '.join(f'{c:.1f}' for c in colds)})"))
-        sizes = [8, 6, 10, 12, 4][: args.repeat]
-        warms = [notebook(tmp / "cache-0", tmp / "out", min_topic_size=size) for size in sizes]
-        rows.append((f"02_topics warm, min_topic_size {sizes}, median", f"{statistics.median(warms):.1f} s "
-                     f"({', '.join(f'{w:.1f}' for w in warms)})"))
+        colds, warms = [], []
+        sizes = [8, 6, 10, 12, 4]
+        for i in range(args.repeat):  # cold, then warm on the cache the cold run filled
+            colds.append(notebook(tmp / f"cache-{i}", tmp / "out", root))
+            warms.append(notebook(tmp / f"cache-{i}", tmp / "out", root, min_topic_size=sizes[i % len(sizes)]))
+        fit = json.loads(python(FIT, str(tmp / "cache-0"), root=root))
+        rows.append(("in a fresh process, cached embeddings: import BERTopic / fit / stability refits",
+                     f"{fit['import BERTopic']:.1f} s / {fit['fit']:.1f} s / {fit['stability']:.1f} s"))
+        for name, runs in (("cold (empty nbkit cache)", colds), ("warm (same cache, another min_topic_size)", warms)):
+            each = ", ".join(f"{r['total']:.1f}" for r in runs)
+            rows.append((f"02_topics {name}, median", f"{median_row(runs, 'total')} s ({each})"))
     print("| measurement | result |\n| --- | --- |")
     for name, value in rows:
         print(f"| {name} | {value} |")
+    print("\n| stage (median s) | cold | warm |\n| --- | --- | --- |")
+    for stage in colds[0]:
+        print(f"| {stage} | {median_row(colds, stage)} | {median_row(warms, stage)} |")
 
 
 if __name__ == "__main__":

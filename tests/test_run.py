@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import hashlib
 import json
+import subprocess
+import sys
 from pathlib import Path
 
 import nbformat
@@ -226,3 +228,22 @@ def test_the_full_run_on_a_bibliographic_export(tmp_path, export_cache, export, 
     assert papers["abstract"].notna().all()
     quality = pd.read_csv(report / "02_topics" / "quality.csv")
     assert quality["n_topics"].item() >= 3
+
+
+PAPERMILL_PROBE = """
+import json, sys
+from nbkit.run import import_papermill
+import_papermill()
+import nbformat
+notebook = nbformat.read(sys.argv[1], as_version=4)
+nbformat.validate(notebook)
+broken = nbformat.from_dict({**notebook, "cells": [{"cell_type": "code"}]})
+print(json.dumps({"rfc3987_syntax": "rfc3987_syntax" in sys.modules,
+                  "invalid_found": not nbformat.validator.isvalid(broken)}))
+"""
+
+
+def test_papermill_is_imported_without_the_iri_checker_and_notebooks_are_still_validated():
+    out = subprocess.run([sys.executable, "-c", PAPERMILL_PROBE, str(MULTIPLY)], check=True, capture_output=True,
+                         text=True)
+    assert json.loads(out.stdout.strip().splitlines()[-1]) == {"rfc3987_syntax": False, "invalid_found": True}

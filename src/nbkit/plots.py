@@ -98,7 +98,7 @@ def plot_topic_map(points: pd.DataFrame, ax: Axes | None = None, max_legend: int
                    label=f"{topic}: {_short(group['label'].iloc[0], 30)}" if i < max_legend else None)
     ax.set_xticks([])
     ax.set_yticks([])
-    ax.set_title("Papers by topic (2-D UMAP of the embeddings)")
+    ax.set_title("Papers by topic (principal components of the embeddings)")
     ax.legend(fontsize=7, frameon=False, loc="center left", bbox_to_anchor=(1, 0.5))
     return ax
 

@@ -43,10 +43,23 @@ from typing import Any
 import yaml
 
 from nbkit.errors import NbkitError
+from nbkit.lazyimport import hidden_modules
 from nbkit.paths import project_path, project_root
 
 PACKAGES = ("nbkit", "bertopic", "sentence-transformers", "torch", "umap-learn", "hdbscan", "scikit-learn", "scipy",
             "numpy", "pandas", "pyarrow", "matplotlib", "papermill", "nbconvert")
+
+
+def import_papermill() -> Any:
+    """papermill, imported without jsonschema's optional IRI format checker: importing rfc3987_syntax builds an
+    Earley parser (1-4 s in every `nbkit run`), for a format check that nbformat, nbclient and papermill never
+    ask jsonschema for (they validate without a format checker)."""
+    if "jsonschema" not in sys.modules:
+        with hidden_modules({"rfc3987_syntax"}):
+            import jsonschema  # noqa: F401
+    import papermill
+
+    return papermill
 
 
 @dataclass
@@ -127,7 +140,7 @@ def default_notebooks(root: Path | None = None) -> list[Path]:
 
 def declared_parameters(notebook: Path) -> dict[str, dict]:
     """The parameters a notebook's `parameters` cell declares (papermill's own inspection)."""
-    import papermill
+    papermill = import_papermill()
 
     try:
         return dict(papermill.inspect_notebook(str(notebook)))
@@ -238,7 +251,7 @@ def execute_run(paths: Sequence[Path], parameters: dict[str, Any], declared: dic
 
     With `kernel`, the notebooks run in that already started kernel, its namespace cleared before each one;
     otherwise each notebook gets a new kernel (papermill's default)."""
-    import papermill
+    papermill = import_papermill()
 
     folder.mkdir(parents=True, exist_ok=True)
     started = datetime.now(UTC).isoformat(timespec="seconds")
@@ -559,7 +572,7 @@ def store_outputs(notebooks: Sequence[str | Path] | None = None, kernel_name: st
     """Re-execute notebooks with their default parameters and store the outputs in the notebooks themselves
     (what nbval compares against), without papermill's timing metadata. Use after an intended change."""
     import nbformat
-    import papermill
+    papermill = import_papermill()
 
     paths = [project_path(n) for n in notebooks] if notebooks else default_notebooks()
     # one empty cache for all of them, as on a fresh clone and under the tests: nothing earlier runs cached shows

@@ -14,12 +14,14 @@ built from TopicSettings, whose fields are the notebook's parameters.
 
 from __future__ import annotations
 
+import importlib.util
 import io
 import itertools
 import json
 import logging
 import math
 import shutil
+import sys
 import tempfile
 import time
 import warnings
@@ -33,9 +35,10 @@ import numpy as np
 import pandas as pd
 
 from nbkit.cache import digest_bytes, find_array, find_file, write_array, write_file
-from nbkit.cluster import OUTLIER, AgglomerativeTopics
+from nbkit.cluster import OUTLIER, AgglomerativeTopics, unit_rows
 from nbkit.embed import DEFAULT_FIELDS, EmbeddingCache, Embeddings, SentenceEmbedder, document_texts, embed_texts
 from nbkit.errors import NbkitError
+from nbkit.lazyimport import OnDemandModule, hidden_modules, lazy_packages
 from nbkit.quality import resample_stability
 from nbkit.text import PhraseAnalyzer, stopwords
 
@@ -213,6 +216,7 @@ def warm_up() -> None:
 
 def make_backend(embedder: Any, cache: EmbeddingCache | None, progress: bool = False) -> Any:
     """A BERTopic embedding backend that goes through the cache (KeyBERT and MMR embed words with it too)."""
+    import_bertopic()
     from bertopic.backend import BaseEmbedder
 
     class CachedBackend(BaseEmbedder):
@@ -257,6 +261,7 @@ def share_idf(papers_with_term: np.ndarray, topic_sizes: np.ndarray, document_fr
 def make_stable_terms(top_n_words: int, scoring: str = "share-idf") -> Any:
     """A BERTopic representation: each topic's terms scored by share_idf ("share-idf") or by BERTopic's c-TF-IDF
     ("ctfidf"), ranked with explicit tie-breaks (ranked_terms)."""
+    import_bertopic()
     from bertopic.representation._base import BaseRepresentation
 
     class StableTerms(BaseRepresentation):
@@ -292,6 +297,7 @@ def make_stable_terms(top_n_words: int, scoring: str = "share-idf") -> Any:
 def make_representation(settings: TopicSettings) -> Any:
     if settings.representation in ("share-idf", "ctfidf"):
         return make_stable_terms(settings.top_n_words, settings.representation)
+    import_bertopic()
     from bertopic.representation import KeyBERTInspired, MaximalMarginalRelevance
 
     # KeyBERT and MMR re-rank candidate terms: the stable ranking supplies them (30, as BERTopic would)
@@ -302,6 +308,28 @@ def make_representation(settings: TopicSettings) -> Any:
             "mmr": [candidates, mmr]}[settings.representation]
 
 
+# bertopic's packages whose __init__ imports every optional integration: UMAP, numba and plotly's figure factory
+# for the twelve views, sentence-transformers for a vision backend, transformers' pipelines for LLM labels
+LAZY_BERTOPIC_PACKAGES = ("bertopic.plotting", "bertopic.backend", "bertopic.representation")
+
+
+def import_bertopic() -> Any:
+    """The bertopic package, with LAZY_BERTOPIC_PACKAGES imported lazily (nbkit.lazyimport): a name from them is
+    imported when first used, so a fit on cached embeddings never loads UMAP, numba or transformers and writing
+    two views loads only those two. torch, too, is left for when it is used: bertopic._save_utils imports it at
+    once for its legacy pytorch format only (safetensors needs none), and it is ~2 s of CPU. Call this before any
+    `from bertopic... import`."""
+    if "bertopic" in sys.modules:
+        return sys.modules["bertopic"]
+    torch_hidden = "torch" not in sys.modules
+    with lazy_packages(LAZY_BERTOPIC_PACKAGES), hidden_modules({"torch"}):
+        import bertopic
+        import bertopic._save_utils as save_utils
+    if torch_hidden and not save_utils._has_torch and importlib.util.find_spec("torch") is not None:
+        save_utils.torch, save_utils._has_torch = OnDemandModule("torch"), True
+    return bertopic
+
+
 _STABLE_BERTOPIC: Any = None
 
 
@@ -310,6 +338,7 @@ def stable_bertopic() -> Any:
     own numbering sorts sizes with numpy's default sort, which orders equal sizes differently on different CPUs."""
     global _STABLE_BERTOPIC
     if _STABLE_BERTOPIC is None:
+        import_bertopic()
         from bertopic import BERTopic
 
         class StableBERTopic(BERTopic):
@@ -345,6 +374,7 @@ def make_clusterer(settings: TopicSettings) -> Any:
 def make_reducer(settings: TopicSettings, cache_dir: str | Path | None = None) -> Any:
     """The reduction step: none for agglomerative (it clusters the embeddings themselves), seeded UMAP else."""
     if settings.method == "agglomerative":
+        import_bertopic()
         from bertopic.dimensionality import BaseDimensionalityReduction
 
         return BaseDimensionalityReduction()
@@ -356,6 +386,7 @@ def build_topic_model(settings: TopicSettings, backend: Any, *, cache_dir: str |
                       umap_model: Any = None, hdbscan_model: Any = None, vectorizer_model: Any = None,
                       ctfidf_model: Any = None, representation_model: Any = "default") -> Any:
     """A BERTopic with nbkit's defaults; any component given replaces the default one."""
+    import_bertopic()
     from bertopic.vectorizers import ClassTfidfTransformer
 
     return stable_bertopic()(
@@ -682,11 +713,23 @@ def compute_topics_per_collection(result: TopicResult) -> pd.DataFrame:
     return compute_collection_topic_counts(compute_assignments(result), result.papers).T
 
 
-def compute_topic_map(result: TopicResult, seed: int | None = None) -> pd.DataFrame:
-    """2-D coordinates of every paper (UMAP of the embeddings, cached like the 5-D reduction), with its topic."""
-    reducer = CachedUMAP(result.cache_dir, n_neighbors=result.settings.n_neighbors, n_components=2, min_dist=0.1,
-                         metric="cosine", random_state=result.settings.seed if seed is None else seed)
-    xy = reducer.fit_transform(result.embeddings)
+def project_2d(unit: np.ndarray) -> np.ndarray:
+    """The first two principal components of unit vectors (classical MDS of their cosine distances): a linear,
+    seedless projection in milliseconds. Each axis is oriented so that its largest coordinate is positive (an SVD
+    may return either sign)."""
+    centred = unit - unit.mean(axis=0)
+    u, s, _ = np.linalg.svd(centred, full_matrices=False)
+    xy = u[:, :2] * s[:2]
+    if xy.shape[1] < 2:  # a single paper or dimension: nothing to spread along the second axis
+        xy = np.column_stack([xy, np.zeros((len(xy), 2 - xy.shape[1]))])
+    flip = np.sign(xy[np.argmax(np.abs(xy), axis=0), [0, 1]])
+    return xy * np.where(flip == 0, 1.0, flip)
+
+
+def compute_topic_map(result: TopicResult) -> pd.DataFrame:
+    """2-D coordinates of every paper (project_2d of the unit embeddings: a picture only, not used by the topics),
+    with its topic, label and title."""
+    xy = project_2d(unit_rows(result.embeddings))
     labels = result.labels()
     return pd.DataFrame({"paper_id": result.papers["paper_id"].to_numpy(), "x": xy[:, 0], "y": xy[:, 1],
                          "topic": result.topics, "label": [labels[t] for t in result.topics],
