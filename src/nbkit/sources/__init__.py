@@ -100,10 +100,8 @@ _JSON_READERS = {r.name: r for r in JSON_READERS}
 FORMATS = ("hf_page", "csv", "tsv", "jsonl", "json", "parquet", "arxiv", *_TEXT_READERS, *_JSON_READERS)
 FORMAT_ALIASES = {"hf": "hf_page", "txt": "hf_page", "ndjson": "jsonl", "pq": "parquet",
                   **{alias: r.name for r in (*TEXT_READERS, *JSON_READERS) for alias in r.aliases}}
-SUPPORTED_SUFFIXES = frozenset({".txt", ".csv", ".tsv", ".jsonl", ".ndjson", ".json", ".parquet", ".pq"}
-                               | {suffix for r in TEXT_READERS for suffix in r.suffixes})
 
-__all__ = ["FORMATS", "JSON_READERS", "SUPPORTED_SUFFIXES", "TEXT_READERS", "JsonReader", "ParsedFile",
+__all__ = ["FORMATS", "JSON_READERS", "TEXT_READERS", "JsonReader", "ParsedFile",
            "TextReader", "detect_format", "normalize_format", "read_file"]
 
 
