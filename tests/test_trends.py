@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import math
+import zlib
+from dataclasses import dataclass
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -13,9 +16,12 @@ from nbkit.trends import (
     cochran_armitage,
     compute_date_coverage,
     compute_dated_by_collection,
+    compute_emerging_topics,
     compute_keyword_shares_by_collection,
     compute_keyword_trends,
     compute_period_counts,
+    compute_topic_shares,
+    compute_topic_trend_calls,
     compute_topic_trend_tests,
     compute_topic_trends,
     coverage_sentence,
@@ -81,8 +87,28 @@ def test_keyword_trends_give_counts_and_shares_of_the_period(papers):
 
 def test_keyword_shares_by_collection_use_every_paper(papers):
     table = compute_keyword_shares_by_collection(papers, {"agents": ["agent", "agents"]})
-    # a: 6 papers, 2 mention agents; b: 6 papers, 3 do
-    assert table.to_dict() == {"papers": {"a": 6, "b": 6}, "agents": {"a": round(2 / 6, 3), "b": 0.5}}
+    # a: 6 papers, 2 mention agents; b: 6 papers, 3 do. n < 30: exact intervals, 2 of 6 = 0.0433 - 0.7772 and
+    # 3 of 6 = 0.1181 - 0.8819 (Clopper-Pearson tables); both collections are under 10 papers: thin
+    assert table.to_dict("list") == {
+        "collection": ["a", "b"], "keyword": ["agents", "agents"], "papers": [2, 3], "collection_papers": [6, 6],
+        "share": [round(2 / 6, 3), 0.5], "share_low": [0.043, 0.118], "share_high": [0.777, 0.882],
+        "thin": [True, True]}
+    assert not compute_keyword_shares_by_collection(papers, {"agents": ["agent"]}, thin_below=6)["thin"].any()
+
+
+def test_keyword_shares_carry_intervals_and_thin_periods(papers):
+    table = compute_keyword_trends(papers, {"agents": ["agent", "agents"]}, "year").set_index("period")
+    # 0 of 1 (2022): [0, 0.975]; 2 of 4: 0.0676 - 0.9324; 1 of 2: 0.0126 - 0.9874 (exact intervals)
+    assert table["share_low"].to_dict() == {"2022": 0.0, "2023": 0.068, "2024": 0.068, "2025": 0.013}
+    assert table["share_high"].to_dict() == {"2022": 0.975, "2023": 0.932, "2024": 0.932, "2025": 0.987}
+    assert table["thin"].all()  # no year has 10 dated papers
+    assert compute_keyword_trends(papers, {"agents": ["agent"]}, "year", thin_below=4)["thin"].tolist() == [
+        True, False, False, True]
+    quarters = compute_keyword_trends(papers, {"agents": ["agent", "agents"]}, "quarter").set_index("period")
+    # 2023Q3 has no dated paper: no share, and the interval says nothing is known
+    assert math.isnan(quarters.loc["2023Q3", "share"])
+    assert (quarters.loc["2023Q3", "share_low"], quarters.loc["2023Q3", "share_high"]) == (0.0, 1.0)
+    assert compute_period_counts(papers, "year")["thin"].tolist() == [True] * 4
 
 
 def test_bad_keyword_groups_and_periods_are_clear_errors(papers):
@@ -153,8 +179,9 @@ def test_dated_by_collection_and_the_coverage_sentence():
         "not the whole corpus.")
 
 
-def test_an_unstable_topic_is_marked_and_never_called(tmp_path):
-    # rockets rise from 1 to 9 of 10 papers a year, 2020-2023; the last paper closes 2023, so every year is complete
+def _rockets(tmp_path):
+    """Rockets rise from 1 to 9 of 10 papers a year, 2020-2023; the last paper closes 2023, so every year is
+    complete. Topic 0: rockets, 1: other."""
     rows = ["title,abstract,date"]
     for year, rockets in ((2020, 1), (2021, 3), (2022, 6), (2023, 9)):
         for i in range(10):
@@ -165,6 +192,12 @@ def test_an_unstable_topic_is_marked_and_never_called(tmp_path):
     topic = papers["title"].str.endswith("rocket").map({True: 0, False: 1})
     assignments = pd.DataFrame({"paper_id": papers["paper_id"], "topic": topic,
                                 "label": topic.map({0: "rockets", 1: "other"}), "unstable": False})
+    return papers, assignments
+
+
+def test_an_unstable_topic_is_marked_and_never_called(tmp_path):
+    papers, assignments = _rockets(tmp_path)
+    topic = assignments["topic"]
     stable = compute_topic_trend_tests(papers, assignments, "year").set_index("topic")
     assert stable.loc["0: rockets", "trend"] == "rising" and stable.loc["1: other", "trend"] == "falling"
     flagged = compute_topic_trend_tests(papers, assignments.assign(unstable=topic == 0), "year").set_index("topic")
@@ -172,3 +205,146 @@ def test_an_unstable_topic_is_marked_and_never_called(tmp_path):
     assert flagged.loc["1: other", "trend"] == "falling"
     assert list(compute_topic_trends(papers, assignments.assign(unstable=topic == 0), "year").columns) == [
         "0: rockets (unstable)", "1: other"]
+
+
+def test_topic_shares_per_period_with_intervals(tmp_path):
+    papers, assignments = _rockets(tmp_path)
+    shares = compute_topic_shares(papers, assignments, "year")
+    rockets = shares[shares["topic"] == 0].set_index("period")
+    assert rockets["papers"].to_dict() == {"2020": 1, "2021": 3, "2022": 6, "2023": 9}
+    assert rockets["period_papers"].tolist() == [10] * 4 and not rockets["thin"].any()
+    # exact intervals for 1 of 10 (0.0025 - 0.4450) and 9 of 10 (0.5550 - 0.9975)
+    assert (rockets.loc["2020", "share_low"], rockets.loc["2020", "share_high"]) == (0.003, 0.445)
+    assert (rockets.loc["2023", "share_low"], rockets.loc["2023", "share_high"]) == (0.555, 0.997)
+    assert shares["topic"].tolist()[:2] == [0, 1] and set(shares["label"]) == {"rockets", "other"}
+
+
+def _refits(assignments, lose_rockets: int, keep: int):
+    """`keep` refits that see every paper with the same topics, one that sees every other paper with the topics
+    renumbered (matched by their papers, not their numbers), and `lose_rockets` refits in which the rockets
+    papers are outliers (the topic does not come back)."""
+    reference = assignments["topic"].to_numpy()
+    every = np.arange(len(reference))
+    half = every[::2]
+    refits = [(every, reference.copy()) for _ in range(keep)]
+    refits.append((half, np.where(reference[half] == 0, 7, 3)))
+    refits += [(every, np.where(reference == 0, -1, reference)) for _ in range(lose_rockets)]
+    return refits
+
+
+def test_a_trend_is_called_only_when_it_holds_in_enough_refits(tmp_path):
+    papers, assignments = _rockets(tmp_path)
+    calls = compute_topic_trend_calls(papers, assignments, _refits(assignments, lose_rockets=1, keep=2), "year")
+    calls = calls.set_index("topic")
+    # rockets hold in the 2 full refits and the half one (1, 2, 3, 5 of 5 a year: z = 2.61), not where lost: 3 of 4
+    assert calls.loc[0, ["held", "fits", "direction", "call"]].tolist() == [3, 4, "rising", "no call"]
+    assert calls.loc[0, "reason"] == "held in 3 of 4 fits (< 80%)" and calls.loc[0, "held_share"] == 0.75
+    assert calls.loc[1, ["held", "fits", "call"]].tolist() == [4, 4, "declining"]
+    assert calls.loc[0, "papers"] == 19 and calls.loc[0, "slope"] > 0 and calls.loc[0, "p_adjusted"] < 0.05
+    relaxed = compute_topic_trend_calls(papers, assignments, _refits(assignments, 1, 2), "year", hold=0.75)
+    assert relaxed.set_index("topic").loc[0, "call"] == "rising"
+    unstable = compute_topic_trend_calls(papers, assignments.assign(unstable=assignments["topic"] == 0),
+                                         _refits(assignments, 0, 4), "year").set_index("topic")
+    assert unstable.loc[0, ["held", "fits", "call"]].tolist() == [5, 5, "unstable"]  # held everywhere: not called
+    none = compute_topic_trend_calls(papers, assignments, [], "year").set_index("topic")
+    assert none["call"].tolist() == ["no call"] * 2 and none.loc[0, "fits"] == 0
+    few = compute_topic_trend_calls(papers, assignments, _refits(assignments, 0, 4), "year", min_papers=20)
+    assert few.set_index("topic").loc[0, "reason"] == "too few dated papers (< 20)"
+
+
+@dataclass
+class PlantedEmbedder:
+    """Stand-in embedding model: a paper about rockets points along axis 0, tides along 1, anything else along 2,
+    plus small noise fixed by the text, so the topics are exactly the planted themes."""
+
+    identity: str = "planted"
+
+    def encode(self, texts):
+        out = []
+        for text in texts:
+            rng = np.random.default_rng(zlib.crc32(text.encode()))
+            axis = 0 if "rocket" in text else 1 if "tide" in text else 2
+            vector = rng.normal(0, 0.03, 16)
+            vector[axis] += 1
+            out.append(vector)
+        return np.array(out, dtype=np.float32)
+
+
+def _planted_corpus(tmp_path, seed):
+    """40 papers a year, 2019-2023: rockets 4, 8, 12, 16, 20 of them (rising); tides drawn at random with
+    probability 0.25 each year (noise: no trend); the rest about soil."""
+    rng = np.random.default_rng(seed)
+    rows = ["title,abstract,date"]
+    for y, year in enumerate(range(2019, 2024)):
+        rockets = 4 * (y + 1)
+        tides = rng.binomial(40 - rockets, 0.25 * 40 / (40 - rockets))
+        themes = ["rocket"] * rockets + ["tide"] * tides + ["soil"] * (40 - rockets - tides)
+        for i, theme in enumerate(themes):
+            date = f"{year}-12-31" if (year, i) == (2023, 39) else f"{year}-{i % 12 + 1:02d}-{i % 28 + 1:02d}"
+            rows.append(f"{theme.title()} study {year}-{i},A {theme} {theme} survey number {seed}-{year}-{i}.,{date}")
+    path = tmp_path / f"planted{seed}.csv"
+    path.write_text("\n".join(rows) + "\n")
+    return load_corpus([path]).papers
+
+
+def _planted_settings():
+    from nbkit.topics import TopicSettings
+
+    # a fixed cut between the themes (cosine distance about 1) and within them (about 0.03): the planted topics
+    return TopicSettings(min_topic_size=5, stability_runs=10, distance_threshold=0.5)
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_a_planted_rising_topic_is_called_in_every_corpus_and_noise_never(tmp_path, seed):
+    from nbkit.topics import topic_summary
+
+    papers = _planted_corpus(tmp_path, seed)
+    summary = topic_summary(papers, _planted_settings(),
+                            embedder=PlantedEmbedder(), cache_dir=tmp_path / "cache", progress=False)
+    assert len(summary.refits) == 10  # the stability check's refits, kept
+    assignments = summary.assignments
+    theme = papers["title"].str.split().str[0].to_numpy()
+    topic_of = {t: int(assignments["topic"][theme == t].mode()[0]) for t in ("Rocket", "Tide", "Soil")}
+    assert all((assignments["topic"][theme == t] == k).all() for t, k in topic_of.items())  # the planted themes
+    calls = compute_topic_trend_calls(papers, assignments, summary.refits, "year").set_index("topic")
+    assert calls.loc[topic_of["Rocket"], ["call", "held", "fits"]].tolist() == ["rising", 10, 10]
+    assert calls.loc[topic_of["Tide"], "call"] == "no call"
+    # the cached summary brings the same refits back
+    again = topic_summary(papers, _planted_settings(), embedder=PlantedEmbedder(),
+                          cache_dir=tmp_path / "cache", progress=False)
+    assert [(r.tolist(), t.tolist()) for r, t in again.refits] == [(r.tolist(), t.tolist()) for r, t in summary.refits]
+
+
+def test_emerging_topics_compare_the_last_complete_period_with_the_earlier_ones(tmp_path):
+    papers, assignments = _rockets(tmp_path)
+    table = compute_emerging_topics(papers, assignments, "year").set_index("topic")
+    # earlier 2020-2022: rockets 10 of 30; recent 2023: 9 of 10. Fisher's exact one-sided p for [[9, 1], [10, 20]]
+    # = P(X >= 9) with X hypergeometric (40 papers, 19 rockets, 10 drawn): (C(19,9) C(21,1) + C(19,10) C(21,0)) /
+    # C(40,10) = (92378 * 21 + 92378) / 847660528 = 0.0023978; BH over the 2 tested topics (other: p = 1) -> 0.0048
+    assert table.loc[0, ["earlier_papers", "earlier_total", "recent_papers", "recent_total"]].tolist() == [
+        10, 30, 9, 10]
+    assert table.loc[0, "p_value"] == pytest.approx(0.0024, abs=1e-4)
+    assert table.loc[0, "p_adjusted"] == pytest.approx(0.0048, abs=1e-4)
+    assert table.loc[0, "difference"] == round(0.9 - 1 / 3, 3) and table.loc[0, "diff_low"] > 0
+    assert table.loc[0, "call"] == "emerging" and table.loc[1, "call"] == "no call"
+    assert table.loc[0, "first_period"] == "2020" and table.loc[0, "absent_before"] == ""
+    assert table.attrs["note"] == ("recent: 2023 (10 dated papers); earlier: 2020 to 2022 (30 dated papers); "
+                                   "only complete years")
+    flagged = compute_emerging_topics(papers, assignments.assign(unstable=assignments["topic"] == 0), "year")
+    assert flagged.set_index("topic").loc[0, "call"] == "unstable"
+    two = compute_emerging_topics(papers, assignments, "year", recent=2).set_index("topic")
+    assert two.loc[0, ["earlier_papers", "recent_papers"]].tolist() == [4, 15]
+
+
+def test_a_topic_absent_before_a_period_is_named_and_an_incomplete_period_left_out(papers):
+    # in the 12-paper fixture: "Agentic workflows" (2025-02-14, the incomplete last year) and the 2024 agents
+    # papers as topic 0; topic 0 first appears in 2024 after 5 dated papers in 2022-2023
+    agents = {"Agents at scale": 0, "Reinforcement learning for agents": 0, "Agentic workflows": 0}
+    assignments = _assignments(papers, {**{t: 1 for t in papers["title"]}, **agents})
+    table = compute_emerging_topics(papers, assignments, "year", thin_below=4).set_index("topic")
+    assert table.loc[0, "first_period"] == "2024" and table.loc[0, "absent_before"] == "2024"
+    assert table.loc[0, "recent_total"] == 4  # 2024 only: 2025 is incomplete and left out
+    assert table.loc[0, "call"] == "no call"  # 2 of 4 papers: too few to test (min_papers 5)
+    default = compute_emerging_topics(papers, assignments, "year").set_index("topic")
+    assert default.loc[0, "absent_before"] == "" and default.loc[0, "reason"] == (
+        "recent year(s) hold 4 dated papers (< 10)")  # 5 papers before 2024 are too few to call it absent

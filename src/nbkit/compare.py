@@ -1,6 +1,7 @@
 """Comparing the parts of a corpus: who writes about what, and which words set a group apart.
 
     counts = compute_collection_topic_counts(assignments, papers)   # collections x "topic: label"
+    compute_collection_topic_shares(counts)         # long: share of each collection's papers, 95% interval
     compute_association(counts)                     # chi2, dof, p_value, cramers_v, n, min_expected, warning
     compute_standardized_residuals(counts)          # where the association sits, cell by cell
     compute_collection_jaccard(papers)              # how much the collections share
@@ -23,6 +24,7 @@ import pandas as pd
 
 from nbkit.errors import NbkitError
 from nbkit.quality import OUTLIER_TOPIC, topic_names
+from nbkit.stats import THIN_BELOW, share_columns
 
 
 def _require_columns(frame: pd.DataFrame, columns: Iterable[str], name: str) -> None:
@@ -66,10 +68,20 @@ def compute_collection_topic_counts(assignments: pd.DataFrame, papers: pd.DataFr
     return table.astype("int64")
 
 
-def compute_collection_topic_shares(counts: pd.DataFrame) -> pd.DataFrame:
-    """Each row of a counts table as shares of its total (3 decimals); a row with no papers stays NaN."""
-    totals = counts.sum(axis=1)
-    return counts.div(totals.where(totals > 0), axis=0).astype("float64").round(3)
+def compute_collection_topic_shares(counts: pd.DataFrame, thin_below: int = THIN_BELOW) -> pd.DataFrame:
+    """A counts table (compute_collection_topic_counts) as a long table of row shares, rows then columns in the
+    table's order: collection, topic, papers, collection_papers (the row's total), share with its 95% interval
+    (share_low, share_high; nbkit.stats states the rule; NaN share and [0, 1] for a row with no papers), thin (a
+    collection of fewer than `thin_below` papers). nbkit.stats.share_matrix(table, "collection", "topic") gives
+    the collections x topics view."""
+    values = _whole_counts(counts)
+    rows, columns = counts.index.astype(str).to_numpy(), counts.columns.astype(str).to_numpy()
+    totals = values.sum(axis=1)
+    out = pd.DataFrame({"collection": np.repeat(rows, len(columns)), "topic": np.tile(columns, len(rows)),
+                        "papers": values.ravel(), "collection_papers": np.repeat(totals, len(columns))})
+    out = pd.concat([out, share_columns(out["papers"], out["collection_papers"])], axis=1)
+    out["thin"] = out["collection_papers"] < thin_below
+    return out
 
 
 def _whole_counts(counts: pd.DataFrame | np.ndarray) -> np.ndarray:

@@ -420,6 +420,7 @@ class TopicResult:
     seconds: dict[str, float] = field(default_factory=dict)
     embedding_summary: str = ""
     cache_dir: Path | None = None
+    refits: list[tuple[np.ndarray, np.ndarray]] = field(default_factory=list)  # stability check: (rows, labels)
 
     def labels(self) -> dict[int, str]:
         """topic id -> readable label (outliers: "outliers")."""
@@ -516,8 +517,14 @@ def fit_topics(papers: pd.DataFrame, settings: TopicSettings | None = None, *, e
     start = time.perf_counter()
     confidence, stability = np.full(len(topics), np.nan), {}
     refit = _refit_function(model, settings, embedded.vectors, custom=bool(components))
+    refits: list[tuple[np.ndarray, np.ndarray]] = []
     if refit is not None and settings.stability_runs and len(np.unique(topics)) > 1:
-        checked = resample_stability(topics, refit, settings.stability_runs, settings.stability_fraction,
+        def kept(rows: np.ndarray) -> np.ndarray:  # the refits are kept: 03's trend calls repeat their test on them
+            labels = np.asarray(refit(rows)).astype("int64")
+            refits.append((np.asarray(rows).astype("int64"), labels))
+            return labels
+
+        checked = resample_stability(topics, kept, settings.stability_runs, settings.stability_fraction,
                                      seed=settings.seed, progress=progress)
         confidence = checked.confidence
         stability = dict(zip(checked.topics.tolist(), checked.stability.tolist(), strict=True))
@@ -525,7 +532,7 @@ def fit_topics(papers: pd.DataFrame, settings: TopicSettings | None = None, *, e
     result = TopicResult(model=model, papers=papers.reset_index(drop=True), texts=texts,
                          embeddings=embedded.vectors, topics=topics, confidence=confidence, stability=stability,
                          settings=settings, seconds=seconds, embedding_summary=embedded.summary(),
-                         cache_dir=Path(cache_dir) if cache_dir is not None else None)
+                         cache_dir=Path(cache_dir) if cache_dir is not None else None, refits=refits)
     if cache_dir is not None and not components:  # custom components are not described by the settings
         _store_summary(Path(cache_dir), _summary_key(papers, texts, settings, embedder), summarize(result))
     return result
@@ -540,6 +547,8 @@ class TopicSummary:
     assignments: pd.DataFrame  # compute_assignments
     terms: pd.DataFrame  # compute_topic_terms
     fit_seconds: float  # BERTopic's fit (UMAP, HDBSCAN, representation), embedding excluded
+    # the stability check's refits, (rows, labels) with rows positions in `assignments`: for trend calls
+    refits: list[tuple[np.ndarray, np.ndarray]] = field(default_factory=list)
 
     def topic_words(self) -> list[list[str]]:
         """Each topic's terms in rank order (outliers left out), in topic order."""
@@ -547,7 +556,22 @@ class TopicSummary:
 
 
 def summarize(result: TopicResult) -> TopicSummary:
-    return TopicSummary(compute_assignments(result), compute_topic_terms(result), round(result.seconds["fit"], 2))
+    return TopicSummary(compute_assignments(result), compute_topic_terms(result), round(result.seconds["fit"], 2),
+                        result.refits)
+
+
+def _refits_frame(refits: Sequence[tuple[np.ndarray, np.ndarray]]) -> pd.DataFrame:
+    """The refits as one long table (refit, row, topic) for the cache."""
+    return pd.DataFrame({
+        "refit": np.concatenate([np.full(len(rows), i) for i, (rows, _) in enumerate(refits)] or [[]]).astype("int32"),
+        "row": np.concatenate([rows for rows, _ in refits] or [[]]).astype("int32"),
+        "topic": np.concatenate([labels for _, labels in refits] or [[]]).astype("int32"),
+    })
+
+
+def _refits_from_frame(frame: pd.DataFrame) -> list[tuple[np.ndarray, np.ndarray]]:
+    return [(group["row"].to_numpy().astype("int64"), group["topic"].to_numpy().astype("int64"))
+            for _, group in frame.groupby("refit", sort=True)]
 
 
 def _summary_key(papers: pd.DataFrame, texts: Sequence[str], settings: TopicSettings, embedder: Any) -> str:
@@ -563,24 +587,29 @@ def _parquet_bytes(frame: pd.DataFrame) -> bytes:
 
 def _store_summary(cache_dir: Path, key: str, summary: TopicSummary) -> None:
     folder = cache_dir / "topics"
-    if any(folder.glob(f"{key}-meta.*.json")):  # written last: the first fit stays, refits differ only in timing
+    # meta is written last: the first fit stays, refits differ only in timing (a summary cached before refits
+    # were kept has none, and is completed now)
+    if any(folder.glob(f"{key}-meta.*.json")) and any(folder.glob(f"{key}-refits.*.parquet")):
         return
     write_file(folder, f"{key}-assignments", _parquet_bytes(summary.assignments), ".parquet")
     write_file(folder, f"{key}-terms", _parquet_bytes(summary.terms), ".parquet")
+    write_file(folder, f"{key}-refits", _parquet_bytes(_refits_frame(summary.refits)), ".parquet")
     write_file(folder, f"{key}-meta", json.dumps({"fit_seconds": summary.fit_seconds}).encode(), ".json")
 
 
 def _load_summary(cache_dir: Path, key: str, n_papers: int) -> TopicSummary | None:
     folder = cache_dir / "topics"
     parts = [find_file(folder, f"{key}-{name}", suffix)
-             for name, suffix in (("assignments", ".parquet"), ("terms", ".parquet"), ("meta", ".json"))]
+             for name, suffix in (("assignments", ".parquet"), ("terms", ".parquet"), ("meta", ".json"),
+                                  ("refits", ".parquet"))]
     if any(part is None for part in parts):
         return None
     assignments = pd.read_parquet(io.BytesIO(parts[0][1]))
     if len(assignments) != n_papers or list(assignments.columns) != ASSIGNMENT_COLUMNS:
         return None
     return TopicSummary(assignments, pd.read_parquet(io.BytesIO(parts[1][1])),
-                        float(json.loads(parts[2][1])["fit_seconds"]))
+                        float(json.loads(parts[2][1])["fit_seconds"]),
+                        _refits_from_frame(pd.read_parquet(io.BytesIO(parts[3][1]))))
 
 
 def topic_summary(papers: pd.DataFrame, settings: TopicSettings | None = None, *,
