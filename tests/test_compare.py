@@ -18,6 +18,7 @@ from nbkit.compare import (
     compute_standardized_residuals,
 )
 from nbkit.errors import NbkitError
+from nbkit.stats import share_matrix
 
 # Five papers: a lists P1, P2, P5; b lists P2, P3, P4; P6 is in no collection.
 PAPERS = pd.DataFrame({
@@ -44,7 +45,15 @@ def test_collection_topic_counts():
 
 def test_collection_topic_shares():
     shares = compute_collection_topic_shares(compute_collection_topic_counts(ASSIGNMENTS, PAPERS))
-    assert shares.to_numpy().tolist() == [[0.667, 0.333, 0.0], [0.0, 0.667, 0.333]]  # 2/3, 1/3 per row
+    assert share_matrix(shares, "collection", "topic").to_numpy().tolist() == [
+        [0.667, 0.333, 0.0], [0.0, 0.667, 0.333]]  # 2/3, 1/3 per row
+    assert shares["topic"].tolist()[:3] == ["2: cats", "10: rockets", "-1: outliers"]
+    assert shares["collection_papers"].tolist() == [3] * 6 and shares["thin"].all()
+    # exact intervals: 0 of 3 [0, 1 - 0.025^(1/3)] = [0, 0.708]; 1 of 3 [0.0084, 0.9057]; 2 of 3 [0.0943, 0.9916]
+    assert shares["share_low"].tolist() == [0.094, 0.008, 0.0, 0.0, 0.094, 0.008]
+    assert shares["share_high"].tolist() == [0.992, 0.906, 0.708, 0.708, 0.992, 0.906]
+    empty = compute_collection_topic_shares(pd.DataFrame({"2: cats": [0]}, index=["c"]))
+    assert math.isnan(empty["share"].iloc[0]) and empty[["share_low", "share_high"]].iloc[0].tolist() == [0, 1]
 
 
 def test_collection_topic_counts_refuses_papers_it_cannot_place():

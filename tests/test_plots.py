@@ -53,11 +53,35 @@ def test_trend_plots_mark_the_incomplete_period():
     assert [p.get_height() for p in ax.patches] == [4, 6, 2]
     assert [p.get_hatch() for p in ax.patches] == [None, None, "//"]
     assert [t.get_text() for t in ax.texts] == ["incomplete"]
-    shares = pd.DataFrame({"agents": [0.1, 0.2, 0.3]}, index=["2023", "2024", "2025"])
-    ax = plots.plot_keyword_trends(shares, periods["complete"])
+    trend = pd.DataFrame({"period": ["2023", "2024", "2025"], "keyword": "agents", "share": [0.1, 0.2, 0.3],
+                          "share_low": [0.0, 0.1, 0.05], "share_high": [0.4, 0.3, 0.7],
+                          "complete": [True, True, False], "thin": [False, True, True]})
+    ax = plots.plot_keyword_trends(trend)
     solid, dashed = ax.lines
     assert list(solid.get_ydata()) == [0.1, 0.2] and list(dashed.get_ydata()) == [0.2, 0.3]
     assert dashed.get_linestyle() == "--"
+    band = ax.collections[0].get_paths()[0].vertices  # the 95% band: lows then highs, closed
+    assert {(x, y) for x, y in band} >= {(0, 0.0), (1, 0.1), (2, 0.05), (0, 0.4), (1, 0.3), (2, 0.7)}
+    assert [t.get_text() for t in ax.texts] == ["thin", "thin"]  # 2024 and 2025, shaded
+    assert len(ax.patches) == 2
+    periods["thin"] = [False, True, False]
+    assert [t.get_text() for t in plots.plot_period_counts(periods).texts] == ["thin", "incomplete"]
+    shares = pd.DataFrame({"collection": ["a", "a", "b", "b"], "keyword": ["x", "y", "x", "y"],
+                           "papers": [1, 4, 2, 0], "share": [0.25, 0.75, 0.5, 0.0],
+                           "share_low": [0.01, 0.2, 0.1, 0.0], "share_high": [0.8, 0.99, 0.9, 0.6],
+                           "thin": [True, True, False, False]})
+    ax = plots.plot_share_intervals(shares, "collection", "keyword", "t", top=1)
+    # the top category is y (4 papers against 3): one series of dots at its shares, error bars to its ends
+    (bars,) = ax.containers
+    assert list(bars.lines[0].get_xdata()) == [0.75, 0.0]
+    assert [t.get_text() for t in ax.get_yticklabels()] == ["a (thin)", "b"]
+    topic_shares = pd.DataFrame({"period": ["2023"] * 3 + ["2024"] * 3, "topic": [0, 1, -1] * 2,
+                                 "label": ["a", "b", "outliers"] * 2, "unstable": [False, True, False] * 2,
+                                 "papers": [1, 5, 9, 1, 5, 9], "share": [0.1, 0.5, 0.4, 0.1, 0.5, 0.4],
+                                 "share_low": 0.0, "share_high": 0.9, "complete": True, "thin": False})
+    ax = plots.plot_topic_shares(topic_shares, top=1)
+    # the largest topic (1, 10 papers) only, outliers never; its unstable flag in the legend
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == ["1: b (unstable)"]
     ax = plots.plot_share_heatmap(pd.DataFrame({"agents": [0.25, 0.5]}, index=["a", "b"]), "t")
     assert [t.get_text() for t in ax.texts] == ["0.25", "0.50"]
     trend = pd.DataFrame({"0: a": [1, 2], "1: b": [1, 3], "-1: outliers": [1, 1]}, index=["2023", "2024"])

@@ -121,11 +121,28 @@ def plot_topic_terms(terms: pd.DataFrame, n_topics: int = 8, n_terms: int = 6, c
     return figure
 
 
+def _shade_thin(ax: Axes, thin: np.ndarray) -> None:
+    """Grey bands behind thin periods (too few dated papers to say much), each labelled "thin" at the top."""
+    transform = ax.get_xaxis_transform()  # x in data, y in axes fractions
+    for x in np.flatnonzero(thin):
+        ax.axvspan(x - 0.5, x + 0.5, color="0.9", zorder=0, linewidth=0)
+        ax.text(x, 0.98, "thin", transform=transform, ha="center", va="top", fontsize=7, color="0.4")
+
+
+def _period_ticks(ax: Axes, periods: list[str]) -> None:
+    x = np.arange(len(periods))
+    step = max(1, len(periods) // 16)
+    ax.set_xticks(x[::step], periods[::step], rotation=45, ha="right", fontsize=8)
+
+
 def plot_period_counts(table: pd.DataFrame, ax: Axes | None = None) -> Axes:
-    """Bars of dated papers per period (compute_period_counts); an incomplete last period is hatched and labelled."""
+    """Bars of dated papers per period (compute_period_counts); an incomplete last period is hatched and labelled,
+    thin periods are shaded and labelled."""
     ax = _axes(ax, (7, 3))
     x = np.arange(len(table))
     bars = ax.bar(x, table["papers"], color="tab:blue")
+    if "thin" in table:
+        _shade_thin(ax, table["thin"].to_numpy())
     for bar, complete in zip(bars, table["complete"], strict=True):
         if not complete:
             bar.set_facecolor("white")
@@ -133,28 +150,87 @@ def plot_period_counts(table: pd.DataFrame, ax: Axes | None = None) -> Axes:
             bar.set_hatch("//")
             ax.annotate("incomplete", (bar.get_x() + bar.get_width() / 2, bar.get_height()), ha="center",
                         va="bottom", fontsize=7)
-    step = max(1, len(table) // 16)
-    ax.set_xticks(x[::step], table.index[::step], rotation=45, ha="right", fontsize=8)
+    _period_ticks(ax, list(table.index))
     ax.set_ylabel("dated papers")
-    ax.set_title("Papers per period")
+    ax.set_title("Papers per period (grey: thin)" if "thin" in table and table["thin"].any() else "Papers per period")
     return ax
 
 
-def plot_keyword_trends(shares: pd.DataFrame, complete: pd.Series | None = None, ax: Axes | None = None) -> Axes:
-    """Lines of each keyword's share of the period's papers (keyword_share_table); an incomplete last period
-    is drawn dashed."""
-    ax = _axes(ax, (7, 3.2))
-    x = np.arange(len(shares))
-    last_ok = len(shares) - (1 if complete is not None and len(complete) and not complete.iloc[-1] else 0)
-    for i, column in enumerate(shares.columns):
+def _share_lines(ax: Axes, table: pd.DataFrame, series: str, names: list) -> None:
+    """One line per name (rows of `table` where `series` equals it, in period order) with its 95% band; the
+    segment into an incomplete last period dashed; thin periods shaded."""
+    periods = list(dict.fromkeys(table["period"]))
+    first = table[table[series] == table[series].iloc[0]] if len(table) else table
+    complete = first["complete"].to_numpy() if len(first) else np.zeros(0, dtype=bool)
+    last_ok = len(periods) - (1 if len(complete) and not complete[-1] else 0)
+    x = np.arange(len(periods))
+    for i, name in enumerate(names):
+        rows = table[table[series] == name]
         colour = plt.get_cmap("tab10")(i % 10)
-        ax.plot(x[:last_ok], shares[column].to_numpy()[:last_ok], marker="o", color=colour, label=column)
-        if last_ok < len(shares) and last_ok > 0:
-            ax.plot(x[last_ok - 1:], shares[column].to_numpy()[last_ok - 1:], linestyle="--", color=colour)
-    step = max(1, len(shares) // 16)
-    ax.set_xticks(x[::step], shares.index[::step], rotation=45, ha="right", fontsize=8)
+        share = rows["share"].to_numpy(dtype=float)
+        ax.fill_between(x, rows["share_low"].to_numpy(dtype=float), rows["share_high"].to_numpy(dtype=float),
+                        color=colour, alpha=0.15, linewidth=0)
+        ax.plot(x[:last_ok], share[:last_ok], marker="o", color=colour, label=_short(name, 40))
+        if 0 < last_ok < len(periods):
+            ax.plot(x[last_ok - 1:], share[last_ok - 1:], linestyle="--", marker="o", color=colour)
+    _shade_thin(ax, first["thin"].to_numpy() if len(first) else np.zeros(0, dtype=bool))
+    _period_ticks(ax, periods)
+    ax.set_ylim(0, 1)
     ax.set_ylabel("share of the period's papers")
-    ax.set_title("Keyword shares over time (dashed: incomplete period)")
+    ax.legend(fontsize=7, frameon=False, loc="center left", bbox_to_anchor=(1, 0.5))
+
+
+def plot_keyword_trends(trend: pd.DataFrame, ax: Axes | None = None) -> Axes:
+    """Lines of each keyword's share of the period's papers with 95% bands (compute_keyword_trends); an
+    incomplete last period dashed, thin periods shaded and labelled."""
+    ax = _axes(ax, (7, 3.2))
+    _share_lines(ax, trend, "keyword", list(dict.fromkeys(trend["keyword"])))
+    ax.set_title("Keyword shares over time, 95% bands (dashed: incomplete period)")
+    return ax
+
+
+def plot_topic_shares(shares: pd.DataFrame, top: int = 6, ax: Axes | None = None) -> Axes:
+    """Lines of the `top` largest topics' shares of the period's papers with 95% bands (compute_topic_shares);
+    an incomplete last period dashed, thin periods shaded and labelled; "(unstable)" after an unstable topic."""
+    ax = _axes(ax, (7.5, 3.5))
+    named = shares[shares["topic"] != -1]
+    sizes = named.groupby("topic", sort=True)["papers"].sum().sort_values(ascending=False, kind="stable")
+    keep = sizes.index[:top].tolist()
+    table = shares[shares["topic"].isin(keep)].copy()
+    table["name"] = (table["topic"].astype(str) + ": " + table["label"].astype(str)
+                     + np.where(table["unstable"], " (unstable)", ""))
+    names = [table.loc[table["topic"] == t, "name"].iloc[0] for t in keep]
+    _share_lines(ax, table, "name", names)
+    ax.set_title(f"Shares of the {len(keep)} largest topics, 95% bands")
+    return ax
+
+
+def plot_share_intervals(table: pd.DataFrame, group: str, category: str, title: str, top: int | None = 8,
+                         ax: Axes | None = None) -> Axes:
+    """Dots with 95% error bars: each group's (rows) share of each category (colours), from a long share table
+    (compute_keyword_shares_by_collection, compare.compute_collection_topic_shares); the `top` categories with
+    most papers (None: all); a thin group is labelled so."""
+    categories = table.groupby(category, sort=False)["papers"].sum()
+    if top is not None:
+        categories = categories.sort_values(ascending=False, kind="stable").iloc[:top]
+    names = list(categories.index)
+    groups = list(dict.fromkeys(table[group]))
+    ax = _axes(ax, (7.5, 0.45 * len(groups) * max(1, len(names)) ** 0.5 + 1.5))
+    step = 0.8 / max(1, len(names))
+    y = np.arange(len(groups))[::-1]
+    for i, name in enumerate(names):
+        rows = table[table[category] == name].set_index(group).reindex(groups)
+        share = rows["share"].to_numpy(dtype=float)
+        errors = np.vstack([share - rows["share_low"].to_numpy(dtype=float),
+                            rows["share_high"].to_numpy(dtype=float) - share])
+        ax.errorbar(share, y + 0.4 - step * (i + 0.5), xerr=np.nan_to_num(errors), fmt="o", markersize=3,
+                    capsize=2, color=plt.get_cmap("tab10")(i % 10), label=_short(name, 40))
+    thin = table.drop_duplicates(group).set_index(group)["thin"].reindex(groups).fillna(False).to_numpy()
+    ax.set_yticks(y, [_short(g, 22) + (" (thin)" if t else "") for g, t in zip(groups, thin, strict=True)],
+                  fontsize=8)
+    ax.set_xlim(0, 1)
+    ax.set_xlabel("share of the group's papers (95% interval)")
+    ax.set_title(title)
     ax.legend(fontsize=7, frameon=False, loc="center left", bbox_to_anchor=(1, 0.5))
     return ax
 
