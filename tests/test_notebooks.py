@@ -66,9 +66,18 @@ def test_trends_notebook_runs_on_a_dated_arxiv_snapshot(tmp_path):
     keywords = pd.read_csv(output / "keyword_trends.csv")
     proteins = keywords[keywords["keyword"] == "proteins"]
     assert proteins["papers"].tolist() == [5, 4, 2, 1]
+    assert proteins["share_low"].notna().all() and proteins["thin"].all()  # 9 papers a year: thin (< 10)
     tests = pd.read_csv(output / "topic_trend_tests.csv")
     assert len(tests) == 3  # three themes, three topics, each tested over the three complete years
-    for name in ("papers_per_period.png", "keyword_trends.png", "keywords_by_collection.png", "topic_trends.png"):
+    calls = pd.read_csv(output / "trend_calls.csv")
+    assert calls.columns[:5].tolist() == ["topic", "label", "unstable", "stability", "papers"]
+    assert len(calls) == 3 and (calls["fits"] == 20).all()  # 02's 20 stability refits, read from the cache
+    assert set(calls["call"]) <= {"rising", "declining", "no call", "unstable"}
+    emerging = pd.read_csv(output / "emerging_topics.csv")
+    # 2024 is incomplete, so 2023 is the recent window: 9 dated papers, fewer than thin_below (10)
+    assert emerging["reason"].tolist() == ["recent year(s) hold 9 dated papers (< 10)"] * 3
+    for name in ("papers_per_period.png", "keyword_trends.png", "keywords_by_collection.png", "topic_trends.png",
+                 "topic_shares.png"):
         assert (output / name).exists(), name
 
 
