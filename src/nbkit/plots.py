@@ -177,7 +177,8 @@ def _share_lines(ax: Axes, table: pd.DataFrame, series: str, names: list) -> Non
     _period_ticks(ax, periods)
     ax.set_ylim(0, 1)
     ax.set_ylabel("share of the period's papers")
-    ax.legend(fontsize=7, frameon=False, loc="center left", bbox_to_anchor=(1, 0.5))
+    if names:  # no dated paper: an empty frame, and no legend to complain about
+        ax.legend(fontsize=7, frameon=False, loc="center left", bbox_to_anchor=(1, 0.5))
 
 
 def plot_keyword_trends(trend: pd.DataFrame, ax: Axes | None = None) -> Axes:
