@@ -614,10 +614,10 @@ def _load_summary(cache_dir: Path, key: str, n_papers: int) -> TopicSummary | No
 
 def topic_summary(papers: pd.DataFrame, settings: TopicSettings | None = None, *,
                   cache_dir: str | Path | None = None, embedder: Any = None, progress: bool = True) -> TopicSummary:
-    """The assignments and terms of the topic model for `papers` under `settings`: read from the cache when a
-    notebook or run already fitted the same model there (same embedding model, settings and paper texts),
-    otherwise fitted now and cached. Later notebooks use it to show the topics of 02_topics without fitting, or
-    importing BERTopic, again."""
+    """The assignments and terms of the topic model for `papers` under `settings`, and the stability check's
+    refits: read from the cache when a notebook or run already fitted the same model there (same embedding model,
+    settings and paper texts), otherwise fitted now and cached. Later notebooks use it to show the topics of
+    02_topics without fitting, or importing BERTopic, again; 03 repeats its trend test on the refits."""
     settings = settings or TopicSettings()
     embedder = embedder or SentenceEmbedder(settings.embedding_model)
     if cache_dir is not None:
