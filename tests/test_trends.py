@@ -348,3 +348,24 @@ def test_a_topic_absent_before_a_period_is_named_and_an_incomplete_period_left_o
     default = compute_emerging_topics(papers, assignments, "year").set_index("topic")
     assert default.loc[0, "absent_before"] == "" and default.loc[0, "reason"] == (
         "recent year(s) hold 4 dated papers (< 10)")  # 5 papers before 2024 are too few to call it absent
+
+
+def test_a_cached_summary_without_refits_is_fitted_again_and_completed(tmp_path, monkeypatch):
+    from nbkit import topics
+
+    papers = _planted_corpus(tmp_path, 0)
+    cache = tmp_path / "cache"
+    first = topics.topic_summary(papers, _planted_settings(), embedder=PlantedEmbedder(), cache_dir=cache,
+                                 progress=False)
+    for path in (cache / "topics").glob("*-refits.*.parquet"):  # as a cache written before refits were kept
+        path.unlink()
+    calls = []
+    real_fit = topics.fit_topics
+    monkeypatch.setattr(topics, "fit_topics", lambda *a, **k: calls.append(1) or real_fit(*a, **k))
+    again = topics.topic_summary(papers, _planted_settings(), embedder=PlantedEmbedder(), cache_dir=cache,
+                                 progress=False)
+    assert calls == [1] and len(again.refits) == 10
+    assert len(list((cache / "topics").glob("*-refits.*.parquet"))) == 1
+    topics.topic_summary(papers, _planted_settings(), embedder=PlantedEmbedder(), cache_dir=cache, progress=False)
+    assert calls == [1]  # complete again: read from the cache
+    pd.testing.assert_frame_equal(again.assignments, first.assignments)
