@@ -14,6 +14,7 @@ from nbkit.findings import (
     build_findings,
     compute_collection_facts,
     compute_corpus_facts,
+    compute_headlines,
     compute_run_status,
     compute_topic_facts,
     compute_trend_facts,
@@ -60,8 +61,7 @@ def test_trend_calls_are_ordered_rising_declining_then_the_rest():
     facts = compute_trend_facts(RUNS / "full_run")
     assert facts.calls[["topic", "call", "held", "fits"]].values.tolist() == [
         [0, "rising", 18, 20], [1, "no call", 3, 20], [2, "unstable", 0, 20]]
-    assert facts.call_sentence() == ("Called across the resampled fits, rising: speech, audio, recognition, "
-                                     "declining: none.")
+    assert facts.call_sentence() == "rising: topic 0 (speech, audio, recognition); declining: none."
     assert facts.emerging["topic"].tolist() == [0, 1]
     absent = compute_trend_facts(RUNS / "no_robots")
     assert absent.emerging is None and absent.tests is None and len(absent.calls) == 2
@@ -77,6 +77,17 @@ def test_each_collection_gets_its_clear_residuals_and_distinctive_terms():
     other = compute_collection_facts(RUNS / "no_robots")
     assert other.collections["under-represented topics"].tolist() == ["0: protein, folding, structure (-2.3)",
                                                                       "1: speech, recognition, audio (-2.2)"]
+
+
+def test_headlines_sum_up_each_part():
+    assert compute_headlines(RUNS / "full_run") == [
+        "Corpus: 15 papers in 3 collection(s) (17 listings, 2 duplicates merged, 0 rejected); 3 of 15 papers dated "
+        "(20.0%), 2023 to 2024; 1 of those years inferred (see the load report).",
+        "Topics: 3, 1 unstable; the largest is 0: speech, audio, recognition (5 papers).",
+        "Trends across resampled fits: rising: topic 0 (speech, audio, recognition); declining: none.",
+        "Collections: topics depend on the collection with Cramér's V 0.9 (p = 0.00042); the clearest difference: "
+        "robots holds more papers of 2: robot, grasping, manipulation (unstable) than expected (residual +3.4).",
+        "Run: ok, 4 notebook(s), 29 s."]
 
 
 def test_run_status_links_each_notebook_report():
@@ -95,7 +106,8 @@ def test_the_page_and_its_markdown_twin_escape_corpus_text(run):
         assert "<script>" not in text
         assert "Grasping &lt;script&gt;alert('x')&lt;/script&gt; with soft hands" in text.replace("&#x27;", "'")
     assert [line for line in page.splitlines() if line.startswith("<section")] == [
-        '<section id="corpus"><h2>Corpus</h2>', '<section id="topics"><h2>Topics</h2>',
+        '<section id="headlines"><h2>In short</h2>', '<section id="corpus"><h2>Corpus</h2>',
+        '<section id="topics"><h2>Topics</h2>',
         '<section id="trends"><h2>What rises and falls</h2>',
         '<section id="collections"><h2>What sets each collection apart</h2>',
         '<section id="run"><h2>Notebooks and run</h2>']

@@ -20,7 +20,7 @@ from typing import Any
 import pandas as pd
 
 from nbkit.errors import NbkitError
-from nbkit.pages import Figure, Link, Note, Paragraph, Section, Table, render_html, render_markdown
+from nbkit.pages import Bullets, Figure, Link, Note, Paragraph, Section, Table, render_html, render_markdown
 
 NOT_COMPUTED = "not computed in this run"
 RESIDUAL_CUT = 2.0  # |standardized residual| above this: a topic clearly over- or under-represented in a collection
@@ -140,10 +140,13 @@ class TrendFacts:
     def call_sentence(self) -> str:
         if self.calls is None or "call" not in self.calls:
             return ""
-        named = {call: [str(r.get("label", r.get("topic"))) for r in self.calls[self.calls["call"] == call]
-                        .to_dict("records")] for call in ("rising", "declining")}
-        parts = [f"{call}: {'; '.join(names) if names else 'none'}" for call, names in named.items()]
-        return "Called across the resampled fits, " + ", ".join(parts) + "."
+        def name(row: dict[str, Any]) -> str:
+            topic = topic_id(row.get("topic"))
+            return f"topic {topic} ({row['label']})" if "label" in row and topic is not None else str(row["topic"])
+
+        named = {call: [name(r) for r in self.calls[self.calls["call"] == call].to_dict("records")]
+                 for call in ("rising", "declining")}
+        return "; ".join(f"{call}: {', '.join(names) if names else 'none'}" for call, names in named.items()) + "."
 
 
 CALL_ORDER = {"rising": 0, "declining": 1, "no call": 2, "unstable": 3}
@@ -161,6 +164,7 @@ def compute_trend_facts(folder: Path) -> TrendFacts:
 class CollectionFacts:
     association: dict[str, Any]  # association.csv: chi2, dof, p_value, cramers_v, n, warning
     collections: pd.DataFrame  # collection, over (topics), under (topics), distinctive terms
+    strongest: tuple[str, str, float] | None = None  # (collection, topic, residual) of the largest |residual|
 
 
 def _residual_topics(row: pd.Series, sign: int) -> str:
@@ -190,7 +194,13 @@ def compute_collection_facts(folder: Path) -> CollectionFacts | None:
                 names.append(str(group))
     table = pd.DataFrame([{"collection": n, **rows[n]} for n in names]).fillna("")
     first = association.iloc[0].to_dict() if association is not None and len(association) else {}
-    return CollectionFacts(association=first, collections=table)
+    strongest = None
+    if residuals is not None and residuals.shape[1] > 1:
+        values = residuals.set_index("collection").astype(float).stack()
+        if len(values):
+            (name, topic), value = values.abs().idxmax(), values[values.abs().idxmax()]
+            strongest = (str(name), str(topic), float(value))
+    return CollectionFacts(association=first, collections=table, strongest=strongest)
 
 
 @dataclass
@@ -259,7 +269,8 @@ def _trends_section(folder: Path) -> Section:
     items: list[Any] = []
     if facts.calls is not None:
         if sentence := facts.call_sentence():
-            items.append(Paragraph(sentence))
+            items.append(Paragraph("Trend calls that hold across the resampled fits (the table says in how many "
+                                   f"they held); {sentence}"))
         called = facts.calls["call"].isin(["rising", "declining"]) if "call" in facts.calls else False
         items.append(Table(facts.calls.assign(_called=called), marked="_called"))
     else:
@@ -316,13 +327,58 @@ def _run_section(folder: Path) -> Section:
     return Section("Notebooks and run", items, "run")
 
 
+def compute_headlines(folder: Path) -> list[str]:
+    """One line per part of the run: the facts a reader wants first."""
+    lines = []
+    corpus = compute_corpus_facts(folder)
+    if corpus is not None:
+        t = corpus.totals
+        n_collections = len(corpus.collections) if corpus.collections is not None else 0
+        lines.append(f"Corpus: {t.get('papers', 0)} papers in {n_collections} collection(s) ({t.get('listings', 0)} "
+                     f"listings, {t.get('merged_duplicates', 0)} duplicates merged, {t.get('rejected', 0)} rejected)"
+                     + (f"; {corpus.date_sentence()}" if corpus.years is not None else "."))
+    topics = compute_topic_facts(folder)
+    if topics is not None and len(topics.topics):
+        largest = topics.topics.sort_values("size", ascending=False, kind="stable").iloc[0]
+        unstable = int(topics.topics["unstable"].sum()) if "unstable" in topics.topics else 0
+        lines.append(f"Topics: {len(topics.topics)}, {unstable} unstable; the largest is {largest['topic']}: "
+                     f"{largest['label']} ({largest['size']} papers).")
+    trends = compute_trend_facts(folder)
+    if trends.calls is not None:
+        lines.append("Trends across resampled fits: " + trends.call_sentence())
+    elif trends.tests is not None and "trend" in trends.tests:
+        called = trends.tests[trends.tests["trend"].isin(["rising", "falling"])]
+        lines.append(f"Trends (one fit, not checked across refits): {len(called)} of {len(trends.tests)} topics "
+                     "with a clear trend" + (": " + "; ".join(f"{r['topic']} {r['trend']}" for r in
+                                                                called.to_dict("records")) if len(called) else "."))
+    else:
+        lines.append(f"Trends: {NOT_COMPUTED}.")
+    collections = compute_collection_facts(folder)
+    if collections is not None and (collections.association or collections.strongest):
+        a, parts = collections.association, []
+        if a:
+            parts.append(f"topics depend on the collection with Cramér's V {a.get('cramers_v')} "
+                         f"(p = {a.get('p_value')})")
+        if collections.strongest:
+            name, topic, value = collections.strongest
+            parts.append(f"the clearest difference: {name} holds {'more' if value > 0 else 'fewer'} papers of "
+                         f"{topic} than expected (residual {value:+.1f})")
+        lines.append("Collections: " + "; ".join(parts) + ".")
+    status = compute_run_status(folder)
+    if status is not None:
+        failed = status.notebooks.loc[status.notebooks["_failed"], "notebook"].tolist()
+        lines.append(f"Run: {status.status}" + (f" ({', '.join(failed)} failed)" if failed else "")
+                     + f", {len(status.notebooks)} notebook(s), {status.wall_seconds:.0f} s.")
+    return lines
+
+
 def build_findings(folder: str | Path) -> list[Section]:
     """The sections of the findings page of a run folder, from its files."""
     folder = Path(folder)
     if not folder.is_dir():
         raise NbkitError("no such run folder", folder)
-    return [_corpus_section(folder), _topics_section(folder), _trends_section(folder),
-            _collections_section(folder), _run_section(folder)]
+    return [Section("In short", [Bullets(compute_headlines(folder))], "headlines"), _corpus_section(folder),
+            _topics_section(folder), _trends_section(folder), _collections_section(folder), _run_section(folder)]
 
 
 def write_findings(folder: str | Path) -> tuple[Path, Path]:

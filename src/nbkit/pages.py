@@ -30,6 +30,11 @@ class Note:
 
 
 @dataclass
+class Bullets:
+    items: list[str]
+
+
+@dataclass
 class Link:
     """A link on a line of its own, e.g. to a file of the run folder (relative path)."""
 
@@ -59,7 +64,7 @@ class Figure:
 @dataclass
 class Section:
     title: str
-    items: list[Paragraph | Note | Link | Table | Figure]
+    items: list[Paragraph | Bullets | Note | Link | Table | Figure]
     anchor: str = ""
 
 
@@ -129,6 +134,8 @@ def render_html(title: str, page: Page, intro: str = "") -> str:
                 parts.append(html_table(item))
             elif isinstance(item, Note):
                 parts.append(f'<p class="note">{html.escape(item.text)}</p>')
+            elif isinstance(item, Bullets):
+                parts.append("<ul>" + "".join(f"<li>{html.escape(text)}</li>" for text in item.items) + "</ul>")
             elif isinstance(item, Link):
                 parts.append(f'<p><a href="{html.escape(item.href, quote=True)}">{html.escape(item.text)}</a></p>')
             else:
@@ -172,6 +179,8 @@ def render_markdown(title: str, page: Page, intro: str = "") -> str:
                 parts.append(markdown_table(item))
             elif isinstance(item, Note):
                 parts.append(f"_{_md(item.text)}_")
+            elif isinstance(item, Bullets):
+                parts.append("\n".join(f"- {_md(text)}" for text in item.items))
             elif isinstance(item, Link):
                 parts.append(f"[{_md(item.text)}]({item.href})")
             else:
