@@ -5,6 +5,7 @@ alignment on a small synthetic split, merge, new and gone case."""
 
 from __future__ import annotations
 
+import json
 import shutil
 
 import pandas as pd
@@ -37,7 +38,7 @@ def test_a_removed_collection_names_the_lost_papers_and_topic():
     diff = compare_runs(RUNS / "full_run", RUNS / "no_robots")
     assert not diff.identical
     assert diff.inputs[["file", "change"]].values.tolist() == [
-        ["audio.csv", "same"], ["proteins.csv", "same"], ["robots.csv", "only in A"]]
+        ["corpus/audio.csv", "same"], ["corpus/proteins.csv", "same"], ["corpus/robots.csv", "only in A"]]
     counts = diff.counts.set_index("count")
     assert counts.loc[["files", "listings", "papers", "merged_duplicates", "collections", "topics"]].values.tolist() \
         == [[3, 2, -1], [17, 12, -5], [15, 11, -4], [2, 1, -1], [3, 2, -1], [3, 2, -1]]
@@ -70,8 +71,22 @@ def test_the_terminal_table_and_the_html_page(tmp_path, capsys):
     assert text.rstrip().endswith(f"The runs differ (see above).\nWrote {out}")
     page = out.read_text()
     assert "<script>" not in page and "Grasping &lt;script&gt;alert(&#x27;x&#x27;)&lt;/script&gt;" in page
-    assert "<td>robots.csv</td><td>600</td><td></td><td>23f49fcc0de8</td><td></td><td>only in A</td>" in page
+    assert "<td>corpus/robots.csv</td><td>600</td><td></td><td>23f49fcc0de8</td><td></td><td>only in A</td>" in page
     assert main(["diff", str(RUNS / "full_run"), str(RUNS / "full_run")]) == 0
+
+
+def test_input_files_pair_by_path_then_content_then_name(tmp_path):
+    other = shutil.copytree(RUNS / "full_run", tmp_path / "moved")
+    manifest = json.loads((other / "manifest.json").read_text())
+    audio, proteins, robots = manifest["inputs"]
+    audio["path"] = "elsewhere/sound.csv"  # same bytes under another name
+    proteins["path"], proteins["sha256"] = "new/proteins.csv", "0" * 64  # an edited file, moved
+    robots["sha256"] = "f" * 64
+    (other / "manifest.json").write_text(json.dumps(manifest))
+    assert compare_runs(RUNS / "full_run", other).inputs[["file", "sha256_b", "change"]].values.tolist() == [
+        ["corpus/audio.csv -> elsewhere/sound.csv", "6ed8919ce204", "moved"],
+        ["corpus/proteins.csv -> new/proteins.csv", "000000000000", "changed"],
+        ["corpus/robots.csv", "ffffffffffff", "changed"]]
 
 
 def test_trend_calls_are_not_compared_without_both_tables(tmp_path):

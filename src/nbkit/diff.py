@@ -94,20 +94,31 @@ def load_run(folder: str | Path) -> RunFolder:
 # --- inputs, counts, settings --------------------------------------------------------------------------------------
 
 def compare_inputs(a: RunFolder, b: RunFolder) -> pd.DataFrame:
-    """One row per input file (by its name in the run): bytes and SHA-256 (first 12 hex digits) in A and B, and
-    change: same, changed, only in A, only in B."""
+    """One row per input file: bytes and SHA-256 (first 12 hex digits) in A and B, and change: same, changed,
+    moved (the same content at another path), only in A, only in B. Files pair by path (relative to the project
+    when inside it); a file left over pairs with one of the same content, else of the same file name."""
     def files(run: RunFolder) -> dict[str, dict[str, Any]]:
-        return {str(f.get("name") or f.get("path")): f for f in run.manifest.get("inputs", []) if "sha256" in f}
+        return {str(f.get("path") or f.get("name")): f for f in run.manifest.get("inputs", []) if "sha256" in f}
 
     fa, fb = files(a), files(b)
+    pairs = [(p, p) for p in fa if p in fb]
+    left_a, left_b = [p for p in fa if p not in fb], [p for p in fb if p not in fa]
+    for same in (lambda x, y: fa[x]["sha256"] == fb[y]["sha256"], lambda x, y: Path(x).name == Path(y).name):
+        for x in list(left_a):
+            y = next((y for y in left_b if same(x, y)), None)
+            if y is not None:
+                pairs.append((x, y))
+                left_a.remove(x)
+                left_b.remove(y)
+    pairs += [(x, None) for x in left_a] + [(None, y) for y in left_b]
     rows = []
-    for name in sorted(set(fa) | set(fb)):
-        x, y = fa.get(name, {}), fb.get(name, {})
-        change = ("only in A" if not y else "only in B" if not x
-                  else "same" if x["sha256"] == y["sha256"] else "changed")
-        rows.append({"file": name, "bytes_a": x.get("bytes"), "bytes_b": y.get("bytes"),
-                     "sha256_a": str(x.get("sha256", ""))[:12], "sha256_b": str(y.get("sha256", ""))[:12],
-                     "change": change})
+    for x, y in sorted(pairs, key=lambda pair: pair[0] or pair[1] or ""):
+        fx, fy = fa.get(x or "", {}), fb.get(y or "", {})
+        change = ("only in A" if y is None else "only in B" if x is None
+                  else "changed" if fx["sha256"] != fy["sha256"] else "same" if x == y else "moved")
+        rows.append({"file": x if y is None or x == y else y if x is None else f"{x} -> {y}",
+                     "bytes_a": fx.get("bytes"), "bytes_b": fy.get("bytes"), "sha256_a": str(fx.get("sha256", ""))[:12],
+                     "sha256_b": str(fy.get("sha256", ""))[:12], "change": change})
     return pd.DataFrame(rows, columns=["file", "bytes_a", "bytes_b", "sha256_a", "sha256_b", "change"], dtype=object)
 
 
@@ -280,7 +291,9 @@ def papers_only_in(run: RunFolder, other: RunFolder) -> pd.DataFrame:
     out = pd.DataFrame({"paper_id": only["paper_id"].astype(str), "title": only["title"].astype(str),
                         "collections": only["paper_id"].map(run.paper_collections).fillna(""),
                         "topic": only["topic"], "label": only["label"]})
-    return out.sort_values(["topic", "title"], kind="stable").reset_index(drop=True)
+    outliers_last = out["topic"].where(out["topic"] != OUTLIER_TOPIC, np.iinfo("int64").max)
+    return out.assign(_order=outliers_last).sort_values(["_order", "title"], kind="stable").drop(
+        columns="_order").reset_index(drop=True)
 
 
 def compare_trend_calls(a: RunFolder, b: RunFolder, alignment: TopicAlignment) -> pd.DataFrame | None:
