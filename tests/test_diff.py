@@ -67,7 +67,15 @@ def test_the_terminal_table_and_the_html_page(tmp_path, capsys):
     assert "  On the 11 papers both runs hold: ARI 1.000; 2 matched, 0 split, 0 merged, 1 gone, 0 new; " \
            "1 label(s) changed." in text
     assert "  4 paper(s) only in run A; collection(s) only in run A: robots." in text
-    assert "     gone       2 robot, grasping, manipulation      4" in text
+    assert text.split("\nTopics\n")[1].split("\n\n")[0].splitlines()[1:] == [
+        "  kind     topic_a  label_a                        size_a  topic_b  label_b                      size_b  "
+        "jaccard  note",
+        "  matched        0  speech, audio, recognition          5        1  speech, recognition, audio        5  "
+        "    1.0  label changed",
+        "  matched        1  protein, folding, structure         5        0  protein, folding, structure       5  "
+        "    1.0",
+        "  gone           2  robot, grasping, manipulation       4                                                "
+        "         4 of its papers only in run A"]
     assert text.rstrip().endswith(f"The runs differ (see above).\nWrote {out}")
     page = out.read_text()
     assert "<script>" not in page and "Grasping &lt;script&gt;alert(&#x27;x&#x27;)&lt;/script&gt;" in page

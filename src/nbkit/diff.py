@@ -418,10 +418,19 @@ def _sections(diff: RunDiff, titles_shown: int | None) -> list[Section]:
     return sections
 
 
-def _text_table(frame: pd.DataFrame) -> str:
-    shown = frame[[c for c in frame.columns if not str(c).startswith("_")]]
-    text = shown.astype(object).where(shown.notna(), "").to_string(index=False, max_colwidth=60)
-    return "\n".join("  " + line.rstrip() for line in text.splitlines())
+def _text_table(frame: pd.DataFrame, width: int = 60) -> str:
+    """A table for the terminal: text left-aligned, numbers right-aligned, cells cut at `width` characters."""
+    columns = [c for c in frame.columns if not str(c).startswith("_")]
+    records = frame[columns].astype(object).where(frame[columns].notna(), "").to_dict("records")
+    numeric = [all(isinstance(r[c], int | float) or r[c] == "" for r in records) for c in columns]
+    cells = [[str(c) for c in columns]]
+    cells += [[v if len(v) <= width else v[:width - 3] + "..." for v in (str(r[c]) for c in columns)]
+              for r in records]
+    widths = [max(len(row[i]) for row in cells) for i in range(len(columns))]
+    lines = ["  " + "  ".join(v.rjust(w) if num else v.ljust(w) for v, w, num in zip(row, widths, numeric,
+                                                                                    strict=True)).rstrip()
+             for row in cells]
+    return "\n".join(lines)
 
 
 def render_text(diff: RunDiff) -> str:
