@@ -105,6 +105,16 @@ def test_trend_calls_are_not_compared_without_both_tables(tmp_path):
     assert "  Trend calls not compared: a run has no 03_trends/trend_calls.csv." in render_text(diff)
 
 
+def test_runs_without_topics_compare_the_rest(tmp_path):
+    other = shutil.copytree(RUNS / "full_run", tmp_path / "corpus_only")
+    shutil.rmtree(other / "02_topics")
+    diff = compare_runs(RUNS / "full_run", other)
+    assert diff.topics is None and diff.trend_calls is None and diff.only_a.empty
+    assert plain(diff.counts).set_index("count").loc[["papers", "topics"]].values.tolist() == [
+        [15, 15, 0], [3, None, None]]
+    assert "  Topics not compared: a run has no 02_topics/assignments.csv." in render_text(diff)
+
+
 def test_split_merge_new_and_gone_topics():
     # A: t0 = papers 1-6, t1 = 7-9, t2 = 10-12, t3 = 13-15, t4 = 19-21; B: t0 split in three (2 each),
     # t1-t3 merged into u3, t4's papers outliers, and u4 = papers 16-18 that only B holds

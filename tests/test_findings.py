@@ -4,6 +4,7 @@ topics; no_robots is the same corpus without the robots collection, with trend c
 
 from __future__ import annotations
 
+import json
 import shutil
 
 import pytest
@@ -152,3 +153,16 @@ def test_unreadable_tables_and_missing_folders_are_one_line_errors(run, tmp_path
     (folder / "02_topics" / "topics.csv").write_bytes(b"")
     with pytest.raises(NbkitError, match=r"topics\.csv: not a readable CSV table \(No columns to parse from file\)"):
         write_findings(folder)
+
+
+def test_a_failed_run_says_which_notebook_failed(run):
+    folder = run()
+    manifest = json.loads((folder / "manifest.json").read_text())
+    manifest["status"] = "failed"
+    manifest["notebooks"][2].update(status="failed", cell=4, error="NbkitError: no dated papers")
+    manifest["notebooks"][3].update(status="skipped", html="")
+    (folder / "manifest.json").write_text(json.dumps(manifest))
+    assert compute_headlines(folder)[-1] == "Run: failed (03_trends.ipynb failed), 4 notebook(s), 29 s."
+    page = write_findings(folder)[0].read_text()
+    assert ('<tr class="marked"><td><a href="03_trends.html">03_trends.ipynb</a></td><td class="failed">failed</td>'
+            "<td>4</td><td>NbkitError: no dated papers</td></tr><tr><td>04_compare.ipynb</td><td>skipped</td>") in page

@@ -13,6 +13,7 @@ import html
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from urllib.parse import quote
 
 import pandas as pd
 
@@ -160,7 +161,7 @@ def markdown_table(table: Table) -> str:
         for c in columns:
             text = _md(_text(record[c])).replace("|", "\\|")
             target = record.get(table.links[c]) if c in table.links else None
-            cells.append(f"[{text}]({target})" if target else text)
+            cells.append(f"[{text}]({quote(str(target))})" if target else text)
         lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines)
 
@@ -174,7 +175,7 @@ def render_markdown(title: str, page: Page, intro: str = "") -> str:
         parts.append(f"## {_md(section.title)}")
         for item in section.items:
             if isinstance(item, Figure):
-                parts.append(f"![{_md(item.caption)}]({item.path})")
+                parts.append(f"![{_md(item.caption)}]({quote(item.path)})")  # a space would end the link
             elif isinstance(item, Table):
                 parts.append(markdown_table(item))
             elif isinstance(item, Note):
@@ -182,7 +183,7 @@ def render_markdown(title: str, page: Page, intro: str = "") -> str:
             elif isinstance(item, Bullets):
                 parts.append("\n".join(f"- {_md(text)}" for text in item.items))
             elif isinstance(item, Link):
-                parts.append(f"[{_md(item.text)}]({item.href})")
+                parts.append(f"[{_md(item.text)}]({quote(item.href)})")
             else:
                 parts.append(_md(item.text))
     return "\n\n".join(parts) + "\n"
