@@ -142,6 +142,14 @@ def test_a_topic_kept_at_half_its_papers_is_still_matched():
     assert result.table["note"].tolist() == ["", "", "mostly topic 1 in run A"]
 
 
+def test_a_table_without_the_columns_nbkit_writes_is_a_one_line_error(tmp_path, capsys):
+    other = shutil.copytree(RUNS / "full_run", tmp_path / "old")
+    (other / "02_topics" / "assignments.csv").write_text("id,cluster\np01,0\n")
+    assert main(["diff", str(RUNS / "full_run"), str(other)]) == 2
+    assert capsys.readouterr().err == (f"nbkit: error: {other / '02_topics' / 'assignments.csv'}: not the table "
+                                       "nbkit writes: no column paper_id, title, topic, label\n")
+
+
 def test_folders_that_are_not_runs_are_one_line_errors(tmp_path, capsys):
     with pytest.raises(NbkitError, match="not a run folder: no such folder"):
         compare_runs(tmp_path / "missing", RUNS / "full_run")

@@ -75,9 +75,6 @@ def load_run(folder: str | Path) -> RunFolder:
     per_collection = read_table(path, "01_corpus/listings_per_collection.csv")
     assignments = read_table(path, "02_topics/assignments.csv")
     if assignments is not None:
-        missing = {"paper_id", "title", "topic", "label"} - set(assignments.columns)
-        if missing:
-            raise NbkitError(f"assignments.csv lacks {', '.join(sorted(missing))}", path / "02_topics")
         assignments = assignments.astype({"topic": "int64"})
     papers_file = path / "01_corpus" / "papers.parquet"
     paper_collections: dict[str, str] = {}

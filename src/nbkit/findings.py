@@ -27,15 +27,32 @@ RESIDUAL_CUT = 2.0  # |standardized residual| above this: a topic clearly over- 
 TERMS_SHOWN = 5  # distinctive terms shown per collection
 
 
+# the columns the page and the diff read from each table (the notebooks write more)
+REQUIRED_COLUMNS = {
+    "01_corpus/listings_per_collection.csv": ("collection",),
+    "01_corpus/publication_years.csv": ("year", "papers"),
+    "02_topics/topics.csv": ("topic", "size", "label"),
+    "02_topics/assignments.csv": ("paper_id", "title", "topic", "label"),
+    "03_trends/trend_calls.csv": ("topic",),
+    "04_compare/residuals.csv": ("collection",),
+    "04_compare/distinctive_terms.csv": ("group", "rank", "term"),
+}
+
+
 def read_table(folder: Path, relative: str) -> pd.DataFrame | None:
-    """A CSV of the run folder, or None when the run did not write it."""
+    """A CSV of the run folder, or None when the run did not write it; NbkitError when it cannot be read or lacks
+    a column nbkit reads from it."""
     path = folder / relative
     if not path.is_file():
         return None
     try:
-        return pd.read_csv(path)
+        table = pd.read_csv(path)
     except (ValueError, UnicodeDecodeError) as exc:  # pandas' ParserError and EmptyDataError are ValueErrors
         raise NbkitError(f"not a readable CSV table ({' '.join(str(exc).split())})", path) from None
+    missing = [c for c in REQUIRED_COLUMNS.get(relative, ()) if c not in table.columns]
+    if missing:
+        raise NbkitError(f"not the table nbkit writes: no column {', '.join(missing)}", path)
+    return table
 
 
 def read_json(path: Path) -> dict[str, Any] | None:
