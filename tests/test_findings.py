@@ -62,8 +62,9 @@ def test_trend_calls_are_ordered_rising_declining_then_the_rest():
     facts = compute_trend_facts(RUNS / "full_run")
     assert facts.calls[["topic", "call", "held", "fits"]].values.tolist() == [
         [0, "rising", 18, 20], [1, "no call", 3, 20], [2, "unstable", 0, 20]]
-    assert facts.call_sentence() == "rising: topic 0 (speech, audio, recognition); declining: none."
-    assert facts.emerging["topic"].tolist() == [0, 1]
+    assert facts.call_sentence() == ("rising: topic 0 (speech, audio, recognition); declining: none; "
+                                     "emerging: topic 0 (speech, audio, recognition).")
+    assert facts.emerging[["topic", "call"]].values.tolist() == [[0, "emerging"], [1, "no call"], [2, "unstable"]]
     absent = compute_trend_facts(RUNS / "no_robots")
     assert absent.emerging is None and absent.tests is None and len(absent.calls) == 2
 
@@ -85,7 +86,8 @@ def test_headlines_sum_up_each_part():
         "Corpus: 15 papers in 3 collection(s) (17 listings, 2 duplicates merged, 0 rejected); 3 of 15 papers dated "
         "(20.0%), 2023 to 2024; 1 of those years inferred (see the load report).",
         "Topics: 3, 1 unstable; the largest is 0: speech, audio, recognition (5 papers).",
-        "Trends across resampled fits: rising: topic 0 (speech, audio, recognition); declining: none.",
+        "Trends (calls that hold across resampled fits): rising: topic 0 (speech, audio, recognition); declining: "
+        "none; emerging: topic 0 (speech, audio, recognition).",
         "Collections: topics depend on the collection with Cramér's V 0.9 (p = 0.00042); the clearest difference: "
         "robots holds more papers of 2: robot, grasping, manipulation (unstable) than expected (residual +3.4).",
         "Run: ok, 4 notebook(s), 29 s."]
@@ -116,6 +118,11 @@ def test_the_page_and_its_markdown_twin_escape_corpus_text(run):
     assert '<tr class="marked"><td>2</td><td>robot, grasping, manipulation</td>' in page  # the unstable topic
     assert "| [01_corpus.ipynb](01_corpus.html) | ok | 3.1 |" in markdown
     assert NOT_COMPUTED not in page  # both trend tables are there
+    assert ("<th>topic</th><th>label</th><th>call</th><th>held</th><th>fits</th><th>slope</th><th>ci_low</th>"
+            "<th>ci_high</th><th>p_adjusted</th><th>reason</th>") in page
+    assert ('<tr class="marked"><td>0</td><td>speech, audio, recognition</td><td>emerging</td><td>0.2</td>'
+            "<td>0.6</td><td>0.4</td><td>0.02</td><td>0.67</td><td>0.03</td><td></td>"
+            "<td>Fisher&#x27;s exact test, adjusted p = 0.03</td></tr>") in page
 
 
 def test_trend_tables_absent_before_they_exist_are_said_so(run):

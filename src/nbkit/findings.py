@@ -148,6 +148,11 @@ def compute_topic_facts(folder: Path) -> TopicFacts | None:
     return TopicFacts(table, outliers, quality.iloc[0].to_dict() if quality is not None and len(quality) else {})
 
 
+def _topic_name(row: dict[str, Any]) -> str:
+    topic = topic_id(row.get("topic"))
+    return f"topic {topic} ({row['label']})" if "label" in row and topic is not None else str(row.get("topic"))
+
+
 @dataclass
 class TrendFacts:
     calls: pd.DataFrame | None  # 03_trends/trend_calls.csv: topic, label, call, held, fits, shares ...
@@ -155,25 +160,38 @@ class TrendFacts:
     tests: pd.DataFrame | None  # 03_trends/topic_trend_tests.csv: one fit's Cochran-Armitage tests
 
     def call_sentence(self) -> str:
-        if self.calls is None or "call" not in self.calls:
-            return ""
-        def name(row: dict[str, Any]) -> str:
-            topic = topic_id(row.get("topic"))
-            return f"topic {topic} ({row['label']})" if "label" in row and topic is not None else str(row["topic"])
+        """rising: topic 3 (label); declining: none. (and emerging: ..., when that table is there)"""
+        parts = [(call, table) for call, table in (("rising", self.calls), ("declining", self.calls),
+                                                   ("emerging", self.emerging))
+                 if table is not None and "call" in table]
+        named = {call: [_topic_name(r) for r in table[table["call"] == call].to_dict("records")]
+                 for call, table in parts}
+        return "; ".join(f"{call}: {', '.join(names) if names else 'none'}" for call, names in named.items()) + \
+            ("." if named else "")
 
-        named = {call: [name(r) for r in self.calls[self.calls["call"] == call].to_dict("records")]
-                 for call in ("rising", "declining")}
-        return "; ".join(f"{call}: {', '.join(names) if names else 'none'}" for call, names in named.items()) + "."
+
+CALL_ORDER = {"rising": 0, "declining": 1, "emerging": 0, "no call": 2, "unstable": 3}
+# the columns the page shows of 03_trends' tables, in this order, when the table has them
+CALL_COLUMNS = ("topic", "label", "call", "held", "fits", "slope", "ci_low", "ci_high", "p_adjusted", "reason")
+EMERGING_COLUMNS = ("topic", "label", "call", "earlier_share", "recent_share", "difference", "diff_low", "diff_high",
+                    "p_adjusted", "absent_before", "reason")
 
 
-CALL_ORDER = {"rising": 0, "declining": 1, "no call": 2, "unstable": 3}
+def shown_columns(table: pd.DataFrame, preferred: tuple[str, ...]) -> pd.DataFrame:
+    """The preferred columns a table has, then its share columns (share_low, ...); the whole table when it has
+    too few of them to read (a layout this version of nbkit does not know)."""
+    picked = [c for c in preferred if c in table] + [c for c in table if c.startswith("share") and c not in preferred]
+    return table[picked] if len(picked) >= 3 else table
 
 
 def compute_trend_facts(folder: Path) -> TrendFacts:
-    calls = read_table(folder, "03_trends/trend_calls.csv")
-    if calls is not None and "call" in calls:
-        calls = calls.sort_values("call", key=lambda s: s.map(CALL_ORDER).fillna(9), kind="stable")
-    return TrendFacts(calls=calls, emerging=read_table(folder, "03_trends/emerging_topics.csv"),
+    def ordered(table: pd.DataFrame | None) -> pd.DataFrame | None:
+        if table is None or "call" not in table:
+            return table
+        return table.sort_values("call", key=lambda s: s.map(CALL_ORDER).fillna(9), kind="stable")
+
+    return TrendFacts(calls=ordered(read_table(folder, "03_trends/trend_calls.csv")),
+                      emerging=ordered(read_table(folder, "03_trends/emerging_topics.csv")),
                       tests=read_table(folder, "03_trends/topic_trend_tests.csv"))
 
 
@@ -284,23 +302,30 @@ def _topics_section(folder: Path) -> Section:
 def _trends_section(folder: Path) -> Section:
     facts = compute_trend_facts(folder)
     items: list[Any] = []
+    if sentence := facts.call_sentence():
+        items.append(Paragraph(f"In short: {sentence}"))
     if facts.calls is not None:
-        if sentence := facts.call_sentence():
-            items.append(Paragraph("Trend calls that hold across the resampled fits (the table says in how many "
-                                   f"they held); {sentence}"))
+        items.append(Paragraph("Trend calls: a topic is called rising or declining only when its adjusted trend test "
+                               "holds in enough of the resampled fits (held of fits); unstable topics are never "
+                               "called. Slope: change in share per period on all papers, with its 95% interval."))
         called = facts.calls["call"].isin(["rising", "declining"]) if "call" in facts.calls else False
-        items.append(Table(facts.calls.assign(_called=called), marked="_called"))
+        items.append(Table(shown_columns(facts.calls, CALL_COLUMNS).assign(_called=called), marked="_called"))
     else:
         items.append(Note(f"Trend calls across resampled fits: {NOT_COMPUTED}."))
     if facts.emerging is not None:
-        items += [Paragraph("Emerging topics:"), Table(facts.emerging)]
+        items.append(Paragraph("Emerging topics: share in the last complete period(s) against the earlier share, "
+                               "the difference with its 95% interval, the adjusted p and the reason for each call "
+                               "(naming the test when a topic is called emerging)."))
+        emerging = facts.emerging["call"].eq("emerging") if "call" in facts.emerging else False
+        items.append(Table(shown_columns(facts.emerging, EMERGING_COLUMNS).assign(_emerging=emerging),
+                           marked="_emerging"))
     else:
         items.append(Note(f"Emerging topics: {NOT_COMPUTED}."))
-    if facts.tests is not None:
+    if facts.tests is not None and facts.calls is None:  # the calls table holds the same test on all papers
         items += [Paragraph("Trend test of each topic on the reference fit (Cochran-Armitage; slope per period "
                             "with its 95% interval; p adjusted for the number of topics tested):"),
                   Table(facts.tests)]
-    elif facts.calls is None:
+    elif facts.calls is None and facts.tests is None:
         items.append(_missing("Topic trend tests", "03_trends"))
     items += _figures(folder, ("03_trends/topic_trends.png", "Topic shares per period"),
                       ("03_trends/keyword_trends.png", "Keyword shares per period"),
@@ -361,8 +386,8 @@ def compute_headlines(folder: Path) -> list[str]:
         lines.append(f"Topics: {len(topics.topics)}, {unstable} unstable; the largest is {largest['topic']}: "
                      f"{largest['label']} ({largest['size']} papers).")
     trends = compute_trend_facts(folder)
-    if trends.calls is not None:
-        lines.append("Trends across resampled fits: " + trends.call_sentence())
+    if trends.calls is not None or trends.emerging is not None:
+        lines.append("Trends (calls that hold across resampled fits): " + trends.call_sentence())
     elif trends.tests is not None and "trend" in trends.tests:
         called = trends.tests[trends.tests["trend"].isin(["rising", "falling"])]
         lines.append(f"Trends (one fit, not checked across refits): {len(called)} of {len(trends.tests)} topics "
