@@ -121,7 +121,7 @@ def test_the_page_and_its_markdown_twin_escape_corpus_text(run):
     assert ("<th>topic</th><th>label</th><th>call</th><th>held</th><th>fits</th><th>slope</th><th>ci_low</th>"
             "<th>ci_high</th><th>p_adjusted</th><th>reason</th>") in page
     assert ('<tr class="marked"><td>0</td><td>speech, audio, recognition</td><td>emerging</td><td>0.2</td>'
-            "<td>0.6</td><td>0.4</td><td>0.02</td><td>0.67</td><td>0.03</td><td></td>"
+            "<td>0.6</td><td>0.4</td><td>0.02</td><td>0.67</td><td>0.03</td>"
             "<td>Fisher&#x27;s exact test, adjusted p = 0.03</td></tr>") in page
 
 

@@ -178,10 +178,13 @@ EMERGING_COLUMNS = ("topic", "label", "call", "earlier_share", "recent_share", "
 
 
 def shown_columns(table: pd.DataFrame, preferred: tuple[str, ...]) -> pd.DataFrame:
-    """The preferred columns a table has, then its share columns (share_low, ...); the whole table when it has
-    too few of them to read (a layout this version of nbkit does not know)."""
+    """The preferred columns a table has, then its share columns (share_low, ...), leaving out columns with no value
+    (absent_before when no topic appeared); the whole table when it has too few of them to read (a layout this
+    version of nbkit does not know)."""
     picked = [c for c in preferred if c in table] + [c for c in table if c.startswith("share") and c not in preferred]
-    return table[picked] if len(picked) >= 3 else table
+    if len(picked) < 3:
+        return table
+    return table[[c for c in picked if c in ("topic", "label") or table[c].notna().any()]]  # no empty columns
 
 
 def compute_trend_facts(folder: Path) -> TrendFacts:
