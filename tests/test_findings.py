@@ -88,8 +88,8 @@ def test_headlines_sum_up_each_part():
         "Topics: 3, 1 unstable; the largest is 0: speech, audio, recognition (5 papers).",
         "Trends (calls that hold across resampled fits): rising: topic 0 (speech, audio, recognition); declining: "
         "none; emerging: topic 0 (speech, audio, recognition).",
-        "Collections: topics depend on the collection with Cramér's V 0.9 (p = 0.00042); the clearest difference: "
-        "robots holds more papers of 2: robot, grasping, manipulation (unstable) than expected (residual +3.4).",
+        "Collections: Cramér's V 0.9 between topics and collections (p = 0.00042); the clearest difference: robots "
+        "holds more papers of 2: robot, grasping, manipulation (unstable) than expected (residual +3.4).",
         "Run: ok, 4 notebook(s), 29 s."]
 
 
@@ -173,3 +173,20 @@ def test_a_failed_run_says_which_notebook_failed(run):
     page = write_findings(folder)[0].read_text()
     assert ('<tr class="marked"><td><a href="03_trends.html">03_trends.ipynb</a></td><td class="failed">failed</td>'
             "<td>4</td><td>NbkitError: no dated papers</td></tr><tr><td>04_compare.ipynb</td><td>skipped</td>") in page
+
+
+def test_a_single_collection_has_no_test_and_no_residuals(run):
+    """What 04_compare writes for one collection (a single export file): residuals all empty, no chi-square."""
+    folder = run()
+    (folder / "04_compare" / "residuals.csv").write_text("collection,0: speech,1: proteins,-1: outliers\nall,,,\n")
+    (folder / "04_compare" / "association.csv").write_text(
+        "chi2,dof,p_value,cramers_v,n,min_expected,warning\n,0,,,15,,no test: a chi-square test needs two non-empty "
+        "rows and columns; the table has 1 x 3\n")
+    (folder / "04_compare" / "distinctive_terms.csv").write_text("group,rank,term,count_in_group,count_in_rest,"
+                                                                 "log_odds,z\n")
+    facts = compute_collection_facts(folder)
+    assert facts.strongest is None and facts.collections.values.tolist() == [["all", "", ""]]
+    assert compute_headlines(folder)[3] == ("Collections: no test: a chi-square test needs two non-empty rows and "
+                                            "columns; the table has 1 x 3.")
+    assert ("<p>Topics by collection: no test: a chi-square test needs two non-empty rows and columns; the table has "
+            "1 x 3.</p>") in write_findings(folder)[0].read_text()

@@ -204,6 +204,18 @@ class CollectionFacts:
     collections: pd.DataFrame  # collection, over (topics), under (topics), distinctive terms
     strongest: tuple[str, str, float] | None = None  # (collection, topic, residual) of the largest |residual|
 
+    def test_sentence(self, long: bool = False) -> str:
+        """The chi-square test of topics by collection, or why there is none (a single collection)."""
+        a = self.association
+        warning = a.get("warning") if isinstance(a.get("warning"), str) else ""
+        if pd.isna(a.get("chi2")):
+            return (f"Topics by collection: {warning or 'no test'}." if long else warning or "no test")
+        if not long:
+            return f"Cramér's V {a.get('cramers_v')} between topics and collections (p = {a.get('p_value')})"
+        return (f"Topics by collection: chi-square {a.get('chi2')} on {a.get('dof')} degrees of freedom, "
+                f"p = {a.get('p_value')}, Cramér's V {a.get('cramers_v')} (n = {a.get('n')})."
+                + (f" Warning: {warning}." if warning else ""))
+
 
 def _residual_topics(row: pd.Series, sign: int) -> str:
     picked = row[row * sign > RESIDUAL_CUT].sort_values(ascending=sign < 0)
@@ -234,7 +246,7 @@ def compute_collection_facts(folder: Path) -> CollectionFacts | None:
     first = association.iloc[0].to_dict() if association is not None and len(association) else {}
     strongest = None
     if residuals is not None and residuals.shape[1] > 1:
-        values = residuals.set_index("collection").astype(float).stack()
+        values = residuals.set_index("collection").astype(float).stack().dropna()  # NaN: one collection only
         if len(values):
             (name, topic), value = values.abs().idxmax(), values[values.abs().idxmax()]
             strongest = (str(name), str(topic), float(value))
@@ -330,7 +342,8 @@ def _trends_section(folder: Path) -> Section:
                   Table(facts.tests)]
     elif facts.calls is None and facts.tests is None:
         items.append(_missing("Topic trend tests", "03_trends"))
-    items += _figures(folder, ("03_trends/topic_trends.png", "Topic shares per period"),
+    items += _figures(folder, ("03_trends/topic_shares.png", "Topic shares per period, with 95% intervals"),
+                      ("03_trends/topic_trends.png", "Topic papers per period"),
                       ("03_trends/keyword_trends.png", "Keyword shares per period"),
                       ("03_trends/papers_per_period.png", "Dated papers per period"))
     return Section("What rises and falls", items, "trends")
@@ -342,18 +355,14 @@ def _collections_section(folder: Path) -> Section:
         return Section("What sets each collection apart", [_missing("Collection comparison", "04_compare")],
                        "collections")
     items: list[Any] = []
-    a = facts.association
-    if a:
-        text = (f"Topics depend on the collection: chi-square {a.get('chi2')} on {a.get('dof')} degrees of freedom, "
-                f"p = {a.get('p_value')}, Cramér's V {a.get('cramers_v')} (n = {a.get('n')}).")
-        if isinstance(a.get("warning"), str) and a["warning"]:
-            text += f" Warning: {a['warning']}."
-        items.append(Paragraph(text))
+    if facts.association:
+        items.append(Paragraph(facts.test_sentence(long=True)))
     items.append(Paragraph(f"Topics a collection holds clearly more or fewer papers of than if topics did not depend "
                            f"on the collection (standardized residual beyond ±{RESIDUAL_CUT:g}), and the words that "
                            f"set its abstracts apart from the rest (log-odds, first {TERMS_SHOWN}):"))
     items.append(Table(facts.collections))
-    items += _figures(folder, ("04_compare/collection_topic_residuals.png", "Topic residuals per collection"))
+    items += _figures(folder, ("04_compare/collection_topic_residuals.png", "Topic residuals per collection"),
+                      ("04_compare/collection_topic_shares.png", "Topic shares per collection, with 95% intervals"))
     return Section("What sets each collection apart", items, "collections")
 
 
@@ -400,10 +409,7 @@ def compute_headlines(folder: Path) -> list[str]:
         lines.append(f"Trends: {NOT_COMPUTED}.")
     collections = compute_collection_facts(folder)
     if collections is not None and (collections.association or collections.strongest):
-        a, parts = collections.association, []
-        if a:
-            parts.append(f"topics depend on the collection with Cramér's V {a.get('cramers_v')} "
-                         f"(p = {a.get('p_value')})")
+        parts = [collections.test_sentence()] if collections.association else []
         if collections.strongest:
             name, topic, value = collections.strongest
             parts.append(f"the clearest difference: {name} holds {'more' if value > 0 else 'fewer'} papers of "
