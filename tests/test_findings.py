@@ -46,6 +46,19 @@ def test_corpus_facts_come_from_the_load_report_and_the_year_table():
     assert facts.collections["collection"].tolist() == ["audio", "proteins", "robots"]
 
 
+def test_a_corpus_without_dates_says_so(run):
+    folder = run()
+    (folder / "01_corpus" / "publication_years.csv").write_text("papers,exact,inferred\n")  # as 01 writes it
+    facts = compute_corpus_facts(folder)
+    assert facts.dated == 0 and facts.date_sentence() == "No paper of the 15 carries a date."
+    (folder / "03_trends" / "topic_trend_tests.csv").write_text("topic,papers,slope,ci_low,ci_high,z,p_value,"
+                                                                "p_adjusted,trend\n")
+    (folder / "03_trends" / "trend_calls.csv").unlink()
+    (folder / "03_trends" / "emerging_topics.csv").unlink()
+    assert compute_headlines(folder)[0].endswith("rejected); no paper of the 15 carries a date.")
+    assert compute_headlines(folder)[2] == "Trends: no topic tested (too few periods with dated papers)."
+
+
 def test_topic_facts_leave_outliers_out_and_keep_stability():
     facts = compute_topic_facts(RUNS / "full_run")
     assert facts.topics[["topic", "size", "stability", "unstable"]].values.tolist() == [

@@ -50,6 +50,8 @@ def read_table(folder: Path, relative: str) -> pd.DataFrame | None:
     except (ValueError, UnicodeDecodeError) as exc:  # pandas' ParserError and EmptyDataError are ValueErrors
         raise NbkitError(f"not a readable CSV table ({' '.join(str(exc).split())})", path) from None
     missing = [c for c in REQUIRED_COLUMNS.get(relative, ()) if c not in table.columns]
+    if missing and table.empty:  # an empty table is written without its index column (describe.write_tables)
+        return table.assign(**{c: pd.Series(dtype=object) for c in missing})
     if missing:
         raise NbkitError(f"not the table nbkit writes: no column {', '.join(missing)}", path)
     return table
@@ -390,7 +392,8 @@ def compute_headlines(folder: Path) -> list[str]:
         n_collections = len(corpus.collections) if corpus.collections is not None else 0
         lines.append(f"Corpus: {t.get('papers', 0)} papers in {n_collections} collection(s) ({t.get('listings', 0)} "
                      f"listings, {t.get('merged_duplicates', 0)} duplicates merged, {t.get('rejected', 0)} rejected)"
-                     + (f"; {corpus.date_sentence()}" if corpus.years is not None else "."))
+                     + (f"; {corpus.date_sentence()[:1].lower()}{corpus.date_sentence()[1:]}"
+                        if corpus.years is not None else "."))
     topics = compute_topic_facts(folder)
     if topics is not None and len(topics.topics):
         largest = topics.topics.sort_values("size", ascending=False, kind="stable").iloc[0]
@@ -400,6 +403,8 @@ def compute_headlines(folder: Path) -> list[str]:
     trends = compute_trend_facts(folder)
     if trends.calls is not None or trends.emerging is not None:
         lines.append("Trends (calls that hold across resampled fits): " + trends.call_sentence())
+    elif trends.tests is not None and trends.tests.empty:
+        lines.append("Trends: no topic tested (too few periods with dated papers).")
     elif trends.tests is not None and "trend" in trends.tests:
         called = trends.tests[trends.tests["trend"].isin(["rising", "falling"])]
         lines.append(f"Trends (one fit, not checked across refits): {len(called)} of {len(trends.tests)} topics "
