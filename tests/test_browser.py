@@ -1,6 +1,6 @@
 """End to end in a real browser: JupyterLab on localhost, 05_explore opened and run in headless Chromium, a filter
-changed through the rendered widget, and the rendered table checked. The screenshot is kept as a test artifact
-(reports/test-artifacts/explorer.png).
+changed through the rendered widget, and the rendered table checked; and a run's findings page opened from disk. The
+screenshots are kept as test artifacts (reports/test-artifacts/explorer.png, findings.png).
 
 Needs Debian's `chromium` (/usr/bin/chromium) and the `playwright` package; nothing downloads a browser.
 """
@@ -106,3 +106,56 @@ def test_the_explorer_works_in_jupyterlab(jupyterlab):
         page.screenshot(path=str(ARTIFACTS / "explorer.png"), full_page=False)
         browser.close()
     assert (ARTIFACTS / "explorer.png").stat().st_size > 10_000
+
+
+def _drawn_run(folder: Path) -> Path:
+    """The full_run fixture (tests/fixtures/runs) with small figures drawn where the notebooks save theirs, and its
+    findings page written."""
+    import shutil
+
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from nbkit.findings import write_findings
+
+    shutil.copytree(FIXTURES / "runs" / "full_run", folder)
+    for name in ("01_corpus/publication_years.png", "02_topics/topic_map.png", "03_trends/topic_trends.png"):
+        figure, axes = plt.subplots(figsize=(3, 2))
+        axes.bar(["a", "b", "c"], [5, 5, 4])
+        figure.savefig(folder / name, dpi=60)
+        plt.close(figure)
+    write_findings(folder)
+    return folder
+
+
+def test_the_findings_page_renders_in_chromium(tmp_path):
+    playwright = pytest.importorskip("playwright.sync_api")
+    folder = _drawn_run(tmp_path / "run")
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    dialogs: list[str] = []
+    with playwright.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=["--no-sandbox"])
+        page = browser.new_page(viewport={"width": 1300, "height": 900})
+        page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
+        page.goto((folder / "index.html").as_uri())
+        assert page.locator("h1").inner_text() == "nbkit findings: run"
+        assert page.locator("h2").all_inner_texts() == ["In short", "Corpus", "Topics", "What rises and falls",
+                                                        "What sets each collection apart", "Notebooks and run"]
+        topics = page.locator("#topics tbody tr")
+        assert topics.count() == 3
+        assert topics.nth(2).get_attribute("class") == "marked"  # the unstable topic stands out
+        assert "Grasping <script>alert('x')</script> with soft hands" in topics.nth(2).inner_text()
+        assert page.locator("#headlines li").count() == 5
+        assert page.locator("#trends tbody tr").first.inner_text().split("\t")[:5] == [
+            "0", "speech, audio, recognition", "rising", "18", "20"]
+        images = page.locator("img")
+        assert images.count() == 3
+        assert page.evaluate("() => [...document.images].every(i => i.complete && i.naturalWidth > 0)")
+        assert page.locator("#run a").all_inner_texts()[:2] == [
+            "manifest.json: parameters, input hashes, package versions, embedding model, times", "01_corpus.ipynb"]
+        page.screenshot(path=str(ARTIFACTS / "findings.png"), full_page=True)
+        browser.close()
+    assert dialogs == []  # the title's script stayed text
+    assert (ARTIFACTS / "findings.png").stat().st_size > 10_000

@@ -14,6 +14,7 @@ import pytest
 import yaml
 
 from nbkit.cli import main
+from nbkit.diff import compare_runs
 from nbkit.errors import NbkitError
 from nbkit.run import parse_parameters, plan_runs, read_parameters_file, run_batch, run_name, run_notebooks
 from tests.conftest import FIXTURES, HF, ROOT
@@ -73,6 +74,7 @@ def test_a_single_run_writes_notebook_html_outputs_manifest_and_index(tmp_path):
     assert {"python", "nbkit", "papermill", "pandas"} <= set(manifest["packages"])
     assert manifest["seeds"] == {} and manifest["inputs"] == [] and manifest["started"].endswith("+00:00")
     assert 'href="multiply.html"' in (tmp_path / "index.html").read_text()
+    assert "_Topics: not computed in this run (02_topics wrote no such table)._" in (tmp_path / "index.md").read_text()
 
 
 def test_a_two_by_two_sweep_runs_every_combination_and_summarizes(tmp_path):
@@ -178,6 +180,12 @@ def test_the_full_run_on_a_small_corpus(tmp_path):
                                    "sha256": hashlib.sha256(corpus.read_bytes()).hexdigest()}]
     assert manifest["embedding_models"][0]["name"] == "all-MiniLM-L6-v2"
     assert manifest["seeds"] == {"seed": 42}
+    page = (report / "index.html").read_text()  # the findings page, from the folder's tables
+    assert "<p>36 papers from 36 listings in 1 file(s): 0 duplicate listings merged" in page
+    assert "<p>3 topics over 36 papers" in page and '<a href="04_compare.html">04_compare.ipynb</a>' in page
+    assert (report / "index.md").read_text().startswith("# nbkit findings: report\n")
+    diff = compare_runs(report, report)
+    assert diff.identical and diff.topics.counts()["matched"] == 3 and diff.topics.ari == 1.0
 
 
 def test_run_writes_executed_notebooks_and_outputs(tmp_path):

@@ -3,11 +3,13 @@
     nbkit load PATH... [--out corpus.parquet] [--report report.json] [--format auto] [--reference-year YEAR]
                        [--collection OLD=NEW]... [--column FIELD=COLUMN]... [--skip-bad-files]
     nbkit run [NOTEBOOK...] [-p NAME VALUE]... [-f params.yml] [--out DIR] [--jobs N] [--store-outputs]
+    nbkit diff RUN_A RUN_B [--html OUT]
     nbkit schema
     nbkit warm-up
     nbkit check-cpus [PATH...] [--config NAME]... [-p NAME VALUE]...
     nbkit emulate-cpu NAME -- COMMAND...
 
+`nbkit diff` exits with 0 when the two runs agree and 1 when they differ, as diff(1) does.
 Bad input ends with one line on stderr, `nbkit: error: <file>: <reason>`, exit status 2, and no output files.
 Output piped into a reader that stops early (`nbkit load ... | head -2`) ends quietly with exit status 1.
 """
@@ -69,6 +71,23 @@ def _cmd_run(args: argparse.Namespace) -> int:
     for r in failed:
         print(f"nbkit: notebook failed: {r.line()} (executed notebook: {r.output})", file=sys.stderr)
     return 1 if failed else 0
+
+
+def _cmd_diff(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from nbkit.diff import compare_runs, render_html, render_text
+
+    diff = compare_runs(args.run_a, args.run_b)
+    print(render_text(diff))
+    if args.html:
+        target = Path(args.html)
+        try:
+            target.write_text(render_html(diff), encoding="utf-8")
+        except OSError as exc:
+            raise NbkitError(f"cannot write the page ({exc.strerror})", target) from None
+        print(f"Wrote {target}")
+    return 0 if diff.identical else 1
 
 
 def _cmd_schema(args: argparse.Namespace) -> int:
@@ -148,6 +167,13 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--store-outputs", action="store_true",
                      help="re-execute the notebooks in place, refreshing the outputs nbval compares against")
     run.set_defaults(func=_cmd_run)
+
+    diff = sub.add_parser("diff", help="compare two run folders: inputs, parameters, packages, topics, trend calls "
+                                       "(exit status 1 when they differ)")
+    diff.add_argument("run_a", metavar="RUN_A", help="a run folder written by `nbkit run`")
+    diff.add_argument("run_b", metavar="RUN_B", help="another run folder")
+    diff.add_argument("--html", metavar="OUT", help="also write the comparison as an HTML page")
+    diff.set_defaults(func=_cmd_diff)
 
     schema = sub.add_parser("schema", help="print the papers and listings schema as Markdown")
     schema.set_defaults(func=_cmd_schema)

@@ -6,9 +6,9 @@
 
 A run folder holds each executed notebook (`NN_name.ipynb`), its HTML rendering (`NN_name.html`, figures embedded),
 the notebook's tables and figures (`NN_name/`, passed as `output_dir` when the notebook declares it),
-`manifest.json` (parameters, input file hashes, package versions, embedding model, seeds, times, status) and
-`index.html`. A sweep writes one such folder per combination under `<out>/runs/`, plus `sweep.csv` and an
-`index.html` linking them all.
+`manifest.json` (parameters, input file hashes, package versions, embedding model, seeds, times, status) and the
+findings page `index.html` with its Markdown twin `index.md` (nbkit.findings). A sweep writes one such folder per
+combination under `<out>/runs/`, plus `sweep.csv` and an `index.html` linking them all.
 
 Parameters go to every notebook that declares them. A name no notebook declares is an error listing the valid
 names, and a value must fit the type of the default in the `parameters` cell (papermill itself only warns). A
@@ -430,17 +430,10 @@ def _table(rows: list[dict[str, Any]], links: dict[str, str] | None = None) -> s
 
 
 def write_run_index(record: RunRecord) -> Path:
-    rows = [{"notebook": r.notebook, "status": r.status, "seconds": r.seconds, "error": r.line() if r.error else "",
-             "_href": Path(r.html).name if r.html else ""} for r in record.results]
-    table = _table(rows, links={"notebook": "_href"})
-    params = html.escape(json.dumps(record.parameters, indent=1, default=str))
-    body = (f"<p>Started {html.escape(record.started)}, {record.seconds:.0f} s, status "
-            f'<b class="{record.status}">{record.status}</b>. Details: <a href="manifest.json">manifest.json</a>.</p>'
-            f"<h2>Notebooks</h2>{table}<h2>Parameters</h2><pre>{params}</pre>")
-    target = record.folder / "index.html"
-    target.write_text(_PAGE.format(title=f"nbkit run: {html.escape(record.folder.name)}", body=body),
-                      encoding="utf-8")
-    return target
+    """index.html (and index.md) of one run: its findings page, built from the files in the folder."""
+    from nbkit.findings import write_findings
+
+    return write_findings(record.folder)[0]
 
 
 def run_metrics(folder: Path) -> dict[str, Any]:
