@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from nbkit.clean import exact_arxiv_id, normalize_doi, normalize_pmid, normalize_s2_id
+from nbkit.clean import exact_arxiv_id, normalize_pmid, normalize_s2_id
 from nbkit.sources.base import ParsedFile
 from nbkit.sources.records import add_fixed_record, as_authors, as_categories, text_value
 
@@ -37,7 +37,7 @@ def add_paper(parsed: ParsedFile, paper: dict[str, Any], place: int) -> None:
         authors_count=authors_count,
         date_text=str(date) if date else None,
         arxiv_id=exact_arxiv_id(external.get("ArXiv")),
-        doi=normalize_doi(external.get("DOI")),
+        doi=text_value(external.get("DOI")),  # as written: corpus checks and normalizes
         pmid=normalize_pmid(external.get("PubMed")),
         s2_id=normalize_s2_id(paper.get("paperId")),
         categories=categories,
