@@ -71,6 +71,7 @@ def test_sniff(head, expected):
 
 
 def test_the_doi_is_passed_as_written_so_the_loader_normalizes_or_flags_it():
-    # `doi:10.1038/NATURE14539` comes out normalized; `n/a` is no DOI: dropped and flagged, not lost silently.
+    # `doi:10.1038/NATURE14539` comes out normalized; `n/a` is no DOI:
+    # dropped and flagged, not lost silently.
     rows = plain(load_corpus([FIXTURES / "bibtex" / "malformed_doi.bib"]).listings)[["source_line", "doi", "flags"]]
     assert rows.values.tolist() == [[1, "10.1038/nature14539", []], [10, None, ["invalid_doi"]]]

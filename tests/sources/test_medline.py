@@ -66,6 +66,7 @@ def test_sniff(head, expected):
 
 
 def test_the_doi_is_passed_as_written_so_the_loader_normalizes_or_flags_it():
-    # `10.1186/S13643-019-1222-2 [doi]` comes out normalized; `10.1016 [doi]` is no DOI: dropped and flagged, not lost silently.
+    # `10.1186/S13643-019-1222-2 [doi]` comes out normalized; `10.1016 [doi]` is no DOI:
+    # dropped and flagged, not lost silently.
     rows = plain(load_corpus([FIXTURES / "medline" / "malformed_doi.nbib"]).listings)[["source_line", "doi", "flags"]]
     assert rows.values.tolist() == [[1, "10.1186/s13643-019-1222-2", []], [8, None, ["invalid_doi"]]]

@@ -6,8 +6,8 @@ A work maps onto a listing as follows:
 - abstract: rebuilt from `abstract_inverted_index` (word -> positions); null means the work has no abstract;
 - authors: `authorships[].author.display_name` (else `raw_author_name`), counted;
 - date: `publication_date`, else `publication_year`;
-- ids: `doi` (as written; the loader normalizes it or flags it invalid_doi), `openalex_id` (`W...`), `pmid` from `ids.pmid`, the arXiv id from an arxiv.org
-  location or an arXiv DOI (10.48550/arXiv....);
+- ids: `doi` (as written: the loader normalizes it or flags it invalid_doi), `openalex_id` (`W...`), `pmid` from
+  `ids.pmid`, the arXiv id from an arxiv.org location or an arXiv DOI (10.48550/arXiv....);
 - categories: the display names of `topics` (OpenAlex's current classification), or of `concepts` in older
   exports that have no topics; `keywords` are not used.
 """
