@@ -8,10 +8,8 @@ import pandas as pd
 import pytest
 
 from nbkit.corpus import load_corpus
-from nbkit.sources import detect_format, openalex
-from nbkit.sources.base import ParsedFile
+from nbkit.sources import detect_format
 from nbkit.sources.openalex import rebuild_abstract
-from nbkit.sources.records import read_json_records
 from tests.conftest import FIXTURES, plain
 
 OPENALEX = FIXTURES / "openalex"
@@ -102,29 +100,3 @@ def test_the_doi_is_passed_as_written_so_the_loader_normalizes_or_flags_it():
     rows = plain(load_corpus([OPENALEX / "malformed_doi.jsonl"]).listings)[["source_line", "doi", "flags"]]
     assert rows.values.tolist() == [[1, "10.1109/cvpr.2016.90", []], [2, None, ["invalid_doi"]]]
 
-
-def _read_works(path, fields):
-    """The reader's raw result with JSON Lines decoded keeping only `fields` (None: whole records)."""
-    parsed = ParsedFile(path=str(path), name=path.name, format="openalex", collection=path.stem)
-    with path.open(encoding="utf-8") as lines:
-        read_json_records(lines, parsed, openalex.add_work, openalex.looks_like_work, fields=fields)
-    listings = parsed.listings
-    return (parsed.blocks, parsed.listing_blocks, parsed.rejections, listings.source_line, listings.title,
-            listings.abstract, listings.sparse)
-
-
-def test_decoding_only_the_fields_read_gives_what_whole_decoding_gives():
-    path = OPENALEX / "decoding_edge_cases.jsonl"
-    fast = _read_works(path, openalex.FIELDS)
-    assert fast == _read_works(path, None)
-    blocks, listing_blocks, rejections, lines, titles, abstracts, sparse = fast
-    assert (blocks, listing_blocks) == (9, 6)
-    assert [(r.line, r.reason) for r in rejections] == [
-        (2, "OpenAlex work without a title"), (6, "invalid JSON (Unterminated string starting at at column 46)"),
-        (7, "JSON NoneType where an object was expected")]
-    # The record as written is quoted (the keys read, in the reader's order, would put display_name second).
-    assert rejections[0].text == '{"id": "https://openalex.org/W102", "title": null, "publication_year": 2020, ...'
-    assert lines == [1, 3, 4, 5, 5, 8]
-    assert titles == ["Work 101", "Work 103", "Work 104", "Work 105", "Work 106", "Work 108"]
-    assert abstracts[:3] == ["An abstract of abstract", "An abstract of abstract", "Gap end"]
-    assert sparse["doi"] == {5: "10.1000/ids.doi"} and sparse["pmid"] == {5: "123"}
