@@ -367,7 +367,7 @@ def test_one_record_or_a_page_in_a_json_object(write, content, titles):
 
 
 def _read_json_lines(path, reader, fields):
-    """A JSON reader's raw result with JSON Lines decoded keeping only `fields` (None: whole records)."""
+    """A JSON reader's raw result with JSON Lines decoded keeping only `fields` (empty: whole records)."""
     parsed = ParsedFile(path=str(path), name=path.name, format=reader.name, collection=path.stem)
     with path.open(encoding="utf-8") as lines:
         read_json_records(lines, parsed, reader.add, reader.looks_like, reader.null_reason, fields)
@@ -379,7 +379,7 @@ def _read_json_lines(path, reader, fields):
 def test_decoding_only_the_fields_read_gives_what_whole_decoding_gives():
     path = FIXTURES / "openalex" / "decoding_edge_cases.jsonl"
     fast = _read_json_lines(path, READERS["openalex"], READERS["openalex"].fields)
-    assert fast == _read_json_lines(path, READERS["openalex"], None)
+    assert fast == _read_json_lines(path, READERS["openalex"], ())
     blocks, listing_blocks, rejections, lines, titles, abstracts, _, sparse = fast
     assert (blocks, listing_blocks) == (9, 6)
     assert [(r.line, r.reason) for r in rejections] == [
@@ -401,5 +401,5 @@ def test_every_fixture_record_as_json_lines_reads_the_same_with_only_the_fields_
     path = tmp_path / "records.jsonl"
     path.write_text("".join(json.dumps(record) + "\n" for _, record in records), encoding="utf-8")
     fast = _read_json_lines(path, READERS[name], READERS[name].fields)
-    assert fast == _read_json_lines(path, READERS[name], None)
+    assert fast == _read_json_lines(path, READERS[name], ())
     assert fast[1] >= 2  # listings were read, not only rejections

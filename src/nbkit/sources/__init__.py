@@ -77,8 +77,8 @@ class JsonReader:
     evidence: a pattern for the same keys in the raw text, for a first record too long for the sniff window.
     add: (ParsedFile, record, place) -> one listing or rejection.
     null_reason: the rejection reason for a JSON null where a record was expected (batch responses).
-    fields: {key: type} of every key `looks_like` and `add` read, so JSON Lines records are decoded without the
-        rest (records.field_decoder); None decodes them whole.
+    fields: every key `looks_like` and `add` read, so JSON Lines records are decoded without the rest
+        (records.field_decoder); empty: decoded whole.
     """
 
     name: str
@@ -87,7 +87,7 @@ class JsonReader:
     add: Callable[[ParsedFile, dict, int], None]
     null_reason: str | None = None
     aliases: tuple[str, ...] = ()
-    fields: Mapping[str, Any] | None = None
+    fields: tuple[str, ...] = ()
 
 
 # Tried in order on the first record of a JSON file, before the arXiv snapshot and the generic readers.

@@ -26,8 +26,7 @@ CSL_TYPES = frozenset({
 })
 _CSL_KEYS = ("issued", "container-title", "citation-key")
 # Every key read here, for JSON Lines decoding that skips the rest of an item.
-FIELDS: dict[str, Any] = dict.fromkeys(("type", *_CSL_KEYS, "author", "title", "abstract", "URL", "DOI", "number",
-                                        "PMID", "keyword"), Any)
+FIELDS = ("type", *_CSL_KEYS, "author", "title", "abstract", "URL", "DOI", "number", "PMID", "keyword")
 _TYPE_NAMES = "|".join(re.escape(t) for t in sorted(CSL_TYPES))
 # A CSL type and, in the same object, a CSL key (for a first item longer than the sniff window).
 EVIDENCE = re.compile(rf'"type"\s*:\s*"(?:{_TYPE_NAMES})"[^{{}}]*"(?:issued|container-title|citation-key)"\s*:')

@@ -23,14 +23,10 @@ from nbkit.sources.records import add_fixed_record, as_categories, person_name, 
 
 # Positive evidence in a file's first bytes when its first work is too long to parse there.
 EVIDENCE = re.compile(r'"id"\s*:\s*"https://openalex\.org/W\d+"|"abstract_inverted_index"\s*:')
-# Every key read here, for JSON Lines decoding that skips the rest of a work (references, counts, affiliations:
-# most of its bytes). The abstract is typed: msgspec builds {word: [positions]} faster than as Any.
-FIELDS: dict[str, Any] = {
-    **dict.fromkeys(("id", "doi", "title", "display_name", "publication_date", "publication_year", "ids",
-                     "authorships", "abstract", "locations", "primary_location", "best_oa_location", "topics",
-                     "concepts"), Any),
-    "abstract_inverted_index": dict[str, list[int]] | None,
-}
+# Every key read here, for JSON Lines decoding that skips the rest of a work (references, counts by year, ...).
+FIELDS = ("id", "doi", "title", "display_name", "publication_date", "publication_year", "ids", "authorships",
+          "abstract_inverted_index", "abstract", "locations", "primary_location", "best_oa_location", "topics",
+          "concepts")
 
 
 def looks_like_work(record: dict[str, Any]) -> bool:

@@ -18,8 +18,8 @@ from nbkit.sources.records import add_fixed_record, as_authors, as_categories, t
 EVIDENCE = re.compile(r'"paperId"\s*:')
 NULL_REASON = "null paper (id not found)"
 # Every key read here, for JSON Lines decoding that skips the rest of a paper (citations, tldr, venue objects).
-FIELDS: dict[str, Any] = dict.fromkeys(("paperId", "title", "abstract", "authors", "externalIds", "publicationDate",
-                                        "year", "fieldsOfStudy", "s2FieldsOfStudy"), Any)
+FIELDS = ("paperId", "title", "abstract", "authors", "externalIds", "publicationDate", "year", "fieldsOfStudy",
+          "s2FieldsOfStudy")
 
 
 def looks_like_paper(record: dict[str, Any]) -> bool:
