@@ -7,7 +7,7 @@ import pytest
 
 from nbkit.corpus import load_corpus
 from nbkit.sources import bibtex
-from tests.conftest import FIXTURES, accounted_lines
+from tests.conftest import FIXTURES, accounted_lines, plain
 
 REFS = FIXTURES / "bibtex" / "refs.bib"
 
@@ -68,3 +68,10 @@ def test_text_between_entries_that_is_not_a_comment_is_rejected(write):
 ])
 def test_sniff(head, expected):
     assert bibtex.looks_like_bibtex(head, ".bib") is expected
+
+
+def test_the_doi_is_passed_as_written_so_the_loader_normalizes_or_flags_it():
+    # `doi:10.1038/NATURE14539` comes out normalized; `n/a` is no DOI:
+    # dropped and flagged, not lost silently.
+    rows = plain(load_corpus([FIXTURES / "bibtex" / "malformed_doi.bib"]).listings)[["source_line", "doi", "flags"]]
+    assert rows.values.tolist() == [[1, "10.1038/nature14539", []], [10, None, ["invalid_doi"]]]

@@ -43,3 +43,10 @@ def test_a_zotero_export():
 ])
 def test_issued_text(issued, text):
     assert issued_text(issued) == text
+
+
+def test_the_doi_is_passed_as_written_so_the_loader_normalizes_or_flags_it():
+    # `https://doi.org/10.1038/NATURE14539` comes out normalized; `nature16961` is no DOI:
+    # dropped and flagged, not lost silently.
+    rows = plain(load_corpus([CSL / "malformed_doi.json"]).listings)[["source_line", "doi", "flags"]]
+    assert rows.values.tolist() == [[1, "10.1038/nature14539", []], [2, None, ["invalid_doi"]]]

@@ -7,7 +7,7 @@ import pytest
 
 from nbkit.corpus import load_corpus
 from nbkit.sources import medline
-from tests.conftest import FIXTURES, accounted_lines
+from tests.conftest import FIXTURES, accounted_lines, plain
 
 NBIB = FIXTURES / "medline" / "pubmed.nbib"
 
@@ -63,3 +63,10 @@ def test_medline_date(text, expected):
 ])
 def test_sniff(head, expected):
     assert medline.looks_like_medline(head, ".txt") is expected
+
+
+def test_the_doi_is_passed_as_written_so_the_loader_normalizes_or_flags_it():
+    # `10.1186/S13643-019-1222-2 [doi]` comes out normalized; `10.1016 [doi]` is no DOI:
+    # dropped and flagged, not lost silently.
+    rows = plain(load_corpus([FIXTURES / "medline" / "malformed_doi.nbib"]).listings)[["source_line", "doi", "flags"]]
+    assert rows.values.tolist() == [[1, "10.1186/s13643-019-1222-2", []], [8, None, ["invalid_doi"]]]

@@ -92,3 +92,11 @@ def test_a_column_mapping_is_not_applied_to_works_and_says_so():
     corpus = load_corpus([OPENALEX / "works.json"], columns={"title": "display_name"})
     assert corpus.report.files[0].warnings == [
         "column mapping not used: openalex records have fixed fields (pass --format json to map them yourself)"]
+
+
+def test_the_doi_is_passed_as_written_so_the_loader_normalizes_or_flags_it():
+    # `https://doi.org/10.1109/CVPR.2016.90` comes out normalized; `https://doi.org/not-a-doi` is no DOI:
+    # dropped and flagged, not lost silently.
+    rows = plain(load_corpus([OPENALEX / "malformed_doi.jsonl"]).listings)[["source_line", "doi", "flags"]]
+    assert rows.values.tolist() == [[1, "10.1109/cvpr.2016.90", []], [2, None, ["invalid_doi"]]]
+

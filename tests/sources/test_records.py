@@ -11,11 +11,21 @@ from hypothesis import strategies as st
 
 from nbkit.corpus import load_corpus
 from nbkit.errors import NbkitError
+from nbkit.sources import JSON_READERS
 from nbkit.sources.base import ParsedFile
-from nbkit.sources.records import array_elements, as_authors, as_categories, as_count
+from nbkit.sources.records import (
+    array_elements,
+    as_authors,
+    as_categories,
+    as_count,
+    container_records,
+    read_json_records,
+)
 from tests.conftest import FIXTURES, plain
 
 RECORDS = FIXTURES / "records"
+
+READERS = {reader.name: reader for reader in JSON_READERS}
 
 
 def test_csv_rows_fields_and_rejections():
@@ -354,3 +364,42 @@ def test_array_elements_report_broken_json_as_json_loads_does(text):
 ])
 def test_one_record_or_a_page_in_a_json_object(write, content, titles):
     assert load_corpus([write("p.json", content)]).listings["title"].tolist() == titles
+
+
+def _read_json_lines(path, reader, fields):
+    """A JSON reader's raw result with JSON Lines decoded keeping only `fields` (empty: whole records)."""
+    parsed = ParsedFile(path=str(path), name=path.name, format=reader.name, collection=path.stem)
+    with path.open(encoding="utf-8") as lines:
+        read_json_records(lines, parsed, reader.add, reader.looks_like, reader.null_reason, fields)
+    listings = parsed.listings
+    return (parsed.blocks, parsed.listing_blocks, parsed.rejections, listings.source_line, listings.title,
+            listings.abstract, listings.abstract_line, listings.sparse)
+
+
+def test_decoding_only_the_fields_read_gives_what_whole_decoding_gives():
+    path = FIXTURES / "openalex" / "decoding_edge_cases.jsonl"
+    fast = _read_json_lines(path, READERS["openalex"], READERS["openalex"].fields)
+    assert fast == _read_json_lines(path, READERS["openalex"], ())
+    blocks, listing_blocks, rejections, lines, titles, abstracts, _, sparse = fast
+    assert (blocks, listing_blocks) == (9, 6)
+    assert [(r.line, r.reason) for r in rejections] == [
+        (2, "OpenAlex work without a title"), (6, "invalid JSON (Unterminated string starting at at column 46)"),
+        (7, "JSON NoneType where an object was expected")]
+    # The record as written is quoted (the keys read, in the reader's order, would put display_name second).
+    assert rejections[0].text == '{"id": "https://openalex.org/W102", "title": null, "publication_year": 2020, ...'
+    assert lines == [1, 3, 4, 5, 5, 8]
+    assert titles == ["Work 101", "Work 103", "Work 104", "Work 105", "Work 106", "Work 108"]
+    assert abstracts[:3] == ["An abstract of abstract", "An abstract of abstract", "Gap end"]
+    assert sparse["doi"] == {5: "10.1000/ids.doi"} and sparse["pmid"] == {5: "123"}
+
+
+@pytest.mark.parametrize(("name", "fixture"), [
+    ("openalex", "openalex/works.json"), ("openalex", "openalex/results_page.json"), ("s2", "s2/batch.json"),
+    ("s2", "s2/search_page.json"), ("csl_json", "csl/zotero.json")])
+def test_every_fixture_record_as_json_lines_reads_the_same_with_only_the_fields_read(name, fixture, tmp_path):
+    records = container_records(json.loads((FIXTURES / fixture).read_text(encoding="utf-8")))
+    path = tmp_path / "records.jsonl"
+    path.write_text("".join(json.dumps(record) + "\n" for _, record in records), encoding="utf-8")
+    fast = _read_json_lines(path, READERS[name], READERS[name].fields)
+    assert fast == _read_json_lines(path, READERS[name], ())
+    assert fast[1] >= 2  # listings were read, not only rejections

@@ -52,3 +52,10 @@ def test_json_lines_of_papers(write):
     assert corpus.listings["title"].tolist() == ["A", "B"]
     assert plain(corpus.listings)["s2_id"].tolist() == ["204e3073870fae3d05bcbc2f6a8e263d9b72e776", None]  # not an id
     assert [(r.line, r.reason) for r in corpus.report.rejections] == [(2, "null paper (id not found)")]
+
+
+def test_the_doi_is_passed_as_written_so_the_loader_normalizes_or_flags_it():
+    # `DOI:10.48550/ARXIV.1412.6980` comes out normalized; `10.1109 CVPR 2016` is no DOI:
+    # dropped and flagged, not lost silently.
+    rows = plain(load_corpus([S2 / "malformed_doi.json"]).listings)[["source_line", "doi", "flags"]]
+    assert rows.values.tolist() == [[1, "10.48550/arxiv.1412.6980", []], [2, None, ["invalid_doi"]]]

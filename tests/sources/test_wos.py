@@ -7,7 +7,7 @@ import pytest
 
 from nbkit.corpus import load_corpus
 from nbkit.sources import wos
-from tests.conftest import FIXTURES, accounted_lines
+from tests.conftest import FIXTURES, accounted_lines, plain
 
 SAVEDRECS = FIXTURES / "wos" / "savedrecs.txt"
 
@@ -74,3 +74,10 @@ def test_wos_date(year, day, text):
 ])
 def test_sniff(head, expected):
     assert wos.looks_like_wos(head, ".txt") is expected
+
+
+def test_the_doi_is_passed_as_written_so_the_loader_normalizes_or_flags_it():
+    # `10.1038/NATURE14539` comes out normalized; `nature16961` is no DOI:
+    # dropped and flagged, not lost silently.
+    rows = plain(load_corpus([FIXTURES / "wos" / "malformed_doi.txt"]).listings)[["source_line", "doi", "flags"]]
+    assert rows.values.tolist() == [[3, "10.1038/nature14539", []], [12, None, ["invalid_doi"]]]

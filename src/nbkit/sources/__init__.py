@@ -77,6 +77,8 @@ class JsonReader:
     evidence: a pattern for the same keys in the raw text, for a first record too long for the sniff window.
     add: (ParsedFile, record, place) -> one listing or rejection.
     null_reason: the rejection reason for a JSON null where a record was expected (batch responses).
+    fields: every key `looks_like` and `add` read, so JSON Lines records are decoded without the rest
+        (records.field_decoder); empty: decoded whole.
     """
 
     name: str
@@ -85,15 +87,17 @@ class JsonReader:
     add: Callable[[ParsedFile, dict, int], None]
     null_reason: str | None = None
     aliases: tuple[str, ...] = ()
+    fields: tuple[str, ...] = ()
 
 
 # Tried in order on the first record of a JSON file, before the arXiv snapshot and the generic readers.
 JSON_READERS: tuple[JsonReader, ...] = (
-    JsonReader("openalex", openalex.looks_like_work, openalex.EVIDENCE, openalex.add_work),
+    JsonReader("openalex", openalex.looks_like_work, openalex.EVIDENCE, openalex.add_work, fields=openalex.FIELDS),
     JsonReader("s2", semantic_scholar.looks_like_paper, semantic_scholar.EVIDENCE, semantic_scholar.add_paper,
-               semantic_scholar.NULL_REASON, aliases=("semantic_scholar", "semanticscholar")),
+               semantic_scholar.NULL_REASON, aliases=("semantic_scholar", "semanticscholar"),
+               fields=semantic_scholar.FIELDS),
     JsonReader("csl_json", csl_json.looks_like_item, csl_json.EVIDENCE, csl_json.add_item,
-               aliases=("csl", "csljson", "zotero")),
+               aliases=("csl", "csljson", "zotero"), fields=csl_json.FIELDS),
 )
 _JSON_READERS = {r.name: r for r in JSON_READERS}
 
@@ -252,7 +256,7 @@ def read_file(path: Path, name: str, *, fmt: str | None = None,
             if mapping:
                 target.warnings.append(f"column mapping not used: {fmt} records have fixed fields (pass "
                                        "--format json to map them yourself)")
-            return read_json_records(text, target, reader.add, reader.looks_like, reader.null_reason)
+            return read_json_records(text, target, reader.add, reader.looks_like, reader.null_reason, reader.fields)
         if fmt == "hf_page":
             return parse_hf_page(text, target)
         if fmt in ("csv", "tsv"):

@@ -32,7 +32,7 @@ from bibtexparser.model import (
 from pylatexenc.latex2text import LatexNodes2Text, MacroTextSpec, get_default_latex_context_db
 from pylatexenc.latexwalker import LatexWalkerError
 
-from nbkit.clean import clean_text, normalize_arxiv_id, normalize_doi
+from nbkit.clean import clean_text, normalize_arxiv_id
 from nbkit.sources.base import ParsedFile
 from nbkit.sources.tagged import arxiv_id_from, unique
 
@@ -174,7 +174,7 @@ def add_bibtex_entry(parsed: ParsedFile, entry: Entry, line: int) -> None:
         authors="; ".join(names) or None,
         authors_count=len(names) or None,
         date_text=bibtex_date(fields),
-        doi=normalize_doi(doi_text),
+        doi=doi_text or None,  # as written: corpus checks and normalizes
         pmid=pmid if pmid.isdigit() else None,
         arxiv_id=arxiv_id or arxiv_id_from([str(fields.get("url") or ""), doi_text, str(fields.get("journal") or "")]),
         categories=unique(k.strip() for k in keywords),

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from nbkit.clean import arxiv_id_from_link, clean_text, exact_arxiv_id, normalize_doi, normalize_pmid
+from nbkit.clean import arxiv_id_from_link, clean_text, exact_arxiv_id, normalize_pmid
 from nbkit.sources.base import ParsedFile
 from nbkit.sources.records import add_fixed_record, as_authors, as_categories, text_value
 
@@ -25,6 +25,8 @@ CSL_TYPES = frozenset({
     "song", "speech", "standard", "thesis", "treaty", "webpage",
 })
 _CSL_KEYS = ("issued", "container-title", "citation-key")
+# Every key read here, for JSON Lines decoding that skips the rest of an item.
+FIELDS = ("type", *_CSL_KEYS, "author", "title", "abstract", "URL", "DOI", "number", "PMID", "keyword")
 _TYPE_NAMES = "|".join(re.escape(t) for t in sorted(CSL_TYPES))
 # A CSL type and, in the same object, a CSL key (for a first item longer than the sniff window).
 EVIDENCE = re.compile(rf'"type"\s*:\s*"(?:{_TYPE_NAMES})"[^{{}}]*"(?:issued|container-title|citation-key)"\s*:')
@@ -81,7 +83,7 @@ def add_item(parsed: ParsedFile, item: dict[str, Any], place: int) -> None:
         authors_count=authors_count,
         date_text=issued_text(item.get("issued")),
         arxiv_id=_arxiv_id(item),
-        doi=normalize_doi(item.get("DOI")),
+        doi=text_value(item.get("DOI")),  # as written: corpus checks and normalizes
         pmid=normalize_pmid(item.get("PMID")),
         categories=as_categories(item.get("keyword")),
     )

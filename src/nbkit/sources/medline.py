@@ -16,7 +16,7 @@ import re
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-from nbkit.clean import clean_text, normalize_doi
+from nbkit.clean import clean_text
 from nbkit.dates import MONTHS
 from nbkit.sources.base import ParsedFile
 from nbkit.sources.tagged import TaggedFormat, TaggedRecord, clean_all, opens_record, read_records, unique
@@ -54,7 +54,7 @@ def medline_fields(text: str) -> dict[str, list[str]]:
 
 def medline_listing(record: TaggedRecord) -> dict[str, Any]:
     fields = medline_fields(record.text)
-    doi = next((normalize_doi(m.group(1)) for v in (*fields.get("LID", ()), *fields.get("AID", ()))
+    doi = next((m.group(1) for v in (*fields.get("LID", ()), *fields.get("AID", ()))
                 if (m := _DOI_ID.fullmatch(v))), None)
     pmid = _PMID.match(record.text)
     return {

@@ -6,8 +6,8 @@ A work maps onto a listing as follows:
 - abstract: rebuilt from `abstract_inverted_index` (word -> positions); null means the work has no abstract;
 - authors: `authorships[].author.display_name` (else `raw_author_name`), counted;
 - date: `publication_date`, else `publication_year`;
-- ids: `doi` (normalized), `openalex_id` (`W...`), `pmid` from `ids.pmid`, the arXiv id from an arxiv.org
-  location or an arXiv DOI (10.48550/arXiv....);
+- ids: `doi` (as written: the loader normalizes it or flags it invalid_doi), `openalex_id` (`W...`), `pmid` from
+  `ids.pmid`, the arXiv id from an arxiv.org location or an arXiv DOI (10.48550/arXiv....);
 - categories: the display names of `topics` (OpenAlex's current classification), or of `concepts` in older
   exports that have no topics; `keywords` are not used.
 """
@@ -17,12 +17,16 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from nbkit.clean import arxiv_id_from_link, clean_text, normalize_doi, normalize_openalex_id, normalize_pmid
+from nbkit.clean import arxiv_id_from_link, clean_text, normalize_openalex_id, normalize_pmid
 from nbkit.sources.base import ParsedFile
 from nbkit.sources.records import add_fixed_record, as_categories, person_name, text_value
 
 # Positive evidence in a file's first bytes when its first work is too long to parse there.
 EVIDENCE = re.compile(r'"id"\s*:\s*"https://openalex\.org/W\d+"|"abstract_inverted_index"\s*:')
+# Every key read here, for JSON Lines decoding that skips the rest of a work (references, counts by year, ...).
+FIELDS = ("id", "doi", "title", "display_name", "publication_date", "publication_year", "ids", "authorships",
+          "abstract_inverted_index", "abstract", "locations", "primary_location", "best_oa_location", "topics",
+          "concepts")
 
 
 def looks_like_work(record: dict[str, Any]) -> bool:
@@ -98,7 +102,7 @@ def add_work(parsed: ParsedFile, work: dict[str, Any], place: int) -> None:
         authors_count=len(authorships) if isinstance(authorships, list) and authorships else None,
         date_text=str(date) if date else None,
         arxiv_id=_arxiv_id(work),
-        doi=normalize_doi(work.get("doi")) or normalize_doi(ids.get("doi")),
+        doi=text_value(work.get("doi")) or text_value(ids.get("doi")),  # as written: corpus checks and normalizes
         pmid=normalize_pmid(ids.get("pmid")),
         openalex_id=normalize_openalex_id(work.get("id")) or normalize_openalex_id(ids.get("openalex")),
         categories=as_categories(topics) if isinstance(topics, list) else [],

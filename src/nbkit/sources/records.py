@@ -24,6 +24,8 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
+import msgspec
+
 from nbkit.clean import (
     arxiv_id_from_link,
     clean_text,
@@ -626,7 +628,8 @@ def add_fixed_record(parsed: ParsedFile, record: Mapping[str, Any], place: int, 
     (`<what> without a title`); a missing abstract is flagged."""
     parsed.blocks += 1
     if not title:
-        parsed.reject(place, f"{what} without a title", json.dumps(record, ensure_ascii=False, default=str)[:200])
+        whole = json.loads(record.line) if isinstance(record, PartialRecord) else record  # quote all of it
+        parsed.reject(place, f"{what} without a title", json.dumps(whole, ensure_ascii=False, default=str)[:200])
         return
     parsed.listings.add(place, title, abstract, flags=None if abstract is not None else ["missing_abstract"],
                         **fields)
@@ -634,14 +637,15 @@ def add_fixed_record(parsed: ParsedFile, record: Mapping[str, Any], place: int, 
 
 
 def read_json_records(lines: Iterator[str], parsed: ParsedFile, add: AddRecord, is_record: Callable[[dict], bool],
-                      null_reason: str | None = None) -> ParsedFile:
+                      null_reason: str | None = None, fields: tuple[str, ...] = ()) -> ParsedFile:
     """Records of a fixed-format JSON source (OpenAlex, Semantic Scholar, CSL-JSON) in any of its shapes.
 
     JSON Lines (the first line is a whole object) give each record its line; a line holding a page of records
     gives each of them that line. One document (an array, an API page, records keyed by id, or one record) gives
     each record its 1-based position. `is_record` tells a record of the format from a holder of records;
     `add(parsed, record, place)` reads one record. A value that is not an object is rejected here (a JSON null
-    with `null_reason` when one is given).
+    with `null_reason` when one is given). `fields` (every key `add` and `is_record` read): JSON Lines records are
+    decoded with only those keys (see field_decoder), about twice as fast on OpenAlex works.
     """
     lines = iter(lines)
     number, first = _first_content_line(lines)
@@ -650,9 +654,15 @@ def read_json_records(lines: Iterator[str], parsed: ParsedFile, add: AddRecord, 
     except json.JSONDecodeError:
         head = None  # a pretty-printed document, or broken JSON that the document parse will describe
     if isinstance(head, dict) and is_record(head):
+        decode = field_decoder(fields) if fields else _no_decoder
         for line_number, line in enumerate(_chain(first, lines), number):
             text = line.strip()
-            if text:
+            if not text:
+                continue
+            record = decode(text)
+            if record is not None and is_record(record):
+                add(parsed, record, line_number)
+            else:  # not a record, a page of records or invalid: decoded whole, as before
                 _add_line(parsed, text, line_number, add, is_record, null_reason)
     elif first.lstrip().startswith("["):
         text = "\n" * (number - 1) + first + "".join(lines)
@@ -677,6 +687,40 @@ def read_json_records(lines: Iterator[str], parsed: ParsedFile, add: AddRecord, 
     if parsed.blocks == 0:
         raise NbkitError("no records in file", parsed.path)
     return parsed
+
+
+class PartialRecord(dict):
+    """The keys a reader uses of one JSON Lines record; `line` is the record's text, parsed whole only when a
+    rejection quotes the record."""
+
+    __slots__ = ("line",)
+
+
+def field_decoder(keys: tuple[str, ...]) -> Callable[[str], PartialRecord | None]:
+    """A decoder of one JSON object that keeps only `keys`, as json would decode their values: msgspec skips the
+    other keys without building Python objects for them (it still checks their syntax). Returns None where the
+    line is not such an object (invalid JSON, an array; msgspec is also stricter than json: NaN, lone surrogates)
+    so that the caller decodes it whole as before. Absent keys stay absent."""
+    struct = msgspec.defstruct("Fields", [(f"f{i}", Any, msgspec.field(default=msgspec.UNSET, name=key))
+                                          for i, key in enumerate(keys)], gc=False)
+    decoder = msgspec.json.Decoder(struct)
+    unset = msgspec.UNSET
+    astuple = msgspec.structs.astuple
+
+    def decode(line: str) -> PartialRecord | None:
+        try:
+            values = astuple(decoder.decode(line))
+        except msgspec.DecodeError:  # also ValidationError (an array), its subclass
+            return None
+        record = PartialRecord({key: value for key, value in zip(keys, values, strict=True) if value is not unset})
+        record.line = line
+        return record
+
+    return decode
+
+
+def _no_decoder(line: str) -> None:
+    return None
 
 
 def _first_content_line(lines: Iterator[str]) -> tuple[int, str]:

@@ -11,12 +11,15 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from nbkit.clean import exact_arxiv_id, normalize_doi, normalize_pmid, normalize_s2_id
+from nbkit.clean import exact_arxiv_id, normalize_pmid, normalize_s2_id
 from nbkit.sources.base import ParsedFile
 from nbkit.sources.records import add_fixed_record, as_authors, as_categories, text_value
 
 EVIDENCE = re.compile(r'"paperId"\s*:')
 NULL_REASON = "null paper (id not found)"
+# Every key read here, for JSON Lines decoding that skips the rest of a paper (citations, tldr, venue objects).
+FIELDS = ("paperId", "title", "abstract", "authors", "externalIds", "publicationDate", "year", "fieldsOfStudy",
+          "s2FieldsOfStudy")
 
 
 def looks_like_paper(record: dict[str, Any]) -> bool:
@@ -37,7 +40,7 @@ def add_paper(parsed: ParsedFile, paper: dict[str, Any], place: int) -> None:
         authors_count=authors_count,
         date_text=str(date) if date else None,
         arxiv_id=exact_arxiv_id(external.get("ArXiv")),
-        doi=normalize_doi(external.get("DOI")),
+        doi=text_value(external.get("DOI")),  # as written: corpus checks and normalizes
         pmid=normalize_pmid(external.get("PubMed")),
         s2_id=normalize_s2_id(paper.get("paperId")),
         categories=categories,

@@ -16,7 +16,7 @@ from typing import Any
 
 from rispy import WokParser
 
-from nbkit.clean import clean_text, normalize_doi
+from nbkit.clean import clean_text
 from nbkit.dates import MONTHS
 from nbkit.sources.base import ParsedFile
 from nbkit.sources.tagged import (
@@ -62,7 +62,7 @@ def wos_listing(record: TaggedRecord) -> dict[str, Any]:
         "abstract": clean_text(fields.get("abstract") or ""),
         "authors": clean_all([a for a in fields.get("authors") or fields.get("author_full_name") or () if a]),
         "date_text": wos_date(fields.get("publication_year"), fields.get("publication_date")),
-        "doi": normalize_doi(doi_text),
+        "doi": clean_text(doi_text or "") or None,  # as written: corpus checks and normalizes
         "pmid": pmid if pmid.isdigit() else None,
         "arxiv_id": arxiv_id_from([doi_text]),
         "categories": unique(clean_all(categories)),
