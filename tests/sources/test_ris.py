@@ -10,7 +10,7 @@ from nbkit.corpus import load_corpus
 from nbkit.sources import ris
 from nbkit.sources.base import ParsedFile
 from nbkit.sources.tagged import split_records
-from tests.conftest import FIXTURES, accounted_lines
+from tests.conftest import FIXTURES, accounted_lines, plain
 
 RIS = FIXTURES / "ris"
 
@@ -30,6 +30,7 @@ EXPECTED = {
     "endnote.ris": ([1, 18], []),
     "mixed_endings.ris": ([2, 11], []),
     "cut_off.ris": ([4, 11, 16], [(1, "text outside a RIS record")]),
+    "malformed_doi.ris": ([1, 7, 14], []),
 }
 
 
@@ -50,9 +51,9 @@ def test_every_record_is_a_listing_or_a_rejection_with_its_line(name):
 def test_all_flavours_in_one_load():
     corpus = load_corpus(sorted(RIS.glob("*.ris")))  # the folder also holds PROVENANCE.md, which is no corpus
     totals = corpus.report.totals
-    # 3 + 3 + 2 + 2 + 2 + 2 + 3 listings; the Ovid record without a title and cut_off's export note rejected.
-    assert (totals["files"], totals["blocks"], totals["listings"], totals["rejected"]) == (7, 19, 17, 2)
-    assert totals["papers"] == 17  # no two records are the same paper
+    # 3 + 3 + 2 + 2 + 2 + 2 + 3 + 3 listings; the Ovid record without a title and cut_off's export note rejected.
+    assert (totals["files"], totals["blocks"], totals["listings"], totals["rejected"]) == (8, 22, 20, 2)
+    assert totals["papers"] == 20  # no two records are the same paper
 
 
 def test_scopus_fields():
@@ -205,3 +206,12 @@ def test_end_to_end_export_fixture():
     listings = corpus.listings
     assert listings["arxiv_id"].notna().all() and listings["abstract"].notna().all()
     assert (listings["doi"] == "10.48550/arxiv." + listings["arxiv_id"]).all()
+
+
+def test_a_do_field_that_is_no_doi_is_flagged_not_dropped():
+    rows = plain(load_corpus([RIS / "malformed_doi.ris"]).listings)[["source_line", "doi", "flags"]]
+    assert rows.values.tolist() == [
+        [1, None, ["invalid_doi"]],
+        [7, "10.1038/nature14539", []],
+        [14, "10.1109/cvpr.2016.90", []],
+    ]

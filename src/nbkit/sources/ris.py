@@ -93,7 +93,9 @@ def ris_listing(record: TaggedRecord) -> dict[str, Any]:
         "abstract": clean_text(fields.get("abstract") or fields.get("notes_abstract") or ""),
         "authors": clean_all([a for a in fields.get("authors") or fields.get("first_authors") or () if a]),
         "date_text": ris_date(fields.get("year") or fields.get("publication_year"), fields.get("date")),
-        "doi": normalize_doi(doi_text) or next((d for d in map(normalize_doi, urls) if d), None),
+        # A DO nbkit cannot read falls back to a DOI link; failing that it goes on as written, so the loader
+        # flags it invalid_doi instead of dropping it.
+        "doi": normalize_doi(doi_text) or next((d for d in map(normalize_doi, urls) if d), None) or doi_text,
         "pmid": _pmid(fields, urls),
         "arxiv_id": arxiv_id_from([doi_text, *urls]),
         "categories": unique(clean_all(fields.get("keywords") or ())),
