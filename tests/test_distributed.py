@@ -51,7 +51,8 @@ def test_scheduler_options_are_read_or_refused_in_one_line():
     assert parse_scheduler("local:3") == ("local", 3)
     assert parse_scheduler("local", workers=2) == ("local", 2)
     assert parse_scheduler("tcp://10.0.0.5:8786") == ("address", "tcp://10.0.0.5:8786")
-    for bad, reason in [("local:x", "write local:N"), ("local:0", "write local:N"), ("cluster", "not understood")]:
+    for bad, reason in [("local:x", "write local:N"), ("local:0", "write local:N"), ("cluster", "not understood"),
+                        ("tcp://", "not understood")]:
         with pytest.raises(NbkitError, match=reason):
             parse_scheduler(bad)
     with pytest.raises(NbkitError, match="disagree"):

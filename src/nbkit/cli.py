@@ -3,7 +3,8 @@
     nbkit load PATH... [--out corpus.parquet] [--report report.json] [--format auto] [--reference-year YEAR]
                        [--collection OLD=NEW]... [--column FIELD=COLUMN]... [--skip-bad-files]
                        [--scheduler ADDRESS] [--workers N]
-    nbkit embed PATH... [--cache-dir DIR] [--model NAME] [--scheduler ADDRESS] [--workers N] [load options]
+    nbkit embed PATH... [--cache-dir DIR] [--model NAME] [--backend torch] [--scheduler ADDRESS] [--workers N]
+                        [load options]
     nbkit run [NOTEBOOK...] [-p NAME VALUE]... [-f params.yml] [--out DIR] [--jobs N] [--store-outputs]
     nbkit schema
     nbkit warm-up
@@ -79,7 +80,7 @@ def _cmd_embed(args: argparse.Namespace) -> int:
         texts = document_texts(corpus.papers, fields)
         start = time.perf_counter()
         # the vectors stay in the cache: no result array, so memory does not grow with the corpus
-        result = embed_corpus(texts, EmbedderSpec(args.model), cache_dir, client=client,
+        result = embed_corpus(texts, EmbedderSpec(args.model, args.backend), cache_dir, client=client,
                               partition_size=args.partition_size, return_vectors=False)
         seconds = time.perf_counter() - start
     rate = f"{result.computed / seconds:.1f} documents/s" if result.computed and seconds > 0 else "nothing to embed"
@@ -190,8 +191,10 @@ def build_parser() -> argparse.ArgumentParser:
                             "all-MiniLM-L6-v2)")
     embed.add_argument("--fields", default="title,abstract",
                        help="paper fields joined into the embedded text (default: title,abstract, as the notebooks)")
-    from nbkit.distributed import PARTITION_SIZE
+    from nbkit.distributed import BACKENDS, PARTITION_SIZE
 
+    embed.add_argument("--backend", default="torch", choices=list(BACKENDS),
+                       help="how the model runs (default: torch; hash: a stand-in for tests and overhead measurements)")
     embed.add_argument("--partition-size", type=int, default=PARTITION_SIZE,
                        help=f"distinct texts per Dask task (default: {PARTITION_SIZE})")
     _add_load_options(embed)

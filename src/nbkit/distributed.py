@@ -40,6 +40,7 @@ from nbkit.embed import STORE_EVERY, EmbeddingCache, Embeddings, embed_texts, te
 from nbkit.errors import NbkitError
 
 PARTITION_SIZE = 2048  # distinct texts per task: ~100 s of MiniLM on one core, ~3 MiB of vectors
+ADDRESS_SCHEMES = ("tcp", "tls", "ws", "wss", "ucx")  # dask.distributed's comm protocols
 # Embedding backends by name, as "module:factory"; a factory takes (model, **options) and returns an Embedder.
 BACKENDS = {
     "torch": "nbkit.embed:SentenceEmbedder",
@@ -115,7 +116,7 @@ def parse_scheduler(scheduler: str | None, workers: int | None = None) -> tuple[
         if count and workers is not None and int(count) != workers:
             raise NbkitError(f"scheduler {text!r} and --workers {workers} disagree; give one of them")
         return "local", int(count) if count else workers or os.cpu_count() or 1
-    if "://" in text:
+    if text.partition("://")[0] in ADDRESS_SCHEMES and text.partition("://")[2]:
         return "address", text
     raise NbkitError(f"scheduler {text!r} not understood: use local, local:N or a cluster address like "
                      "tcp://host:8786")
@@ -146,7 +147,7 @@ def open_scheduler(scheduler: Any = None, workers: int | None = None, *, timeout
         return
     try:
         client = Client(value, timeout=f"{timeout}s")
-    except (OSError, TimeoutError) as exc:
+    except (OSError, TimeoutError, ValueError) as exc:  # ValueError: an address Dask cannot parse
         raise NbkitError(f"cannot reach the Dask scheduler at {value} ({exc.__class__.__name__}: {exc})") from None
     with client:
         if workers:
