@@ -113,11 +113,14 @@ def in_process(texts: list[str]) -> dict:
     spec = EmbedderSpec()
     spec.build().encode(["warm up"])  # not this one: embed_corpus builds its own; this loads torch only
     with tempfile.TemporaryDirectory() as cache:
+        cpu = worker_cpu_s()
         start = time.perf_counter()
         result = embed_corpus(texts, spec, cache, progress=False, return_vectors=False)
         seconds = time.perf_counter() - start
+        cpu = worker_cpu_s() - cpu
     assert result.computed == len(texts)
-    return {"texts": len(texts), "embed_s": seconds, "docs_per_s": len(texts) / seconds, "load": load()}
+    return {"texts": len(texts), "embed_s": seconds, "docs_per_s": len(texts) / seconds, "cpu_s": cpu,
+            "docs_per_cpu_s": len(texts) / cpu, "load": load()}
 
 
 def extrapolate(runs: list[dict]) -> list[dict]:
@@ -145,7 +148,7 @@ def main() -> None:
 
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--sample", type=int, default=2000, help="texts embedded per run (default: 2000)")
-    parser.add_argument("--workers", type=int, nargs="+", default=[1, 2])
+    parser.add_argument("--workers", type=int, nargs="*", default=[1, 2], help="worker counts (none: in process only)")
     parser.add_argument("--partition-size", type=int, default=100,
                         help="texts a partition here (default: 100, so that 2 workers share even a small sample; "
                              "the extrapolation uses nbkit's default partition size)")
@@ -165,6 +168,8 @@ def main() -> None:
     if args.in_process != 0:
         alone = in_process(texts[: args.in_process or len(texts)])
         print(json.dumps({"in_process": alone}), flush=True)
+    if not runs:  # the in-process comparison alone
+        return
     rows = extrapolate(runs)
     client_rss = rss_mib()
     lines = [
@@ -186,7 +191,8 @@ def main() -> None:
                      f"{r['load_before']:.1f} / {r['load_after']:.1f} |")
     if alone:
         lines += ["", f"In process (no Dask, torch's own threads): {alone['texts']} texts in {alone['embed_s']:.1f} s, "
-                      f"{alone['docs_per_s']:.1f} docs/s (load avg {alone['load']:.1f})."]
+                      f"{alone['docs_per_s']:.1f} docs/s, {alone['docs_per_cpu_s']:.1f} docs per CPU-s "
+                      f"(load avg {alone['load']:.1f})."]
     lines += ["", f"Client (this process) peak RSS: {client_rss:.0f} MiB.", "",
               f"1,000,000 texts on N machines like this one ({max(r['workers'] for r in runs)} workers each), "
               "extrapolated: docs/s per machine x N (as measured here, or docs per worker CPU-second x workers: the "

@@ -5,8 +5,10 @@
         parsed = read_files(files, client=client)         # one task per file; nbkit.corpus merges as usual
 
 Scheduler options (CLI `--scheduler`, notebook parameter `scheduler`):
-  None (default)      in this process, no Dask: the right choice below ~20,000 texts on one machine, where a
-                      cluster's start (~3 s) and per-partition overhead buy nothing (see README, Large corpora)
+  None (default)      in this process, no Dask: the right choice on one machine whatever the corpus size, since
+                      torch already uses every core; a LocalCluster adds its start-up and a model load per
+                      worker and measured no faster (benchmarks/results/embed_cluster.md). Use Dask for several
+                      machines, or `local:N` to try the same set-up on one.
   "local", "local:N"  a LocalCluster on 127.0.0.1 with N worker processes of one thread each (default: one per core)
   "tcp://host:8786"   an existing cluster (`dask scheduler` + `dask worker tcp://host:8786` on each machine)
 
