@@ -224,7 +224,11 @@ def embed_corpus(texts: Sequence[str], spec: EmbedderSpec, cache_dir: str | Path
         future = client.submit(embed_partition, spec, embedder.identity, str(Path(cache_dir).resolve()),
                                part_texts, return_vectors, store_every, key=f"embed-partition-{run}-{number}")
         futures[future] = rows
-    unique_vectors: np.ndarray | None = None
+    # the input positions of distinct text j are order[bounds[j]:bounds[j + 1]]: each partition's vectors go
+    # straight into the result, with no second whole-corpus array
+    order = np.argsort(inverse, kind="stable")
+    bounds = np.searchsorted(inverse[order], np.arange(len(unique_keys) + 1))
+    vectors: np.ndarray | None = None
     found = np.zeros(len(unique_keys), dtype=bool)
     computed = 0
     with tqdm(total=len(unique_keys), unit="text", desc="embedding", disable=not progress) as bar:
@@ -233,19 +237,17 @@ def embed_corpus(texts: Sequence[str], spec: EmbedderSpec, cache_dir: str | Path
             part: PartitionResult = future.result()
             future.release()
             if part.vectors is not None and part.vectors.size:
-                if unique_vectors is None:
-                    unique_vectors = np.empty((len(unique_keys), part.vectors.shape[1]), dtype=np.float32)
-                unique_vectors[rows] = part.vectors
+                if vectors is None:
+                    vectors = np.empty((len(texts), part.vectors.shape[1]), dtype=np.float32)
+                counts = bounds[rows + 1] - bounds[rows]
+                starts = np.repeat(bounds[rows] - np.cumsum(counts) + counts, counts)
+                vectors[order[starts + np.arange(counts.sum())]] = np.repeat(part.vectors, counts, axis=0)
             found[rows] = part.found
             computed += part.computed
             bar.update(len(rows))
-    cached = int(found[inverse].sum())
-    if unique_vectors is None:
-        return Embeddings(np.empty((0, 0), dtype=np.float32), computed=computed, cached=cached)
-    # a corpus repeats few texts: the result is the unique vectors, or one gather of them
-    vectors = unique_vectors if len(unique_keys) == len(texts) and np.array_equal(first, np.arange(len(texts))) \
-        else unique_vectors[inverse]
-    return Embeddings(vectors=vectors, computed=computed, cached=cached)
+    if vectors is None:
+        vectors = np.empty((0, 0), dtype=np.float32)
+    return Embeddings(vectors=vectors, computed=computed, cached=int(found[inverse].sum()), found=found[inverse])
 
 
 # --- loading ----------------------------------------------------------------------------------------------------
