@@ -174,11 +174,17 @@ class EmbeddingCache:
                 yield path, table
 
     def lookup(self, identity: str, keys: np.ndarray) -> tuple[np.ndarray | None, np.ndarray]:
-        """(vectors for the found keys in key order or None, boolean mask of keys found).
+        """(vectors for the found keys in key order or None, boolean mask of keys found)."""
+        rows, found = self.scan(identity, keys)
+        return (None if rows is None or not found.any() else rows[found]), found
 
-        Shards are read one at a time, keeping only the rows asked for: memory is one shard plus the answer."""
+    def scan(self, identity: str, keys: np.ndarray, vectors: bool = True) -> tuple[np.ndarray | None, np.ndarray]:
+        """(one row per key, filled where found, or None; boolean mask of keys found). vectors=False: the mask only.
+
+        Shards are read one at a time, keeping only the rows asked for: memory is one shard plus the answer, which
+        embed_texts then fills in and returns as its result."""
         found = np.zeros(len(keys), dtype=bool)
-        vectors: np.ndarray | None = None
+        out: np.ndarray | None = None
         if len(keys) == 0:
             return None, found
         wanted = pd.Index(keys)
@@ -187,11 +193,12 @@ class EmbeddingCache:
             hit = rows >= 0
             if not hit.any():
                 continue
-            if vectors is None:
-                vectors = np.empty((len(keys), table["vector"].shape[1]), dtype=np.float32)
-            vectors[hit] = table["vector"][rows[hit]]  # a later shard overwrites: parallel copies are equal
+            if vectors:
+                if out is None:
+                    out = np.empty((len(keys), table["vector"].shape[1]), dtype=np.float32)
+                out[hit] = table["vector"][rows[hit]]  # a later shard overwrites: parallel copies are equal
             found |= hit
-        return (None if vectors is None else vectors[found]), found
+        return out, found
 
     def store(self, identity: str, keys: np.ndarray, vectors: np.ndarray) -> None:
         if len(keys) == 0:
@@ -284,12 +291,8 @@ def embed_texts(texts: Sequence[str], embedder: Embedder, cache: EmbeddingCache 
     keys = text_keys(texts)
     vectors: np.ndarray | None = None
     found = np.zeros(len(texts), dtype=bool)
-    if cache is not None:
-        cached_vectors, found = cache.lookup(embedder.identity, keys)
-        if cached_vectors is not None and return_vectors:
-            vectors = np.empty((len(texts), cached_vectors.shape[1]), dtype=np.float32)
-            vectors[found] = cached_vectors
-        del cached_vectors
+    if cache is not None:  # the rows found, read straight into the result
+        vectors, found = cache.scan(embedder.identity, keys, vectors=return_vectors)
     missing = np.flatnonzero(~found)
     # each distinct missing text once: titles repeat across listings, words repeat across topics
     unique_keys, first, inverse = np.unique(keys[missing], return_index=True, return_inverse=True)
