@@ -124,3 +124,22 @@ def test_output_piped_into_head_ends_quietly(tmp_path):
     done = subprocess.run(["bash", "-c", command], capture_output=True, text=True, env=env, timeout=300)
     assert done.stdout.count("\n") == 2 and done.stdout.startswith("Read 400 file(s) (csv: 400)")
     assert done.stderr == "status 1\n"  # no BrokenPipeError traceback, no "Exception ignored" line
+
+
+def test_embed_fills_the_cache_and_a_rerun_embeds_nothing(tmp_path, capsys):
+    inputs = [str(HF / "cut_off.txt"), str(HF.parent / "records" / "papers.csv")]  # 2 + 4 papers
+    cache = tmp_path / "cache"
+    assert main(["embed", *inputs, "--backend", "hash", "--cache-dir", str(cache)]) == 0
+    last = capsys.readouterr().out.splitlines()[-1]
+    assert last.startswith("6 documents: 6 embedded, 0 already in the cache; ") and "documents/s" in last
+    assert len(list((cache / "embeddings" / "hash-all-MiniLM-L6-v2-8").glob("shard.*.npy"))) == 1
+    assert main(["embed", *inputs, "--backend", "hash", "--cache-dir", str(cache)]) == 0
+    assert "6 documents: 0 embedded, 6 already in the cache; nothing to embed" in capsys.readouterr().out
+
+
+def test_embed_refuses_workers_without_a_scheduler_in_one_line(capsys):
+    assert main(["embed", str(HF / "cut_off.txt"), "--workers", "2"]) == 2
+    assert capsys.readouterr().err == ("nbkit: error: --workers needs a scheduler: --scheduler local, or the address "
+                                       "of a cluster\n")
+    assert main(["load", str(HF / "cut_off.txt"), "--scheduler", "spark://x"]) == 2
+    assert capsys.readouterr().err.startswith("nbkit: error: scheduler 'spark://x' not understood: use local, ")

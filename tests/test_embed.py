@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from nbkit import embed
 from nbkit.cache import CacheWarning
 from nbkit.embed import (
     EmbeddingCache,
@@ -99,6 +100,56 @@ def test_shards_are_merged_when_they_pile_up(tmp_path):
     assert 1 <= len(shards) <= 16
     model.seen.clear()
     assert embed_texts(texts, model, cache).computed == 0 and model.seen == []
+
+
+class FailingEmbedder(CountingEmbedder):
+    """Encodes `fail_after` texts, then fails like a run killed mid-way."""
+
+    def __init__(self, fail_after: int) -> None:
+        super().__init__()
+        self.fail_after = fail_after
+
+    def encode(self, texts):
+        if len(self.seen) >= self.fail_after:
+            raise MemoryError("killed")
+        return super().encode(texts)
+
+
+def test_vectors_are_streamed_to_the_cache_so_an_interrupted_run_keeps_them(tmp_path):
+    texts = [f"text {i}" for i in range(10)]
+    with pytest.raises(MemoryError):  # chunks of 2, a shard every 4 texts: 4 stored, 2 encoded, then killed
+        embed_texts(texts, FailingEmbedder(6), EmbeddingCache(tmp_path), chunk=2, store_every=4)
+    model = CountingEmbedder()
+    result = embed_texts(texts, model, EmbeddingCache(tmp_path), chunk=2, store_every=4)
+    assert (result.computed, result.cached) == (6, 4) and len(model.seen) == 6
+    assert result.found.tolist() == [t not in model.seen for t in texts]
+    np.testing.assert_array_equal(result.vectors, CountingEmbedder().encode(texts))
+    shards = sorted(len(np.load(p)) for p in EmbeddingCache(tmp_path).folder(model.identity).glob("shard.*.npy"))
+    assert shards == [2, 4, 4]  # the first run's shard, then this run's 4 + 2
+
+
+def test_filling_the_cache_only_returns_no_vectors(tmp_path):
+    result = embed_texts(TEXTS, CountingEmbedder(), EmbeddingCache(tmp_path), return_vectors=False)
+    assert result.vectors.shape == (0, 0) and (result.computed, result.cached) == (3, 0)
+    assert result.summary() == "3 texts: 3 embedded, 0 from the cache"
+    again = embed_texts(TEXTS, CountingEmbedder(), EmbeddingCache(tmp_path), return_vectors=False)
+    assert (again.computed, again.cached) == (0, 3) and again.summary() == "3 texts: 0 embedded, 3 from the cache"
+
+
+def test_merged_shards_stay_bounded_in_size(tmp_path, monkeypatch):
+    monkeypatch.setattr(embed, "SHARD_BYTES", 640)  # 20 rows of 32 bytes (16-byte key, 4 float32)
+    cache, model = EmbeddingCache(tmp_path), CountingEmbedder()
+    texts = [f"text {i}" for i in range(60)]
+    for text in texts:  # one shard per call
+        embed_texts([text], model, cache)
+    paths = list(cache.folder(model.identity).glob("shard.*.npy"))
+    rows = [len(np.load(p)) for p in paths]
+    assert sum(rows) == 60 and max(rows) <= 20 and len(paths) < 60  # merged, each merge at most 20 rows
+    assert sum(p.stat().st_size < 640 for p in paths) <= 16
+    model.seen.clear()
+    result = embed_texts(texts, model, cache)
+    assert result.computed == 0 and model.seen == []
+    np.testing.assert_array_equal(result.vectors, CountingEmbedder().encode(texts))
 
 
 def test_parallel_runs_share_the_cache_safely(tmp_path):

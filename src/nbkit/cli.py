@@ -2,6 +2,9 @@
 
     nbkit load PATH... [--out corpus.parquet] [--report report.json] [--format auto] [--reference-year YEAR]
                        [--collection OLD=NEW]... [--column FIELD=COLUMN]... [--skip-bad-files]
+                       [--scheduler ADDRESS] [--workers N]
+    nbkit embed PATH... [--cache-dir DIR] [--model NAME] [--backend torch] [--scheduler ADDRESS] [--workers N]
+                        [load options]
     nbkit run [NOTEBOOK...] [-p NAME VALUE]... [-f params.yml] [--out DIR] [--jobs N] [--store-outputs]
     nbkit diff RUN_A RUN_B [--html OUT]
     nbkit schema
@@ -35,21 +38,56 @@ def _pairs(values: list[str] | None, option: str) -> dict[str, str]:
     return out
 
 
-def _cmd_load(args: argparse.Namespace) -> int:
-    from nbkit.corpus import load_corpus, write_corpus
+def _load(args: argparse.Namespace, scheduler: object = None):
+    from nbkit.corpus import load_corpus
 
-    corpus = load_corpus(
+    return load_corpus(
         args.paths,
         fmt=args.format,
         reference_year=args.reference_year,
         collections=_pairs(args.collection, "--collection"),
         columns=_pairs(args.column, "--column"),
         skip_bad_files=args.skip_bad_files,
+        scheduler=scheduler,
     )
+
+
+def _cmd_load(args: argparse.Namespace) -> int:
+    from nbkit.corpus import write_corpus
+    from nbkit.distributed import open_scheduler
+
+    with open_scheduler(args.scheduler, args.workers) as client:
+        corpus = _load(args, client)
     print(corpus.report.summary())
     written = write_corpus(corpus, args.out, listings_out=args.listings, report_out=args.report)
     if written:
         print("Wrote " + ", ".join(str(p) for p in written))
+    return 0
+
+
+def _cmd_embed(args: argparse.Namespace) -> int:
+    import time
+
+    from nbkit.distributed import EmbedderSpec, embed_corpus, open_scheduler
+    from nbkit.embed import document_texts
+    from nbkit.paths import cache_path
+
+    if args.partition_size < 1:
+        raise NbkitError(f"--partition-size must be at least 1, not {args.partition_size}")
+    fields = [f.strip() for f in args.fields.split(",") if f.strip()]
+    cache_dir = cache_path(args.cache_dir)
+    with open_scheduler(args.scheduler, args.workers) as client:
+        corpus = _load(args, client)
+        print(corpus.report.summary())
+        texts = document_texts(corpus.papers, fields)
+        start = time.perf_counter()
+        # the vectors stay in the cache: no result array, so memory does not grow with the corpus
+        result = embed_corpus(texts, EmbedderSpec(args.model, args.backend), cache_dir, client=client,
+                              partition_size=args.partition_size, return_vectors=False)
+        seconds = time.perf_counter() - start
+    rate = f"{result.computed / seconds:.1f} documents/s" if result.computed and seconds > 0 else "nothing to embed"
+    print(f"{len(texts)} documents: {result.computed} embedded, {result.cached} already in the cache; "
+          f"{rate} ({seconds:.1f} s); cache: {cache_dir}")
     return 0
 
 
@@ -133,26 +171,53 @@ def _cmd_emulate_cpu(args: argparse.Namespace) -> int:
     return 0  # not reached: exec replaces this process
 
 
+def _add_load_options(parser: argparse.ArgumentParser) -> None:
+    """The options of `nbkit load`, shared by every command that loads a corpus."""
+    from nbkit.sources import FORMATS
+
+    parser.add_argument("paths", nargs="+", help="files or directories (walked recursively)")
+    parser.add_argument("--format", default="auto",
+                        help=f"auto (detect from content) or one of {', '.join(FORMATS)}")
+    parser.add_argument("--reference-year", type=int, help="year for HF dates written without one (default: infer)")
+    parser.add_argument("--collection", action="append", metavar="OLD=NEW", help="rename a collection")
+    parser.add_argument("--column", action="append", metavar="FIELD=COLUMN",
+                        help="map a source column to a field (title, abstract, date, authors, ...)")
+    parser.add_argument("--skip-bad-files", action="store_true",
+                        help="list unreadable files in the report and go on, instead of stopping")
+    parser.add_argument("--scheduler", metavar="ADDRESS",
+                        help="Dask: local, local:N (a LocalCluster of N workers) or tcp://host:8786 (a running "
+                             "cluster); default: in this process, no Dask")
+    parser.add_argument("--workers", type=int, metavar="N",
+                        help="with --scheduler local: workers to start; with an address: workers to wait for")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="nbkit", description="Research notebook kit: corpus loading and analysis.")
     parser.add_argument("--version", action="version", version=f"nbkit {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
 
     load = sub.add_parser("load", help="load paper listings into a papers table, a listings table and a report")
-    load.add_argument("paths", nargs="+", help="files or directories (walked recursively)")
     load.add_argument("--out", help="papers table to write (.parquet); listings go beside it")
     load.add_argument("--listings", help="listings table to write (default: <out>.listings.parquet)")
     load.add_argument("--report", help="load report to write (.json)")
-    from nbkit.sources import FORMATS
-
-    load.add_argument("--format", default="auto", help=f"auto (detect from content) or one of {', '.join(FORMATS)}")
-    load.add_argument("--reference-year", type=int, help="year for HF dates written without one (default: infer)")
-    load.add_argument("--collection", action="append", metavar="OLD=NEW", help="rename a collection")
-    load.add_argument("--column", action="append", metavar="FIELD=COLUMN",
-                      help="map a source column to a field (title, abstract, date, authors, ...)")
-    load.add_argument("--skip-bad-files", action="store_true",
-                      help="list unreadable files in the report and go on, instead of stopping")
+    _add_load_options(load)
     load.set_defaults(func=_cmd_load)
+
+    embed = sub.add_parser("embed", help="load a corpus and embed its papers into the shared embedding cache")
+    embed.add_argument("--cache-dir", help="embedding cache (default: $NBKIT_CACHE_DIR or data/cache)")
+    embed.add_argument("--model", default="all-MiniLM-L6-v2",
+                       help="sentence-transformers name or model folder, never downloaded (default: the packaged "
+                            "all-MiniLM-L6-v2)")
+    embed.add_argument("--fields", default="title,abstract",
+                       help="paper fields joined into the embedded text (default: title,abstract, as the notebooks)")
+    from nbkit.distributed import BACKENDS, PARTITION_SIZE
+
+    embed.add_argument("--backend", default="torch", choices=list(BACKENDS),
+                       help="how the model runs (default: torch; hash: a stand-in for tests and overhead measurements)")
+    embed.add_argument("--partition-size", type=int, default=PARTITION_SIZE,
+                       help=f"distinct texts per Dask task (default: {PARTITION_SIZE})")
+    _add_load_options(embed)
+    embed.set_defaults(func=_cmd_embed, out=None, listings=None)
 
     run = sub.add_parser("run", help="execute notebooks with papermill into a report folder")
     run.add_argument("notebooks", nargs="*", help="notebooks to run (default: all of notebooks/ in order)")

@@ -13,6 +13,7 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -83,6 +84,7 @@ def load_corpus(
     columns: Mapping[str, str] | None = None,
     skip_bad_files: bool = False,
     near_duplicate_threshold: float = 90.0,
+    scheduler: Any = None,
 ) -> Corpus:
     """Load files and directories into papers and listings tables with a full load report.
 
@@ -93,11 +95,15 @@ def load_corpus(
     columns: column mapping for record formats, {field: column}, e.g. {"title": "Paper Title"}.
     skip_bad_files: list unreadable files in the report instead of stopping at the first one.
     near_duplicate_threshold: rapidfuzz ratio (0-100) at which nearly equal titles are reported.
+    scheduler: None (default) reads the files in this process; "local", "local:N", a cluster address
+        ("tcp://host:8786") or a dask.distributed Client reads them in parallel, one task per file (see
+        nbkit.distributed); the merge, dedupe and report are the same, and so is the result.
 
     Raises NbkitError (one line, naming the file) for bad input.
     """
     with _bulk_allocation():
-        return _load(paths, fmt, reference_year, collections, columns, skip_bad_files, near_duplicate_threshold)
+        return _load(paths, fmt, reference_year, collections, columns, skip_bad_files, near_duplicate_threshold,
+                     scheduler)
 
 
 @contextmanager
@@ -113,20 +119,36 @@ def _bulk_allocation() -> Iterator[None]:
             gc.enable()
 
 
+def _read_files(files: list[tuple[Path, str]], fmt: str | None, columns: Mapping[str, str] | None,
+                scheduler: Any) -> Iterator[ParsedFile | NbkitError]:
+    """Each file's ParsedFile, or the NbkitError reading it raised, in order: here, or in parallel on Dask."""
+    if scheduler is None:
+        for path, name in files:
+            try:
+                yield read_file(path, name, fmt=fmt, mapping=columns)
+            except NbkitError as exc:
+                yield exc
+        return
+    from nbkit.distributed import open_scheduler, read_files
+
+    with open_scheduler(scheduler) as client:
+        results = read_files(files, fmt=fmt, mapping=columns, client=client) if client is not None else None
+    yield from results if results is not None else _read_files(files, fmt, columns, None)
+
+
 def _load(paths, fmt, reference_year, collections, columns, skip_bad_files,
-          near_duplicate_threshold) -> Corpus:
+          near_duplicate_threshold, scheduler) -> Corpus:
     files, skipped = expand_inputs(paths)
     parsed_files: list[ParsedFile] = []
-    for path, name in files:
-        try:
-            parsed_files.append(read_file(path, name, fmt=fmt, mapping=columns))
-        except NbkitError as exc:
-            if not skip_bad_files:
-                if len(files) > 1:  # one bad file among many (a README in a data folder): say how to go on
-                    raise NbkitError(f"{exc}; --skip-bad-files (skip_bad_files=True) lists it and loads the rest") \
-                        from None
-                raise
-            skipped.append({"path": name, "reason": str(exc)})
+    for (_, name), result in zip(files, _read_files(files, fmt, columns, scheduler), strict=True):
+        if isinstance(result, ParsedFile):
+            parsed_files.append(result)
+        elif not skip_bad_files:
+            if len(files) > 1:  # one bad file among many (a README in a data folder): say how to go on
+                raise NbkitError(f"{result}; --skip-bad-files (skip_bad_files=True) lists it and loads the rest")
+            raise result
+        else:
+            skipped.append({"path": name, "reason": str(result)})
     if not any(len(p.listings) for p in parsed_files):
         raise NbkitError(f"no paper listings found in {', '.join(str(p) for p in _as_list(paths))}")
 

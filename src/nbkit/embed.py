@@ -8,13 +8,18 @@ Models are only ever read from disk: a model path, the packaged default, or a mo
 cache. nbkit never downloads weights. The cache is keyed by the model's identity (a fingerprint of its files) and
 the exact text, so a re-run, another notebook or a sweep never embeds the same text twice, and a changed abstract
 re-embeds only that paper.
+
+On disk, vectors are float32 (little-endian), 4 bytes per dimension: 1.5 KiB a text for MiniLM's 384 dimensions,
+1.5 GB a million texts, in structured `.npy` shards of (16-byte key, vector). New vectors are streamed to the
+cache in shards of `store_every` texts while they are computed, so an interrupted run keeps what it computed and
+memory holds at most one shard beyond the result. nbkit.distributed runs the same on a Dask cluster.
 """
 
 from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
@@ -35,7 +40,9 @@ PACKAGED_MODELS = {
 }
 DEFAULT_FIELDS = ("title", "abstract")
 KEY_BYTES = 16  # text keys: the first 128 bits of SHA-256
-COMPACT_AFTER = 16  # merge an identity's shards into one when more than this many accumulate
+COMPACT_AFTER = 16  # merge an identity's small shards when more than this many accumulate
+SHARD_BYTES = 64 << 20  # a merged shard holds at most this much (~43,000 MiniLM vectors); bigger ones stay as they are
+STORE_EVERY = 4096  # texts per shard written while embedding (6 MiB of MiniLM vectors)
 
 
 class Embedder(Protocol):
@@ -147,8 +154,10 @@ def text_keys(texts: Sequence[str]) -> np.ndarray:
 class EmbeddingCache:
     """Vectors by (model identity, text key) under `root/embeddings/<identity>/`.
 
-    Each store writes one new shard (a structured .npy of keys and vectors), so parallel runs never write the same
-    file; shards are merged when they pile up.
+    Each store writes one new shard (a structured .npy of 16-byte keys and float32 vectors, written to a temporary
+    name and renamed into place), so parallel runs and Dask workers never write the same file, and two writers
+    storing the same texts only leave a duplicate that lookups ignore. Small shards are merged when they pile up,
+    into shards of at most SHARD_BYTES, so no step ever reads the whole cache into memory at once.
     """
 
     def __init__(self, root: str | Path) -> None:
@@ -157,100 +166,164 @@ class EmbeddingCache:
     def folder(self, identity: str) -> Path:
         return self.root / "embeddings" / identity
 
-    def _read(self, identity: str) -> tuple[np.ndarray, np.ndarray, list[Path]]:
-        paths = list_arrays(self.folder(identity), "shard")
-        parts = [a for a in (read_array(p) for p in paths) if a is not None and a.dtype.names == ("key", "vector")]
-        if not parts:
-            return np.empty(0, dtype=f"S{KEY_BYTES}"), np.empty((0, 0), dtype=np.float32), paths
-        table = np.concatenate(parts) if len(parts) > 1 else parts[0]
-        return table["key"], table["vector"], paths
+    def _shards(self, identity: str) -> Iterator[tuple[Path, np.ndarray]]:
+        """Each readable shard of `identity` with its table, oldest first, one at a time."""
+        for path in list_arrays(self.folder(identity), "shard"):
+            table = read_array(path)
+            if table is not None and table.dtype.names == ("key", "vector"):
+                yield path, table
 
     def lookup(self, identity: str, keys: np.ndarray) -> tuple[np.ndarray | None, np.ndarray]:
         """(vectors for the found keys in key order or None, boolean mask of keys found)."""
-        stored_keys, stored_vectors, _ = self._read(identity)
-        if len(stored_keys) == 0 or len(keys) == 0:
-            return None, np.zeros(len(keys), dtype=bool)
-        index = pd.Index(stored_keys)
-        if not index.is_unique:  # parallel runs stored the same text; any copy will do
-            keep = ~index.duplicated(keep="last")
-            index, stored_vectors = index[keep], stored_vectors[keep]
-        where = index.get_indexer(keys)
-        found = where >= 0
-        return stored_vectors[where[found]], found
+        rows, found = self.scan(identity, keys)
+        return (None if rows is None or not found.any() else rows[found]), found
+
+    def scan(self, identity: str, keys: np.ndarray, vectors: bool = True) -> tuple[np.ndarray | None, np.ndarray]:
+        """(one row per key, filled where found, or None; boolean mask of keys found). vectors=False: the mask only.
+
+        Shards are read one at a time, keeping only the rows asked for: memory is one shard plus the answer, which
+        embed_texts then fills in and returns as its result."""
+        found = np.zeros(len(keys), dtype=bool)
+        out: np.ndarray | None = None
+        if len(keys) == 0:
+            return None, found
+        wanted = pd.Index(keys)
+        for _, table in self._shards(identity):
+            rows = _indexer(table["key"], wanted)
+            hit = rows >= 0
+            if not hit.any():
+                continue
+            if vectors:
+                if out is None:
+                    out = np.empty((len(keys), table["vector"].shape[1]), dtype=np.float32)
+                out[hit] = table["vector"][rows[hit]]  # a later shard overwrites: parallel copies are equal
+            found |= hit
+        return out, found
 
     def store(self, identity: str, keys: np.ndarray, vectors: np.ndarray) -> None:
         if len(keys) == 0:
             return
-        vectors = np.asarray(vectors, dtype=np.float32)
-        table = np.empty(len(keys), dtype=[("key", f"S{KEY_BYTES}"), ("vector", np.float32, (vectors.shape[1],))])
-        table["key"], table["vector"] = keys, vectors
         folder = self.folder(identity)
-        write_array(folder, "shard", table)
-        if len(list_arrays(folder, "shard")) > COMPACT_AFTER:
+        write_array(folder, "shard", _table(keys, vectors))
+        if len(self._small_shards(identity)) > COMPACT_AFTER:
             self.compact(identity)
 
+    def _small_shards(self, identity: str) -> list[Path]:
+        small = []
+        for path in list_arrays(self.folder(identity), "shard"):
+            try:
+                if path.stat().st_size < SHARD_BYTES:
+                    small.append(path)
+            except FileNotFoundError:  # merged by another writer meanwhile
+                continue
+        return small
+
     def compact(self, identity: str) -> None:
-        """Merge an identity's shards into one (written before the old ones are removed: readers never miss)."""
-        keys, vectors, paths = self._read(identity)
+        """Merge an identity's small shards into as few as fit SHARD_BYTES each. Merged shards are written before
+        the old ones are removed, so readers never miss a vector; two writers compacting at once at worst leave a
+        duplicate."""
+        paths = self._small_shards(identity)
         if len(paths) <= 1:
             return
-        keep = ~pd.Index(keys).duplicated(keep="last")
-        table = np.empty(int(keep.sum()), dtype=[("key", f"S{KEY_BYTES}"), ("vector", np.float32, (vectors.shape[1],))])
-        table["key"], table["vector"] = keys[keep], vectors[keep]
-        merged = write_array(self.folder(identity), "shard", table)
+        tables, merged = [], []
         for path in paths:
-            if path != merged:
+            table = read_array(path)
+            if table is None or table.dtype.names != ("key", "vector"):
+                continue
+            tables.append(table)
+            if sum(t.nbytes for t in tables) >= SHARD_BYTES:
+                merged.append(self._write_merged(identity, tables))
+                tables = []
+        if tables:
+            merged.append(self._write_merged(identity, tables))
+        for path in paths:
+            if path not in merged:
                 path.unlink(missing_ok=True)
+
+    def _write_merged(self, identity: str, tables: list[np.ndarray]) -> Path:
+        table = np.concatenate(tables) if len(tables) > 1 else tables[0]
+        keep = ~pd.Index(table["key"]).duplicated(keep="last")
+        return write_array(self.folder(identity), "shard", table[keep])
+
+
+def _indexer(stored: np.ndarray, wanted: pd.Index) -> np.ndarray:
+    """Position in `stored` of each wanted key, -1 where absent; with repeated stored keys, the last one."""
+    index = pd.Index(stored)
+    if not index.is_unique:
+        last = ~index.duplicated(keep="last")
+        positions = np.flatnonzero(last)
+        return np.where((hit := pd.Index(stored[last]).get_indexer(wanted)) >= 0, positions[hit], -1)
+    return index.get_indexer(wanted)
+
+
+def _table(keys: np.ndarray, vectors: np.ndarray) -> np.ndarray:
+    vectors = np.asarray(vectors, dtype=np.float32)
+    table = np.empty(len(keys), dtype=[("key", f"S{KEY_BYTES}"), ("vector", "<f4", (vectors.shape[1],))])
+    table["key"], table["vector"] = keys, vectors
+    return table
 
 
 # --- embedding ----------------------------------------------------------------------------------------------------
 
 @dataclass
 class Embeddings:
-    vectors: np.ndarray  # float32, one row per text, in input order
-    computed: int  # texts the model encoded in this call
+    vectors: np.ndarray  # float32, one row per text, in input order; (0, 0) when not asked for
+    computed: int  # distinct texts the model encoded in this call
     cached: int  # texts read from the cache
+    found: np.ndarray | None = None  # which texts were read from the cache (bool, input order)
 
     def summary(self) -> str:
-        return f"{len(self.vectors)} texts: {self.computed} embedded, {self.cached} from the cache"
+        total = len(self.vectors) if self.vectors.size else self.computed + self.cached
+        return f"{total} texts: {self.computed} embedded, {self.cached} from the cache"
 
 
 def embed_texts(texts: Sequence[str], embedder: Embedder, cache: EmbeddingCache | None = None, *,
-                progress: bool = True, chunk: int = 256) -> Embeddings:
-    """Vectors for `texts`: cached ones read, the rest encoded (each distinct text once) and stored.
+                progress: bool = True, chunk: int = 256, store_every: int = STORE_EVERY,
+                return_vectors: bool = True) -> Embeddings:
+    """Vectors for `texts`: cached ones read, the rest encoded (each distinct text once, `chunk` at a time) and
+    streamed to the cache every `store_every` texts.
 
-    A progress bar (tqdm) follows the encoding when there is any.
+    Memory beyond the result is one shard's vectors. With return_vectors=False (filling the cache only, as
+    `nbkit embed` does) there is no result either, and `vectors` is empty. A progress bar (tqdm) follows the
+    encoding when there is any.
     """
     texts = list(texts)
     keys = text_keys(texts)
     vectors: np.ndarray | None = None
     found = np.zeros(len(texts), dtype=bool)
-    if cache is not None:
-        cached_vectors, found = cache.lookup(embedder.identity, keys)
-        if cached_vectors is not None:
-            vectors = np.empty((len(texts), cached_vectors.shape[1]), dtype=np.float32)
-            vectors[found] = cached_vectors
+    if cache is not None:  # the rows found, read straight into the result
+        vectors, found = cache.scan(embedder.identity, keys, vectors=return_vectors)
     missing = np.flatnonzero(~found)
     # each distinct missing text once: titles repeat across listings, words repeat across topics
     unique_keys, first, inverse = np.unique(keys[missing], return_index=True, return_inverse=True)
     if len(unique_keys):
         todo = [texts[missing[i]] for i in first]
-        parts = []
+        # the input positions of unique text j are missing[order[bounds[j]:bounds[j + 1]]]
+        order = np.argsort(inverse, kind="stable")
+        bounds = np.searchsorted(inverse[order], np.arange(len(todo) + 1))
+        pending: list[np.ndarray] = []  # encoded, not yet stored
+        stored = 0
         from tqdm.auto import tqdm
 
         with tqdm(total=len(todo), unit="text", desc="embedding", disable=not progress or len(todo) < chunk) as bar:
             for start in range(0, len(todo), chunk):
-                parts.append(embedder.encode(todo[start:start + chunk]))
-                bar.update(len(parts[-1]))
-        new = np.concatenate(parts).astype(np.float32, copy=False)
-        if vectors is None:
-            vectors = np.empty((len(texts), new.shape[1]), dtype=np.float32)
-        vectors[missing] = new[inverse]
-        if cache is not None:
-            cache.store(embedder.identity, unique_keys, new)
-    if vectors is None:  # no texts at all
+                part = np.asarray(embedder.encode(todo[start:start + chunk]), dtype=np.float32)
+                end = start + len(part)
+                if return_vectors:
+                    if vectors is None:
+                        vectors = np.empty((len(texts), part.shape[1]), dtype=np.float32)
+                    rows = order[bounds[start]:bounds[end]]
+                    vectors[missing[rows]] = part[inverse[rows] - start]
+                pending.append(part)
+                if cache is not None and (end - stored >= store_every or end == len(todo)):
+                    cache.store(embedder.identity, unique_keys[stored:end], np.concatenate(pending))
+                    pending, stored = [], end
+                elif cache is None:
+                    pending = []
+                bar.update(len(part))
+    if vectors is None:  # no texts at all, or no result asked for
         vectors = np.empty((0, 0), dtype=np.float32)
-    return Embeddings(vectors=vectors, computed=len(unique_keys), cached=int(found.sum()))
+    return Embeddings(vectors=vectors, computed=len(unique_keys), cached=int(found.sum()), found=found)
 
 
 def document_texts(papers: pd.DataFrame, fields: Sequence[str] = DEFAULT_FIELDS, sep: str = "\n\n") -> list[str]:

@@ -481,13 +481,28 @@ def _refit_function(model: Any, settings: TopicSettings, embeddings: np.ndarray,
     return refit
 
 
+def _embed_on_cluster(texts: list[str], settings: TopicSettings, embedder: Any, cache_dir: str | Path | None,
+                      scheduler: Any, progress: bool) -> Embeddings:
+    from nbkit.distributed import EmbedderSpec, embed_corpus, open_scheduler
+
+    if cache_dir is None:
+        raise NbkitError("embedding on a scheduler needs a cache_dir the workers share")
+    if not isinstance(embedder, SentenceEmbedder):  # workers build their own model from its name
+        raise NbkitError("embedding on a scheduler needs the model by name (settings.embedding_model)")
+    spec = EmbedderSpec(settings.embedding_model)
+    with open_scheduler(scheduler) as client:
+        return embed_corpus(texts, spec, cache_dir, client=client, progress=progress)
+
+
 def fit_topics(papers: pd.DataFrame, settings: TopicSettings | None = None, *, embedder: Any = None,
-               cache_dir: str | Path | None = None, progress: bool = True, **components: Any) -> TopicResult:
+               cache_dir: str | Path | None = None, progress: bool = True, scheduler: Any = None,
+               **components: Any) -> TopicResult:
     """Fit a topic model on the papers (title + abstract by default).
 
     `embedder` defaults to SentenceEmbedder(settings.embedding_model); `cache_dir` (None: no cache) holds the
-    embedding and reduction caches; `components` (umap_model, hdbscan_model, vectorizer_model, ctfidf_model,
-    representation_model) replace nbkit's defaults.
+    embedding and reduction caches; `scheduler` (None: this process; "local:N" or a cluster address, see
+    nbkit.distributed) embeds on Dask into that cache, with the same vectors; `components` (umap_model,
+    hdbscan_model, vectorizer_model, ctfidf_model, representation_model) replace nbkit's defaults.
     """
     settings = settings or TopicSettings()
     if len(papers) < max(3, settings.min_topic_size):
@@ -498,7 +513,10 @@ def fit_topics(papers: pd.DataFrame, settings: TopicSettings | None = None, *, e
     embedder = embedder or SentenceEmbedder(settings.embedding_model)
     cache = EmbeddingCache(cache_dir) if cache_dir is not None else None
     texts = document_texts(papers, settings.embed_fields)
-    embedded: Embeddings = embed_texts(texts, embedder, cache, progress=progress)
+    if scheduler is None:
+        embedded: Embeddings = embed_texts(texts, embedder, cache, progress=progress)
+    else:
+        embedded = _embed_on_cluster(texts, settings, embedder, cache_dir, scheduler, progress)
     seconds["embed"] = time.perf_counter() - start
 
     model = build_topic_model(settings, make_backend(embedder, cache), cache_dir=cache_dir, **components)
