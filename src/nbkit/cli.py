@@ -83,11 +83,18 @@ def _cmd_schema(args: argparse.Namespace) -> int:
 def _cmd_warm_up(args: argparse.Namespace) -> int:
     import time
 
+    from nbkit.embed import DEFAULT_BACKEND, make_embedder
     from nbkit.topics import warm_up
 
     start = time.perf_counter()
     warm_up()
     print(f"UMAP's compiled code is cached ({time.perf_counter() - start:.0f} s)")
+    embedder = make_embedder(backend=DEFAULT_BACKEND)
+    ensure = getattr(embedder, "ensure_exported", None)
+    if ensure is not None:
+        start = time.perf_counter()
+        path = ensure()
+        print(f"The embedding model's ONNX export is in {path.parent} ({time.perf_counter() - start:.0f} s)")
     return 0
 
 
@@ -152,8 +159,8 @@ def build_parser() -> argparse.ArgumentParser:
     schema = sub.add_parser("schema", help="print the papers and listings schema as Markdown")
     schema.set_defaults(func=_cmd_schema)
 
-    warm = sub.add_parser("warm-up", help="compile UMAP's numba code into its on-disk cache (once per environment; "
-                                          "make does it at setup)")
+    warm = sub.add_parser("warm-up", help="compile UMAP's numba code into its on-disk cache and export the default "
+                                          "embedding model to ONNX (once; make does it at setup)")
     warm.set_defaults(func=_cmd_warm_up)
 
     from nbkit.emulate import CPU_CONFIGS
