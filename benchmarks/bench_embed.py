@@ -6,7 +6,10 @@ For each corpus (the bundled 266 papers; the 2,000-paper arXiv sample) and backe
 documents/s by wall clock and per CPU-second (process time: on a busy machine the wall clock measures the
 neighbours too, CPU time much less so), the best of `--rounds` interleaved rounds, and the mean and minimum cosine
 of each backend's vectors to the torch ones. Also the time of the one-off ONNX export (into a fresh folder) unless
---no-export. Texts are title + abstract as the topic notebooks embed them (nbkit.embed.document_texts).
+--no-export. `--quality` prints instead the model card of the default topic pipeline on the bundled corpus with each
+backend's embeddings (NPMI, diversity, outliers, topics; the NMF baseline as in 04_compare) and
+the adjusted Rand index between the torch and onnx-int8 partitions. Texts are title + abstract as the topic
+notebooks embed them (nbkit.embed.document_texts).
 """
 
 from __future__ import annotations
@@ -43,6 +46,30 @@ def timed(encode, texts: list[str]) -> tuple[np.ndarray, float, float]:
     return vectors, time.perf_counter() - wall, time.process_time() - cpu
 
 
+def quality(cache_dir: str) -> None:
+    import pandas as pd
+
+    from nbkit.corpus import load_corpus
+    from nbkit.embed import document_texts
+    from nbkit.quality import compute_model_card, fit_baseline
+    from nbkit.topics import TopicSettings, topic_summary
+
+    papers = load_corpus([str(CORPORA["bundled"])]).papers
+    texts = document_texts(papers)
+    rows, topics = [], {}
+    for backend in BACKENDS:
+        summary = topic_summary(papers, TopicSettings(embedding_backend=backend), cache_dir=cache_dir, progress=False)
+        topics[backend] = summary.assignments["topic"].to_numpy()
+        rows.append({"model": f"default ({backend})", "topic_words": summary.topic_words(), "documents": texts,
+                     "doc_topics": topics[backend], "fit_seconds": summary.fit_seconds})
+    n_topics = int((pd.Series(topics["onnx-int8"]).drop_duplicates() >= 0).sum())
+    rows.append(fit_baseline(texts, "nmf", n_topics, seed=42).card_row(texts))
+    print(compute_model_card(rows).to_markdown(index=False))
+    from sklearn.metrics import adjusted_rand_score
+
+    print(f"\ntorch vs onnx-int8 partitions: ARI {adjusted_rand_score(topics['torch'], topics['onnx-int8']):.3f}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--corpus", choices=[*CORPORA, "both"], default="both")
@@ -50,7 +77,12 @@ def main() -> None:
     parser.add_argument("--threads", type=int, help="threads for every backend (default: the CPUs available)")
     parser.add_argument("--rounds", type=int, default=2)
     parser.add_argument("--no-export", action="store_true", help="do not time a fresh export")
+    parser.add_argument("--quality", action="store_true", help="print the topic model card per backend instead")
+    parser.add_argument("--cache-dir", help="nbkit cache for --quality (default: a new temporary folder)")
     args = parser.parse_args()
+    if args.quality:
+        quality(args.cache_dir or tempfile.mkdtemp(prefix="nbkit-bench-embed-"))
+        return
 
     import torch
 
