@@ -61,13 +61,16 @@ def test_pooling_by_hand():
                                                                   [3 / 10**0.5, 1 / 10**0.5]], rtol=1e-6)
 
 
-def test_each_backend_has_its_own_cache_identity(tmp_path):
+def test_each_backend_has_its_own_cache_identity(tmp_path, monkeypatch):
+    monkeypatch.delenv("NBKIT_MODEL_DIR", raising=False)  # the export goes into the cache folder given
     torch_, int8, fp32 = (make_embedder(backend=b, cache_dir=tmp_path) for b in ("torch", "onnx-int8", "onnx-fp32"))
     fingerprint = torch_.identity.rsplit("-", 1)[-1]
     assert int8.identity == f"all-MiniLM-L6-v2-{fingerprint}-onnx-int8-{onnx_embed.RECIPE}"
     assert fp32.identity == f"all-MiniLM-L6-v2-{fingerprint}-onnx-fp32-{onnx_embed.RECIPE}"
     assert isinstance(make_embedder(), OnnxEmbedder)  # the default
     assert int8.model_dir == tmp_path / "models"
+    monkeypatch.setenv("NBKIT_MODEL_DIR", str(tmp_path / "shared"))
+    assert make_embedder(cache_dir=tmp_path).model_dir == tmp_path / "shared"
     with pytest.raises(NbkitError, match="embedding backend 'tensorflow' is not one of onnx-int8, onnx-fp32, torch"):
         make_embedder(backend="tensorflow")
     with pytest.raises(NbkitError, match="onnx optimization 'max' is not one of"):
