@@ -64,7 +64,7 @@ def quality(cache_dir: str) -> None:
                      "doc_topics": topics[backend], "fit_seconds": summary.fit_seconds})
     n_topics = int((pd.Series(topics["onnx-int8"]).drop_duplicates() >= 0).sum())
     rows.append(fit_baseline(texts, "nmf", n_topics, seed=42).card_row(texts))
-    print(compute_model_card(rows).to_markdown(index=False))
+    print(compute_model_card(rows).to_string(index=False))
     from sklearn.metrics import adjusted_rand_score
 
     print(f"\ntorch vs onnx-int8 partitions: ARI {adjusted_rand_score(topics['torch'], topics['onnx-int8']):.3f}")
