@@ -190,8 +190,9 @@ class OnnxEmbedder:
     """A sentence-transformers model folder run by ONNX Runtime (int8 by default, or fp32), exported on first use.
 
     `threads` defaults to the CPUs this process may use; `optimization` is ONNX Runtime's graph optimization level
-    (all, extended, basic, disable). Both change only the float summation order, never the model. The session is
-    opened on first encode and never pickled: a pickled embedder is its small spec, cheap to send to a worker.
+    (all, extended, basic, disable). Either may regroup float work, never the model; with this export they change
+    no bit of the vectors (tests/test_emulate.py). The session is opened on first encode and never pickled: a
+    pickled embedder is its small spec, cheap to send to a worker.
     """
 
     def __init__(self, model: str | None = None, *, quantization: str = "int8", threads: int | None = None,
