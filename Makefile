@@ -74,6 +74,7 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_sweep.py
 	$(BIN)/python benchmarks/bench_explorer.py
 	$(BIN)/python benchmarks/bench_candidates.py
+	$(BIN)/python benchmarks/bench_embed.py
 
 clean:
 	rm -rf $(VENV) reports .pytest_cache

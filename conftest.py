@@ -13,6 +13,9 @@ def pytest_configure(config):
     folder = tempfile.mkdtemp(prefix="nbkit-test-cache-")
     config._nbkit_cache = folder
     os.environ["NBKIT_CACHE_DIR"] = folder
+    # one ONNX export of the embedding model for the session (made by the first test or notebook that embeds),
+    # shared by the tests and runs that bring their own cache_dir; an existing $NBKIT_MODEL_DIR is kept
+    os.environ.setdefault("NBKIT_MODEL_DIR", os.path.join(folder, "models"))
 
 
 def pytest_unconfigure(config):

@@ -24,7 +24,7 @@ from nbkit.distributed import (
     parse_scheduler,
     partitions,
 )
-from nbkit.embed import EmbeddingCache, SentenceEmbedder, embed_texts, text_keys
+from nbkit.embed import EmbeddingCache, embed_texts, make_embedder, text_keys
 from nbkit.errors import NbkitError
 
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -147,7 +147,7 @@ def test_a_worker_killed_mid_job_loses_nothing(client, tmp_path):
 def test_the_real_model_on_the_cluster(client, tmp_path):
     corpus = ["Robot grasping with tactile sensing.", "Protein structure prediction.", "Speech recognition.",
               "Robot grasping with tactile sensing."]
-    here = embed_texts(corpus, SentenceEmbedder(), progress=False).vectors
+    here = embed_texts(corpus, make_embedder(), progress=False).vectors  # the default backend, as EmbedderSpec()
     there = embed_corpus(corpus, EmbedderSpec(), tmp_path, client=client, progress=False)
     assert there.vectors.shape == (4, 384) and (there.computed, there.cached) == (3, 0)
     # One partition: the same batches as here, and the vectors were bit-identical on the development VM (one worker
@@ -199,7 +199,7 @@ def test_fit_topics_embeds_on_the_scheduler_it_is_given(client, tmp_path):
     from nbkit.topics import TopicSettings, _embed_on_cluster, fit_topics
 
     texts = ["Robot grasping with tactile sensing.", "Protein structure prediction."]
-    result = _embed_on_cluster(texts, TopicSettings(), SentenceEmbedder(), tmp_path, client, progress=False)
+    result = _embed_on_cluster(texts, TopicSettings(), make_embedder(), tmp_path, client, progress=False)
     assert result.vectors.shape == (2, 384) and result.computed + result.cached == 2
     papers = pd.DataFrame({"title": [f"Paper {i}" for i in range(6)], "abstract": ["Robots."] * 6})
     with pytest.raises(NbkitError, match="needs a cache_dir the workers share"):

@@ -63,6 +63,36 @@ def test_topics_are_identical_under_every_cpu_configuration():
     assert table["n_topics"].iloc[0] >= 5  # a real partition, not one topic everywhere
 
 
+def test_onnx_topics_are_identical_under_other_thread_counts_and_graph_optimizations(tmp_path):
+    """ONNX Runtime has no switch to take another CPU's code paths, so this is the proxy: other intra-op thread
+    counts and graph optimization levels (which regroup float work as another CPU's kernels do) must give the same
+    topics on the bundled corpus. They give bit-identical vectors, in fact: the int8 products are summed in
+    integers (exact in any order, and reduce_range keeps AVX2's 16-bit pair sums from saturating, so VNNI and
+    non-VNNI CPUs add the same integers), and ORT splits the float work by rows, never inside a sum."""
+    from nbkit.corpus import load_corpus
+    from nbkit.onnx_embed import OnnxEmbedder
+    from nbkit.topics import TopicSettings, compute_assignments, compute_topic_table, fit_topics
+
+    papers = load_corpus([str(BUNDLED)]).papers
+    settings = TopicSettings(stability_runs=0)
+    reference_vectors, reference, labels = None, None, None
+    for threads, optimization in [(2, "all"), (1, "all"), (2, "disable")]:
+        embedder = OnnxEmbedder(threads=threads, optimization=optimization)
+        # each its own empty cache: every configuration embeds the corpus itself
+        result = fit_topics(papers, settings, embedder=embedder, cache_dir=tmp_path / f"{threads}-{optimization}",
+                            progress=False)
+        vectors = result.embeddings
+        topics = compute_assignments(result)["topic"].tolist()
+        table = compute_topic_table(result)["label"].tolist()
+        if reference is None:
+            reference_vectors, reference, labels = vectors, topics, table
+            continue
+        assert topics == reference, (threads, optimization)
+        assert table == labels
+        np.testing.assert_array_equal(vectors, reference_vectors)
+    assert len(set(reference)) >= 6  # a real partition
+
+
 def test_emulate_cpu_runs_a_command_under_a_configuration():
     nbkit = Path(sys.executable).with_name("nbkit")
     done = subprocess.run([str(nbkit), "emulate-cpu", "generic", "--", sys.executable, "-c",

@@ -3,7 +3,7 @@
     nbkit load PATH... [--out corpus.parquet] [--report report.json] [--format auto] [--reference-year YEAR]
                        [--collection OLD=NEW]... [--column FIELD=COLUMN]... [--skip-bad-files]
                        [--scheduler ADDRESS] [--workers N]
-    nbkit embed PATH... [--cache-dir DIR] [--model NAME] [--backend torch] [--scheduler ADDRESS] [--workers N]
+    nbkit embed PATH... [--cache-dir DIR] [--model NAME] [--backend onnx-int8] [--scheduler ADDRESS] [--workers N]
                         [load options]
     nbkit run [NOTEBOOK...] [-p NAME VALUE]... [-f params.yml] [--out DIR] [--jobs N] [--store-outputs]
     nbkit diff RUN_A RUN_B [--html OUT]
@@ -82,7 +82,8 @@ def _cmd_embed(args: argparse.Namespace) -> int:
         texts = document_texts(corpus.papers, fields)
         start = time.perf_counter()
         # the vectors stay in the cache: no result array, so memory does not grow with the corpus
-        result = embed_corpus(texts, EmbedderSpec(args.model, args.backend), cache_dir, client=client,
+        options = (("cache_dir", str(cache_dir)),) if args.backend != "hash" else ()  # where the ONNX export lives
+        result = embed_corpus(texts, EmbedderSpec(args.model, args.backend, options), cache_dir, client=client,
                               partition_size=args.partition_size, return_vectors=False)
         seconds = time.perf_counter() - start
     rate = f"{result.computed / seconds:.1f} documents/s" if result.computed and seconds > 0 else "nothing to embed"
@@ -140,11 +141,18 @@ def _cmd_schema(args: argparse.Namespace) -> int:
 def _cmd_warm_up(args: argparse.Namespace) -> int:
     import time
 
+    from nbkit.embed import DEFAULT_BACKEND, make_embedder
     from nbkit.topics import warm_up
 
     start = time.perf_counter()
     warm_up()
     print(f"UMAP's compiled code is cached ({time.perf_counter() - start:.0f} s)")
+    embedder = make_embedder(backend=DEFAULT_BACKEND)
+    ensure = getattr(embedder, "ensure_exported", None)
+    if ensure is not None:
+        start = time.perf_counter()
+        path = ensure()
+        print(f"The embedding model's ONNX export is in {path.parent} ({time.perf_counter() - start:.0f} s)")
     return 0
 
 
@@ -211,9 +219,11 @@ def build_parser() -> argparse.ArgumentParser:
     embed.add_argument("--fields", default="title,abstract",
                        help="paper fields joined into the embedded text (default: title,abstract, as the notebooks)")
     from nbkit.distributed import BACKENDS, PARTITION_SIZE
+    from nbkit.embed import DEFAULT_BACKEND
 
-    embed.add_argument("--backend", default="torch", choices=list(BACKENDS),
-                       help="how the model runs (default: torch; hash: a stand-in for tests and overhead measurements)")
+    embed.add_argument("--backend", default=DEFAULT_BACKEND, choices=list(BACKENDS),
+                       help=f"how the model runs (default: {DEFAULT_BACKEND}, as the notebooks; hash: a stand-in for "
+                            "tests and overhead measurements)")
     embed.add_argument("--partition-size", type=int, default=PARTITION_SIZE,
                        help=f"distinct texts per Dask task (default: {PARTITION_SIZE})")
     _add_load_options(embed)
@@ -243,8 +253,8 @@ def build_parser() -> argparse.ArgumentParser:
     schema = sub.add_parser("schema", help="print the papers and listings schema as Markdown")
     schema.set_defaults(func=_cmd_schema)
 
-    warm = sub.add_parser("warm-up", help="compile UMAP's numba code into its on-disk cache (once per environment; "
-                                          "make does it at setup)")
+    warm = sub.add_parser("warm-up", help="compile UMAP's numba code into its on-disk cache and export the default "
+                                          "embedding model to ONNX (once; make does it at setup)")
     warm.set_defaults(func=_cmd_warm_up)
 
     from nbkit.emulate import CPU_CONFIGS

