@@ -35,8 +35,9 @@ import numpy as np
 import pandas as pd
 
 from nbkit.cache import digest_bytes, find_array, find_file, write_array, write_file
-from nbkit.cluster import OUTLIER, AgglomerativeTopics, unit_rows
-from nbkit.embed import DEFAULT_FIELDS, EmbeddingCache, Embeddings, SentenceEmbedder, document_texts, embed_texts
+from nbkit.cluster import MAX_FIT_PAPERS, MIN_TOPICS, OUTLIER, AgglomerativeTopics, unit_rows
+from nbkit.embed import (DEFAULT_FIELDS, EmbeddingCache, Embeddings, SentenceEmbedder, document_texts, embed_texts,
+                         text_keys)
 from nbkit.errors import NbkitError
 from nbkit.lazyimport import OnDemandModule, hidden_modules, lazy_packages
 from nbkit.quality import resample_stability
@@ -58,6 +59,8 @@ class TopicSettings:
     min_topic_size: int = 5  # smallest topic; smaller clusters are outliers (or join a topic, see assign_similarity)
     min_coverage: float = 0.85  # agglomerative: cut the tree where this share of papers is in topics
     max_topics: int | None = 40  # agglomerative: at most this many topics (cut higher if more; subtopics kept)
+    min_topics: int | None = MIN_TOPICS  # agglomerative, 1,000+ papers: at least this many (cut lower if fewer)
+    max_fit_papers: int | None = MAX_FIT_PAPERS  # agglomerative: above this, fit on a sample, assign the rest
     distance_threshold: float | None = None  # agglomerative: cut at this cosine distance instead (None: as above)
     assign_similarity: float | None = None  # agglomerative: an outlier joins the nearest topic this similar
     nr_topics: int | str | None = None  # merge down to this many topics ("auto": HDBSCAN on topic vectors)
@@ -95,6 +98,10 @@ class TopicSettings:
             problems.append(f"min_coverage is a share of the papers in (0, 1], not {self.min_coverage}")
         if self.max_topics is not None and self.max_topics < 1:
             problems.append(f"max_topics must be at least 1 or None, not {self.max_topics}")
+        if self.min_topics is not None and self.min_topics < 1:
+            problems.append(f"min_topics must be at least 1 or None, not {self.min_topics}")
+        if self.max_fit_papers is not None and self.max_fit_papers < 2 * self.min_topic_size:
+            problems.append(f"max_fit_papers must be None or at least twice min_topic_size, not {self.max_fit_papers}")
         if self.stability_runs < 0 or self.stability_runs == 1:
             problems.append(f"stability_runs must be 0 (no check) or at least 2, not {self.stability_runs}")
         if not 0 < self.stability_fraction < 1:
@@ -364,7 +371,8 @@ def make_clusterer(settings: TopicSettings) -> Any:
     if settings.method == "agglomerative":
         return AgglomerativeTopics(distance_threshold=settings.distance_threshold, min_coverage=settings.min_coverage,
                                    min_topic_size=settings.min_topic_size, assign_similarity=settings.assign_similarity,
-                                   max_topics=settings.max_topics)
+                                   max_topics=settings.max_topics, min_topics=settings.min_topics,
+                                   max_fit_papers=settings.max_fit_papers)
     from hdbscan import HDBSCAN
 
     return HDBSCAN(min_cluster_size=settings.min_topic_size, metric="euclidean", cluster_selection_method="eom",
@@ -501,6 +509,8 @@ def fit_topics(papers: pd.DataFrame, settings: TopicSettings | None = None, *, e
     seconds["embed"] = time.perf_counter() - start
 
     model = build_topic_model(settings, make_backend(embedder, cache), cache_dir=cache_dir, **components)
+    if hasattr(model.hdbscan_model, "sample_keys"):  # a large corpus is fitted on the papers of smallest text hash
+        model.hdbscan_model.sample_keys = text_keys(texts)
     start = time.perf_counter()  # after building: importing BERTopic (~8 s) is not fitting
     topics, _ = model.fit_transform(texts, embeddings=embedded.vectors)
     topics = np.asarray(topics)
