@@ -139,7 +139,7 @@ def test_sample_rows_takes_the_smallest_keys_or_evenly_spaced_rows():
 def _groups(rng, sizes=(30, 24, 18), noise=0.02, dim=12) -> np.ndarray:
     """Three tight groups along orthogonal axes, then two stray papers along axes of their own."""
     parts = [np.eye(dim)[2 * g] * 3 + rng.normal(scale=noise, size=(size, dim)) for g, size in enumerate(sizes)]
-    return np.vstack(parts + [np.eye(dim)[[9, 11]] * 3])
+    return np.vstack([*parts, np.eye(dim)[[9, 11]] * 3])
 
 
 def test_fit_on_a_sample_assigns_like_the_full_fit_on_well_separated_groups():

@@ -240,6 +240,29 @@ def test_topic_assignments_are_shared_through_the_cache(papers, minilm, cache_di
     assert calls == [1] and len(other) == 36  # other settings: fitted once
 
 
+def test_other_seeds_and_representations_reuse_the_cached_partition_and_refits(papers, minilm, cache_dir, fitted,
+                                                                              monkeypatch):
+    from nbkit import topics
+
+    monkeypatch.setattr(topics, "fit_topics", lambda *a, **k: pytest.fail("fitted again"))
+    for seed in (43, 44):  # agglomerative has no seed: every seed reads the one cached partition
+        partition = topics.topic_partition(papers, replace(SETTINGS, seed=seed), cache_dir=cache_dir, embedder=minilm)
+        assert partition.tolist() == fitted.topics.tolist()
+    monkeypatch.undo()
+    monkeypatch.setattr(topics, "resample_stability", lambda *a, **k: pytest.fail("refitted"))
+    plain = fit_topics(papers, replace(SETTINGS, representation="ctfidf"), embedder=minilm, cache_dir=cache_dir,
+                       progress=False)  # the same partition and seed: the stability refits are read back
+    assert plain.topics.tolist() == fitted.topics.tolist()
+    np.testing.assert_array_equal(plain.confidence, fitted.confidence)
+    assert plain.stability == fitted.stability and list(plain.stability) == list(fitted.stability)
+    monkeypatch.undo()
+    calls = []
+    real = topics.resample_stability
+    monkeypatch.setattr(topics, "resample_stability", lambda *a, **k: calls.append(1) or real(*a, **k))
+    fit_topics(papers, replace(SETTINGS, seed=43), embedder=minilm, cache_dir=cache_dir, progress=False)
+    assert calls == [1]  # another seed draws other samples: refitted
+
+
 def test_ranked_terms_break_ties_by_term_not_by_float_noise():
     vocabulary = np.array(["b", "a", "c", "d", "e"])
     scores = np.array([0.5, 0.5, 0.7, 0.0, 0.5 + 1e-13])  # e ties with a and b at 10 significant digits

@@ -36,8 +36,15 @@ import pandas as pd
 
 from nbkit.cache import digest_bytes, find_array, find_file, write_array, write_file
 from nbkit.cluster import MAX_FIT_PAPERS, MIN_TOPICS, OUTLIER, AgglomerativeTopics, unit_rows
-from nbkit.embed import (DEFAULT_FIELDS, EmbeddingCache, Embeddings, SentenceEmbedder, document_texts, embed_texts,
-                         text_keys)
+from nbkit.embed import (
+    DEFAULT_FIELDS,
+    EmbeddingCache,
+    Embeddings,
+    SentenceEmbedder,
+    document_texts,
+    embed_texts,
+    text_keys,
+)
 from nbkit.errors import NbkitError
 from nbkit.lazyimport import OnDemandModule, hidden_modules, lazy_packages
 from nbkit.quality import resample_stability
@@ -526,11 +533,25 @@ def fit_topics(papers: pd.DataFrame, settings: TopicSettings | None = None, *, e
     start = time.perf_counter()
     confidence, stability = np.full(len(topics), np.nan), {}
     refit = _refit_function(model, settings, embedded.vectors, custom=bool(components))
-    if refit is not None and settings.stability_runs and len(np.unique(topics)) > 1:
+    # the refits depend on the partition and the stability settings only: another representation reuses them
+    stability_key = (None if cache_dir is None or components else
+                     "stability-" + digest_bytes(_partition_key(texts, settings, embedder),
+                                                 topics.astype(np.int64).tobytes(),
+                                                 json.dumps([settings.seed, settings.stability_runs,
+                                                             settings.stability_fraction]))[:32])
+    stored = find_array(Path(cache_dir) / "topics", stability_key) if stability_key else None
+    if stored is not None and stored.shape == (2, len(topics)):
+        confidence = stored[0]
+        stability = {int(t): float(v) for t, v in sorted(zip(topics.tolist(), stored[1].tolist(), strict=True))
+                     if t != OUTLIER and v == v}  # v == v: not NaN
+    elif refit is not None and settings.stability_runs and len(np.unique(topics)) > 1:
         checked = resample_stability(topics, refit, settings.stability_runs, settings.stability_fraction,
                                      seed=settings.seed, progress=progress)
         confidence = checked.confidence
         stability = dict(zip(checked.topics.tolist(), checked.stability.tolist(), strict=True))
+        if stability_key:
+            per_paper = np.array([stability.get(int(t), np.nan) for t in topics])
+            write_array(Path(cache_dir) / "topics", stability_key, np.vstack([confidence, per_paper]))
     seconds["stability"] = time.perf_counter() - start
     result = TopicResult(model=model, papers=papers.reset_index(drop=True), texts=texts,
                          embeddings=embedded.vectors, topics=topics, confidence=confidence, stability=stability,
@@ -538,7 +559,39 @@ def fit_topics(papers: pd.DataFrame, settings: TopicSettings | None = None, *, e
                          cache_dir=Path(cache_dir) if cache_dir is not None else None)
     if cache_dir is not None and not components:  # custom components are not described by the settings
         _store_summary(Path(cache_dir), _summary_key(papers, texts, settings, embedder), summarize(result))
+        write_array(Path(cache_dir) / "topics", _partition_key(texts, settings, embedder), topics.astype(np.int64))
     return result
+
+
+# Settings that do not change which papers form which topic: terms, labels and the stability check (and, for the
+# seedless agglomerative method, the seed). Fits that differ only in these share one partition.
+NOT_PARTITION = ("representation", "mmr_diversity", "top_n_words", "ngram_range", "extra_stopwords",
+                 "stability_runs", "stability_fraction", "unstable_below")
+
+
+def _partition_key(texts: Sequence[str], settings: TopicSettings, embedder: Any) -> str:
+    shaping = {k: v for k, v in settings.to_dict().items()
+               if k not in NOT_PARTITION and not (k == "seed" and settings.method == "agglomerative")}
+    if settings.reduce_outliers == "c-tf-idf":  # assigns outliers by their words: the terms matter
+        shaping["terms"] = [settings.ngram_range, settings.extra_stopwords]
+    return "partition-" + digest_bytes(embedder.identity, json.dumps(shaping, sort_keys=True, default=str),
+                                       version("bertopic"), *texts)[:32]
+
+
+def topic_partition(papers: pd.DataFrame, settings: TopicSettings | None = None, *,
+                    cache_dir: str | Path | None = None, embedder: Any = None, progress: bool = True) -> np.ndarray:
+    """Each paper's topic (-1: outlier) under `settings`, in the order of `papers`: read from the cache when any
+    fit there had the same partition settings (the agglomerative method has no seed, so every seed shares one
+    partition), otherwise fitted without the stability check. What 04_compare's seed comparison needs."""
+    settings = settings or TopicSettings()
+    embedder = embedder or SentenceEmbedder(settings.embedding_model)
+    if cache_dir is not None:
+        key = _partition_key(document_texts(papers, settings.embed_fields), settings, embedder)
+        found = find_array(Path(cache_dir) / "topics", key)
+        if found is not None and len(found) == len(papers):
+            return found
+    return fit_topics(papers, replace(settings, stability_runs=0), embedder=embedder, cache_dir=cache_dir,
+                      progress=progress).topics
 
 
 # --- topic results shared between notebooks -------------------------------------------------------------------------
