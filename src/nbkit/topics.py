@@ -778,11 +778,13 @@ def compute_topics_per_collection(result: TopicResult) -> pd.DataFrame:
 
 def project_2d(unit: np.ndarray) -> np.ndarray:
     """The first two principal components of unit vectors (classical MDS of their cosine distances): a linear,
-    seedless projection in milliseconds. Each axis is oriented so that its largest coordinate is positive (an SVD
-    may return either sign)."""
+    seedless projection. Each axis is oriented so that its largest coordinate is positive (an eigenvector may
+    come with either sign). The axes are the top eigenvectors of the dimensions x dimensions scatter matrix, so
+    the cost grows linearly with the papers (an SVD of the papers x dimensions matrix took 2-30 s at 2,000 papers
+    on 2 busy cores, and 300 MB for its left factor at 100,000)."""
     centred = unit - unit.mean(axis=0)
-    u, s, _ = np.linalg.svd(centred, full_matrices=False)
-    xy = u[:, :2] * s[:2]
+    values, vectors = np.linalg.eigh(centred.T @ centred)  # ascending eigenvalues
+    xy = centred @ vectors[:, ::-1][:, :2]
     if xy.shape[1] < 2:  # a single paper or dimension: nothing to spread along the second axis
         xy = np.column_stack([xy, np.zeros((len(xy), 2 - xy.shape[1]))])
     flip = np.sign(xy[np.argmax(np.abs(xy), axis=0), [0, 1]])
