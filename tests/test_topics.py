@@ -148,7 +148,7 @@ def test_tables_agree_with_the_assignments(fitted):
 def test_the_map_is_the_first_two_principal_components_oriented_by_their_largest_value():
     X = np.array([[3.0, 0, 0], [-1.0, 0, 0], [-2.0, 0, 0], [0, 0.6, 0], [0, -0.2, 0], [0, -0.4, 0]])  # centred
     np.testing.assert_allclose(project_2d(X), X[:, :2], atol=1e-12)
-    np.testing.assert_allclose(project_2d(-X + 5.0), X[:, :2], atol=1e-12)  # centred; the eigenvectors' signs do not show
+    np.testing.assert_allclose(project_2d(-X + 5.0), X[:, :2], atol=1e-12)  # centred; signs do not show
 
 
 def test_save_and_reload_give_the_same_topics(fitted, minilm, tmp_path):

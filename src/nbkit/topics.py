@@ -783,7 +783,7 @@ def project_2d(unit: np.ndarray) -> np.ndarray:
     the cost grows linearly with the papers (an SVD of the papers x dimensions matrix took 2-30 s at 2,000 papers
     on 2 busy cores, and 300 MB for its left factor at 100,000)."""
     centred = unit - unit.mean(axis=0)
-    values, vectors = np.linalg.eigh(centred.T @ centred)  # ascending eigenvalues
+    _, vectors = np.linalg.eigh(centred.T @ centred)  # ascending eigenvalues
     xy = centred @ vectors[:, ::-1][:, :2]
     if xy.shape[1] < 2:  # a single paper or dimension: nothing to spread along the second axis
         xy = np.column_stack([xy, np.zeros((len(xy), 2 - xy.shape[1]))])
