@@ -167,16 +167,16 @@ def main() -> None:
         print(json.dumps(run_size(args.one, args.cache_dir, work)))
         return
     if args.compare:
-        print(json.dumps(compare_fits(*args.compare, args.cache_dir)))
+        print(json.dumps(compare_fits(args.compare[0], args.cache_dir, args.compare[1])))
         return
     jobs = ([["--compare", "2000", "1000"], ["--compare", "2000", "500"], ["--compare", "10000", "5000"]]
             if args.quality else [["--one", str(n)] for n in args.sizes])
     rows = []
     for job in jobs:
         done = subprocess.run([sys.executable, __file__, "--cache-dir", args.cache_dir, *job],
-                              capture_output=True, text=True, check=False)
+                              stdout=subprocess.PIPE, text=True, check=False)  # progress goes to stderr
         if done.returncode:
-            sys.exit(f"bench_scale {' '.join(job)} failed:\n{done.stderr[-3000:]}")
+            sys.exit(f"bench_scale {' '.join(job)} failed")
         rows.append(json.loads(done.stdout.strip().splitlines()[-1]))
         print(json.dumps(rows[-1]), flush=True)
     args.out.mkdir(parents=True, exist_ok=True)
