@@ -25,6 +25,7 @@ from nbkit.topics import (
     compute_topics_per_collection,
     fit_topics,
     load_topic_model,
+    make_clusterer,
     make_label,
     make_stable_terms,
     project_2d,
@@ -205,6 +206,12 @@ def test_settings_are_checked():
     with pytest.raises(NbkitError, match=r"unknown topic setting.*colour"):
         TopicSettings.from_parameters(colour="red")
     assert TopicSettings.from_parameters(ngram_range=[1, 3]).ngram_range == (1, 3)
+    with pytest.raises(NbkitError, match="min_topics must be at least 1 or None, not 0"):
+        TopicSettings(min_topics=0)
+    with pytest.raises(NbkitError, match="max_fit_papers must be None or at least twice min_topic_size, not 9"):
+        TopicSettings(max_fit_papers=9)
+    clusterer = make_clusterer(TopicSettings(min_topics=12, max_fit_papers=3000))
+    assert (clusterer.min_topics, clusterer.max_fit_papers) == (12, 3000)
 
 
 def test_too_few_papers_is_a_clear_error(papers, minilm):
