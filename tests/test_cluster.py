@@ -121,6 +121,8 @@ def test_a_large_corpus_cut_is_lowered_to_at_least_min_topics():
     # 500 papers is not a large corpus (MIN_TOPICS_FROM = 1,000): the coverage rule alone decides
     small = AgglomerativeTopics(min_topic_size=200, min_coverage=0.9, min_topics=2)
     assert small.choose_cuts(tree, 5, np.full(5, 100))[0] == pytest.approx(2.108377, abs=1e-6)
+    # a tree of a 500-paper sample of a 1,000-paper corpus: the corpus size decides
+    assert small.choose_cuts(tree, 5, np.full(5, 100), papers=1000)[0] == pytest.approx(0.516268, abs=1e-6)
     # no cut with 3 topics: the cut stays where it was
     assert AgglomerativeTopics(min_topic_size=400, min_coverage=0.9, min_topics=3).choose_cuts(
         tree, 5, weights)[0] == pytest.approx(2.108377, abs=1e-6)

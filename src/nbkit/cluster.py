@@ -199,8 +199,10 @@ class AgglomerativeTopics:
 
         return order_clusters(fcluster(tree, t=threshold, criterion="distance"), min_size or self.min_topic_size)
 
-    def choose_cuts(self, tree: np.ndarray, n: int, weights: np.ndarray | None = None) -> tuple[float, float]:
-        """The cut and the fine cut (see the class docstring)."""
+    def choose_cuts(self, tree: np.ndarray, n: int, weights: np.ndarray | None = None,
+                    papers: int | None = None) -> tuple[float, float]:
+        """The cut and the fine cut (see the class docstring); `papers`: the corpus size when the tree holds a
+        sample of it (default: the leaves' weights)."""
         heights, counts, coverage = cut_profile(tree, n, self.min_topic_size, weights)
         if self.distance_threshold is not None:
             top = min(int(np.searchsorted(heights, self.distance_threshold)), len(heights) - 1)
@@ -210,7 +212,7 @@ class AgglomerativeTopics:
             top = int(np.argmax(covered)) if covered.any() else len(heights) - 1
             while self.max_topics is not None and top < len(heights) - 1 and counts[top] > self.max_topics:
                 top += 1
-            papers = int(np.sum(weights)) if weights is not None else n
+            papers = papers or (int(np.sum(weights)) if weights is not None else n)
             least = min(self.min_topics or 0, self.max_topics or len(heights))
             if papers >= MIN_TOPICS_FROM and counts[top] < least:
                 # too coarse to read as a map of the field: the nearest lower cut with enough topics, if any
@@ -231,7 +233,7 @@ class AgglomerativeTopics:
         self.sample_ = sample_rows(len(unit), self.max_fit_papers or len(unit), keys)
         self.distances_ = cosine_condensed(unit[self.sample_])
         self.tree_ = linkage(self.distances_, method="average")
-        self.threshold_, self.fine_threshold_ = self.choose_cuts(self.tree_, len(self.sample_))
+        self.threshold_, self.fine_threshold_ = self.choose_cuts(self.tree_, len(self.sample_), papers=len(unit))
         top = self._extend(unit, self.sample_, self._cut(self.tree_, self.threshold_))
         fine = self._extend(unit, self.sample_, self._cut(self.tree_, self.fine_threshold_), top)
         labels, similarity = self._assign(unit, top)
