@@ -13,7 +13,7 @@ seeded with c, 0.01 per dimension, cosine about 0.98 to the original). Copy 0 is
 
 Each size runs in a fresh process that makes the notebook's calls in order (fit_topics with the default settings,
 stability refits included, then every table, figure, view and the saved model) and reports the seconds of each and
-the peak resident memory (ru_maxrss). The machine is shared with other jobs: times are noisy.
+the peak resident memory (ru_maxrss) and CPU time. The machine is shared with other jobs: times are noisy.
 
 --quality compares, at 2,000 papers (real) and 10,000 (copies), the fit on a sample (max_fit_papers) with the fit
 on all papers: adjusted Rand index of the two partitions, topics, outlier share and NPMI of each.
@@ -80,6 +80,12 @@ def peak_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
+def cpu_seconds() -> float:
+    """CPU time of this process (user + system, all threads): on a shared machine, steadier than wall time."""
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
 def run_size(n: int, cache_dir: str, out: Path) -> dict:
     """The 02_topics notebook's calls on n papers, timed one by one."""
     import matplotlib
@@ -122,7 +128,8 @@ def run_size(n: int, cache_dir: str, out: Path) -> dict:
     card = quality.iloc[0]
     return {"papers": n, "stages": stages, "total_seconds": round(sum(v for k, v in stages.items()
                                                                        if not k.startswith(" ")), 1),
-            "peak_rss_mb": round(peak_mb()), "n_topics": int(card["n_topics"]), "subtopics": len(subtopics),
+            "peak_rss_mb": round(peak_mb()), "cpu_seconds": round(cpu_seconds()),
+            "n_topics": int(card["n_topics"]), "subtopics": len(subtopics),
             "outlier_share": float(card["outlier_share"]), "npmi": float(card["npmi"])}
 
 
