@@ -107,3 +107,68 @@ def test_two_stage_finds_well_separated_groups_and_nests_its_levels():
     refit = model.refit(np.arange(0, 60, 2), min_topic_size=6)  # the stability check's refits: the same cut
     groups = np.repeat([0, 1, 2], 10)
     assert len(refit) == 30 and all(len(set(groups[refit == t].tolist())) == 1 for t in set(refit.tolist()) - {-1})
+
+
+def test_a_large_corpus_cut_is_lowered_to_at_least_min_topics():
+    # each point stands for 200 papers (1,000 in all), topics need 400: the cut after {0, 8} and {90, 100} merge
+    # has 2 topics covering 80% of the papers, the cut after the last merge 1 topic covering all of them
+    tree = AgglomerativeTopics(min_topic_size=2).fit(_points(ANGLES)).tree_
+    weights = np.full(5, 200)
+    coarse = AgglomerativeTopics(min_topic_size=400, min_coverage=0.9, min_topics=None)
+    assert coarse.choose_cuts(tree, 5, weights)[0] == pytest.approx(2.108377, abs=1e-6)
+    lowered = AgglomerativeTopics(min_topic_size=400, min_coverage=0.9, min_topics=2)
+    assert lowered.choose_cuts(tree, 5, weights)[0] == pytest.approx(0.516268, abs=1e-6)
+    # 500 papers is not a large corpus (MIN_TOPICS_FROM = 1,000): the coverage rule alone decides
+    small = AgglomerativeTopics(min_topic_size=200, min_coverage=0.9, min_topics=2)
+    assert small.choose_cuts(tree, 5, np.full(5, 100))[0] == pytest.approx(2.108377, abs=1e-6)
+    # a tree of a 500-paper sample of a 1,000-paper corpus: the corpus size decides
+    assert small.choose_cuts(tree, 5, np.full(5, 100), papers=1000)[0] == pytest.approx(0.516268, abs=1e-6)
+    # no cut with 3 topics: the cut stays where it was
+    assert AgglomerativeTopics(min_topic_size=400, min_coverage=0.9, min_topics=3).choose_cuts(
+        tree, 5, weights)[0] == pytest.approx(2.108377, abs=1e-6)
+
+
+def test_sample_rows_takes_the_smallest_keys_or_evenly_spaced_rows():
+    from nbkit.cluster import sample_rows
+
+    keys = np.array([b"d", b"a", b"c", b"a", b"b"], dtype="S1")
+    assert sample_rows(5, 3, keys).tolist() == [1, 3, 4]  # a (row 1), a (row 3: equal keys by position), b
+    assert sample_rows(5, 2, keys).tolist() == [1, 3]
+    assert sample_rows(10, 4).tolist() == [0, 2, 5, 7]  # i * 10 // 4
+    assert sample_rows(3, 5, keys[:3]).tolist() == [0, 1, 2]
+
+
+def _groups(rng, sizes=(30, 24, 18), noise=0.02, dim=12) -> np.ndarray:
+    """Three tight groups along orthogonal axes, then two stray papers along axes of their own."""
+    parts = [np.eye(dim)[2 * g] * 3 + rng.normal(scale=noise, size=(size, dim)) for g, size in enumerate(sizes)]
+    return np.vstack([*parts, np.eye(dim)[[9, 11]] * 3])
+
+
+def test_fit_on_a_sample_assigns_like_the_full_fit_on_well_separated_groups():
+    X = _groups(np.random.default_rng(1))
+    keys = np.array([f"{i * 7919 % 101:03d}".encode() for i in range(len(X))])  # a fixed shuffle of the rows
+    full = AgglomerativeTopics(distance_threshold=0.5, min_topic_size=5, max_fit_papers=None).fit(X)
+    assert full.labels_.tolist() == [0] * 30 + [1] * 24 + [2] * 18 + [-1, -1]
+    sampled = AgglomerativeTopics(distance_threshold=0.5, min_topic_size=5, max_fit_papers=30)
+    sampled.sample_keys = keys
+    sampled.fit(X)
+    assert len(sampled.sample_) == 30 and len(sampled.distances_) == 30 * 29 // 2  # only the sample's distances
+    assert sampled.labels_.tolist() == full.labels_.tolist()  # strays: similarity 0 to every centre, outliers
+    fine = sampled.levels_["fine"]
+    for sub in set(fine.tolist()) - {-1}:  # subtopics of the noise within a group: each inside one topic
+        assert len(set(sampled.labels_[fine == sub].tolist())) == 1
+    # the stability refits: the refit's sampled papers are clustered, the rest of the rows assigned
+    rows = np.delete(np.arange(74), [0, 31, 60])  # one paper of each group left out
+    assert sampled.refit(rows, min_topic_size=3).tolist() == full.labels_[rows].tolist()
+
+
+def test_without_keys_the_sample_is_evenly_spaced_and_the_levels_stay_nested():
+    X = _groups(np.random.default_rng(2), noise=0.25)
+    model = AgglomerativeTopics(min_topic_size=4, max_fit_papers=40).fit(X)
+    assert model.sample_.tolist() == (np.arange(40) * 74 // 40).tolist()
+    top, fine = model.levels_["top"], model.levels_["fine"]
+    assert set(top[:72].tolist()) - {-1} and top.max() >= 2
+    for sub in set(fine.tolist()) - {-1}:
+        assert len(set(top[fine == sub].tolist())) == 1  # every subtopic inside one topic
+    sizes = np.bincount(top[top >= 0])
+    assert sizes.tolist() == sorted(sizes.tolist(), reverse=True)  # numbered by size after the assignment

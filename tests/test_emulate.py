@@ -93,6 +93,14 @@ def test_onnx_topics_are_identical_under_other_thread_counts_and_graph_optimizat
     assert len(set(reference)) >= 6  # a real partition
 
 
+def test_topics_fitted_on_a_sample_are_identical_on_the_generic_cpu():
+    # the large-corpus path (tree on the papers of smallest text hash, the rest assigned to the nearest centre),
+    # forced on the bundled corpus by a cap of 150 of its 266 papers
+    table = compare_across_cpus([str(BUNDLED)], ("native", "generic"), {"max_fit_papers": 150})
+    assert table["identical"].all(), table.to_string()
+    assert table["n_topics"].iloc[0] >= 3
+
+
 def test_emulate_cpu_runs_a_command_under_a_configuration():
     nbkit = Path(sys.executable).with_name("nbkit")
     done = subprocess.run([str(nbkit), "emulate-cpu", "generic", "--", sys.executable, "-c",

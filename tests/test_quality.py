@@ -20,6 +20,7 @@ from nbkit.quality import (
     recover_topics,
     resample_rows,
     resample_stability,
+    term_cooccurrence,
     topic_diversity,
     topic_names,
 )
@@ -96,6 +97,40 @@ def test_model_card_by_hand():
     ]
     with pytest.raises(NbkitError, match="lacks documents"):
         compute_model_card([{k: v for k, v in rows[0].items() if k != "documents"}])
+
+
+def test_term_cooccurrence_counts_documents_with_both_terms():
+    # DOCS: cat in 3, dog in 2, fish in 2, bird in 2; cat+dog 2, cat+fish 1, cat+bird 1, dog+fish 1, fish+bird 1
+    index, together, n_docs = term_cooccurrence(DOCS, {"dog", "cat", "fish", "bird", "unicorn"})
+    assert list(index) == ["bird", "cat", "dog", "fish", "unicorn"] and n_docs == 4
+    assert together.tolist() == [[2, 1, 0, 1, 0], [1, 3, 2, 1, 0], [0, 2, 2, 1, 0], [1, 1, 1, 2, 0], [0, 0, 0, 0, 0]]
+
+
+def test_model_card_rows_sharing_documents_tokenize_them_once(monkeypatch):
+    from nbkit import quality
+
+    calls = []
+    real = quality.term_cooccurrence
+    monkeypatch.setattr(quality, "term_cooccurrence",
+                        lambda docs, terms: calls.append(sorted(terms)) or real(docs, terms))
+    rows = [{"model": name, "topic_words": words, "doc_topics": np.array([0, 0, 1, 1]), "fit_seconds": 1.0,
+             "documents": DOCS} for name, words in (("a", [["cat", "dog"]]), ("b", [["dog", "bird"]]))]
+    card = compute_model_card(rows)
+    assert calls == [["bird", "cat", "dog"]]  # one pass for the union of both rows' terms
+    assert card["npmi"].tolist() == [0.415, -1.0]  # as npmi_coherence alone (test_npmi_by_hand)
+
+
+def test_a_cached_baseline_is_read_back_not_fitted(tmp_path, monkeypatch):
+    from nbkit import quality
+
+    first = fit_baseline(THEMES, "nmf", n_topics=2, seed=0, top_n=5, cache_dir=tmp_path)
+    monkeypatch.setattr(quality, "_fit_baseline", lambda *a: pytest.fail("fitted again"))
+    again = fit_baseline(THEMES, "nmf", n_topics=2, seed=0, top_n=5, cache_dir=tmp_path)
+    assert again.topic_words == first.topic_words and again.doc_topics.tolist() == first.doc_topics.tolist()
+    assert again.fit_seconds == first.fit_seconds and again.model is None
+    monkeypatch.undo()
+    other = fit_baseline(THEMES, "nmf", n_topics=2, seed=1, top_n=5, cache_dir=tmp_path)  # another seed: a new fit
+    assert other.model is not None and len(list((tmp_path / "baselines").glob("baseline-*.json"))) == 2
 
 
 # --- baselines -----------------------------------------------------------------------------------------------------

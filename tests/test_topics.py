@@ -25,6 +25,7 @@ from nbkit.topics import (
     compute_topics_per_collection,
     fit_topics,
     load_topic_model,
+    make_clusterer,
     make_label,
     make_stable_terms,
     project_2d,
@@ -148,7 +149,7 @@ def test_tables_agree_with_the_assignments(fitted):
 def test_the_map_is_the_first_two_principal_components_oriented_by_their_largest_value():
     X = np.array([[3.0, 0, 0], [-1.0, 0, 0], [-2.0, 0, 0], [0, 0.6, 0], [0, -0.2, 0], [0, -0.4, 0]])  # centred
     np.testing.assert_allclose(project_2d(X), X[:, :2], atol=1e-12)
-    np.testing.assert_allclose(project_2d(-X + 5.0), X[:, :2], atol=1e-12)  # centred; the SVD's signs do not show
+    np.testing.assert_allclose(project_2d(-X + 5.0), X[:, :2], atol=1e-12)  # centred; signs do not show
 
 
 def test_save_and_reload_give_the_same_topics(fitted, minilm, tmp_path):
@@ -208,6 +209,12 @@ def test_settings_are_checked():
     with pytest.raises(NbkitError, match=r"unknown topic setting.*colour"):
         TopicSettings.from_parameters(colour="red")
     assert TopicSettings.from_parameters(ngram_range=[1, 3]).ngram_range == (1, 3)
+    with pytest.raises(NbkitError, match="min_topics must be at least 1 or None, not 0"):
+        TopicSettings(min_topics=0)
+    with pytest.raises(NbkitError, match="max_fit_papers must be None or at least twice min_topic_size, not 9"):
+        TopicSettings(max_fit_papers=9)
+    clusterer = make_clusterer(TopicSettings(min_topics=12, max_fit_papers=3000))
+    assert (clusterer.min_topics, clusterer.max_fit_papers) == (12, 3000)
 
 
 def test_too_few_papers_is_a_clear_error(papers, minilm):
@@ -241,6 +248,29 @@ def test_topic_assignments_are_shared_through_the_cache(papers, minilm, cache_di
     other = topics.topic_assignments(papers, TopicSettings(min_topic_size=7), cache_dir=cache_dir,
                                      embedder=minilm, progress=False)
     assert calls == [1] and len(other) == 36  # other settings: fitted once
+
+
+def test_other_seeds_and_representations_reuse_the_cached_partition_and_refits(papers, minilm, cache_dir, fitted,
+                                                                              monkeypatch):
+    from nbkit import topics
+
+    monkeypatch.setattr(topics, "fit_topics", lambda *a, **k: pytest.fail("fitted again"))
+    for seed in (43, 44):  # agglomerative has no seed: every seed reads the one cached partition
+        partition = topics.topic_partition(papers, replace(SETTINGS, seed=seed), cache_dir=cache_dir, embedder=minilm)
+        assert partition.tolist() == fitted.topics.tolist()
+    monkeypatch.undo()
+    monkeypatch.setattr(topics, "resample_stability", lambda *a, **k: pytest.fail("refitted"))
+    plain = fit_topics(papers, replace(SETTINGS, representation="ctfidf"), embedder=minilm, cache_dir=cache_dir,
+                       progress=False)  # the same partition and seed: the stability refits are read back
+    assert plain.topics.tolist() == fitted.topics.tolist()
+    np.testing.assert_array_equal(plain.confidence, fitted.confidence)
+    assert plain.stability == fitted.stability and list(plain.stability) == list(fitted.stability)
+    monkeypatch.undo()
+    calls = []
+    real = topics.resample_stability
+    monkeypatch.setattr(topics, "resample_stability", lambda *a, **k: calls.append(1) or real(*a, **k))
+    fit_topics(papers, replace(SETTINGS, seed=43), embedder=minilm, cache_dir=cache_dir, progress=False)
+    assert calls == [1]  # another seed draws other samples: refitted
 
 
 def test_ranked_terms_break_ties_by_term_not_by_float_noise():
@@ -293,3 +323,14 @@ def test_subtopics_lie_inside_one_topic(fitted):
         members = fine == row.subtopic
         assert row.size == members.sum() and set(fitted.topics[members].tolist()) == {row.topic}
         assert row.label and "," in row.top_terms
+
+
+def test_refits_survive_the_stability_cache_round_trip():
+    from nbkit.topics import pack_refits, unpack_refits
+
+    refits = [(np.array([0, 2, 5]), np.array([1, -1, 0])), (np.array([1, 2]), np.array([0, 0]))]
+    packed = pack_refits(refits)
+    assert packed.tolist() == [[0, 0, 0, 1, 1], [0, 2, 5, 1, 2], [1, -1, 0, 0, 0]]
+    back = unpack_refits(packed)
+    assert [(r.tolist(), lab.tolist()) for r, lab in back] == [([0, 2, 5], [1, -1, 0]), ([1, 2], [0, 0])]
+    assert unpack_refits(pack_refits([])) == []

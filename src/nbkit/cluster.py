@@ -23,6 +23,14 @@ import numpy as np
 from nbkit.errors import NbkitError
 
 OUTLIER = -1
+# Above this many papers the tree is built on a sample of this many and the rest join their nearest topic
+# (AgglomerativeTopics.max_fit_papers): all pairwise distances of 5,000 papers take 100 MB (float64, condensed) and
+# average linkage on them a few seconds; of 100,000 papers they would take 40 GB.
+MAX_FIT_PAPERS = 5000
+# The top level has at least this many topics when the tree has a cut with that many (AgglomerativeTopics.min_topics)
+MIN_TOPICS = 10
+MIN_TOPICS_FROM = 1000  # ...in corpora of at least this many papers (a small corpus may well hold fewer themes)
+ASSIGN_CHUNK = 8192  # rows per block when assigning papers to centres: bounds the rows x centres similarity block
 
 
 def unit_rows(X: np.ndarray) -> np.ndarray:
@@ -62,13 +70,40 @@ def centroids(unit: np.ndarray, labels: np.ndarray) -> np.ndarray:
 
 def nearest_topic(unit: np.ndarray, centres: np.ndarray, min_similarity: float) -> tuple[np.ndarray, np.ndarray]:
     """Each row's most similar centre (cosine; ties: the lower topic) and that similarity, OUTLIER below
-    min_similarity. Similarities are rounded to 9 decimals first, so float noise cannot pick another topic."""
+    min_similarity. Similarities are rounded to 9 decimals first, so float noise cannot pick another topic. Rows
+    are taken ASSIGN_CHUNK at a time, so memory stays bounded at any corpus size."""
     if len(centres) == 0:
         return np.full(len(unit), OUTLIER, dtype=np.int64), np.zeros(len(unit))
-    sims = np.round(np.einsum("ik,jk->ij", unit, centres, optimize=False), 9)
-    best = np.argmax(sims, axis=1)  # argmax returns the first maximum: ties go to the lower (larger) topic
-    best_sim = sims[np.arange(len(unit)), best]
+    best = np.empty(len(unit), dtype=np.int64)
+    best_sim = np.empty(len(unit))
+    for start in range(0, len(unit), ASSIGN_CHUNK):
+        block = slice(start, start + ASSIGN_CHUNK)
+        sims = np.round(np.einsum("ik,jk->ij", unit[block], centres, optimize=False), 9)
+        best[block] = np.argmax(sims, axis=1)  # argmax returns the first maximum: ties go to the lower topic
+        best_sim[block] = sims[np.arange(len(sims)), best[block]]
     return np.where(best_sim >= min_similarity, best, OUTLIER).astype(np.int64), best_sim
+
+
+def sample_rows(n: int, size: int, keys: np.ndarray | None = None) -> np.ndarray:
+    """Sorted positions of the `size` of n papers the tree is built on: those with the smallest keys (nbkit passes
+    each paper's text hash, nbkit.embed.text_keys: the same papers on every machine and run, unrelated to their
+    order or topic; equal keys, i.e. identical texts, by position), or without keys every (n / size)-th row."""
+    if size >= n:
+        return np.arange(n)
+    if keys is None:
+        return np.arange(size, dtype=np.int64) * n // size
+    keys = np.asarray(keys)
+    if len(keys) != n:
+        raise NbkitError(f"{len(keys)} sample keys for {n} papers")
+    return np.sort(np.argsort(keys, kind="stable")[:size])
+
+
+def relabel_by_size(labels: np.ndarray) -> np.ndarray:
+    """Topics renumbered 0, 1, ... by size (largest first, ties by their first row); OUTLIER stays OUTLIER."""
+    out = np.full(len(labels), OUTLIER, dtype=np.int64)
+    inside = labels != OUTLIER
+    out[inside] = order_clusters(labels[inside], 1)
+    return out
 
 
 def cut_profile(tree: np.ndarray, n: int, min_size: int,
@@ -117,7 +152,15 @@ class AgglomerativeTopics:
     in topics of min_topic_size papers or more, raised while there are more than max_topics topics. A
     distance_threshold (a cosine distance) fixes the cut instead. The rule uses the tree alone: no seed, and the
     same choice on every machine. (Choosing the cut by resampled stability was tried: it made the partition
-    depend on the random draws.)
+    depend on the random draws.) In a corpus of MIN_TOPICS_FROM papers or more, a cut with fewer than min_topics
+    topics is lowered to the nearest cut with at least min_topics (when the tree has one), so that the top level
+    of a large corpus has between min_topics and max_topics topics (10-40 by default) and the fine level below it.
+
+    Above max_fit_papers papers the tree is built on a sample of max_fit_papers of them (sample_rows: the papers
+    with the smallest sample_keys, which fit_topics sets to the text hashes; none set: evenly spaced rows), and
+    every other paper joins the topic, and the subtopic, with the nearest centre (cosine) when its similarity is
+    at least 1 - the cut (as predict), else it is an outlier. Memory and time then grow linearly with the papers
+    beyond the sample.
 
     Clusters under min_topic_size papers are outliers; an outlier joins its nearest topic when its cosine
     similarity to the topic's centre is at least assign_similarity (None: outliers stay outliers).
@@ -130,6 +173,8 @@ class AgglomerativeTopics:
     min_topic_size: int = 5
     assign_similarity: float | None = None
     max_topics: int | None = 40
+    min_topics: int | None = MIN_TOPICS
+    max_fit_papers: int | None = MAX_FIT_PAPERS
 
     def __post_init__(self) -> None:
         if self.distance_threshold is not None and not 0 < self.distance_threshold < 2:
@@ -140,6 +185,12 @@ class AgglomerativeTopics:
             raise NbkitError(f"min_topic_size must be at least 2, not {self.min_topic_size}")
         if self.max_topics is not None and self.max_topics < 1:
             raise NbkitError(f"max_topics must be at least 1 or None, not {self.max_topics}")
+        if self.min_topics is not None and self.min_topics < 1:
+            raise NbkitError(f"min_topics must be at least 1 or None, not {self.min_topics}")
+        if self.max_fit_papers is not None and self.max_fit_papers < 2 * self.min_topic_size:
+            raise NbkitError(f"max_fit_papers must be None or at least twice min_topic_size, not "
+                             f"{self.max_fit_papers}")
+        self.sample_keys: np.ndarray | None = None  # per paper: what orders the sample (fit_topics: text hashes)
 
     # -- fitting ---------------------------------------------------------------------------------------------------
 
@@ -148,8 +199,10 @@ class AgglomerativeTopics:
 
         return order_clusters(fcluster(tree, t=threshold, criterion="distance"), min_size or self.min_topic_size)
 
-    def choose_cuts(self, tree: np.ndarray, n: int, weights: np.ndarray | None = None) -> tuple[float, float]:
-        """The cut and the fine cut (see the class docstring)."""
+    def choose_cuts(self, tree: np.ndarray, n: int, weights: np.ndarray | None = None,
+                    papers: int | None = None) -> tuple[float, float]:
+        """The cut and the fine cut (see the class docstring); `papers`: the corpus size when the tree holds a
+        sample of it (default: the leaves' weights)."""
         heights, counts, coverage = cut_profile(tree, n, self.min_topic_size, weights)
         if self.distance_threshold is not None:
             top = min(int(np.searchsorted(heights, self.distance_threshold)), len(heights) - 1)
@@ -159,6 +212,12 @@ class AgglomerativeTopics:
             top = int(np.argmax(covered)) if covered.any() else len(heights) - 1
             while self.max_topics is not None and top < len(heights) - 1 and counts[top] > self.max_topics:
                 top += 1
+            papers = papers or (int(np.sum(weights)) if weights is not None else n)
+            least = min(self.min_topics or 0, self.max_topics or len(heights))
+            if papers >= MIN_TOPICS_FROM and counts[top] < least:
+                # too coarse to read as a map of the field: the nearest lower cut with enough topics, if any
+                enough = np.flatnonzero(counts[:top] >= least)
+                top = int(enough[-1]) if len(enough) else top
             chosen = float(heights[top])
         fine = int(np.argmax(counts[:top + 1]))  # the first cut with the most topics: ties go to the lower cut
         return chosen, min(chosen, float(heights[fine])) if counts[fine] > counts[top] else chosen
@@ -170,15 +229,38 @@ class AgglomerativeTopics:
         if len(unit) < 2:
             raise NbkitError(f"clustering needs at least 2 documents, not {len(unit)}")
         self.unit_ = unit
-        self.distances_ = cosine_condensed(unit)
+        keys = self.sample_keys if self.sample_keys is not None and len(self.sample_keys) == len(unit) else None
+        self.sample_ = sample_rows(len(unit), self.max_fit_papers or len(unit), keys)
+        self.distances_ = cosine_condensed(unit[self.sample_])
         self.tree_ = linkage(self.distances_, method="average")
-        self.threshold_, self.fine_threshold_ = self.choose_cuts(self.tree_, len(unit))
-        labels, similarity = self._assign(unit, self._cut(self.tree_, self.threshold_))
+        self.threshold_, self.fine_threshold_ = self.choose_cuts(self.tree_, len(self.sample_), papers=len(unit))
+        top = self._extend(unit, self.sample_, self._cut(self.tree_, self.threshold_))
+        fine = self._extend(unit, self.sample_, self._cut(self.tree_, self.fine_threshold_), top)
+        labels, similarity = self._assign(unit, top)
         self.labels_ = labels
         self.similarity_ = similarity
         self.centroids_ = centroids(unit, labels)
-        self.levels_ = {"top": labels, "fine": self._cut(self.tree_, self.fine_threshold_)}
+        self.levels_ = {"top": labels, "fine": fine}
         return self
+
+    def _extend(self, unit: np.ndarray, sample: np.ndarray, labels: np.ndarray,
+                parents: np.ndarray | None = None) -> np.ndarray:
+        """Labels of all rows of `unit` from those of the rows at `sample`: each other row joins the nearest centre
+        when its similarity reaches 1 - the cut, else it is an outlier; topics then numbered by size again. With
+        `parents` (the top level of all rows), a row whose nearest subtopic lies in another topic is in none."""
+        if len(sample) == len(unit):
+            return labels
+        rest = np.ones(len(unit), dtype=bool)
+        rest[sample] = False
+        out = np.full(len(unit), OUTLIER, dtype=np.int64)
+        out[sample] = labels
+        out[rest] = nearest_topic(unit[rest], centroids(unit[sample], labels), 1 - self.threshold_)[0]
+        if parents is not None:
+            inside = out >= 0
+            parent = np.full(int(out.max()) + 1 if inside.any() else 0, OUTLIER, dtype=np.int64)
+            parent[out[sample][labels >= 0]] = parents[sample][labels >= 0]  # a subtopic lies in one topic
+            out[inside & (parent[np.maximum(out, 0)] != parents)] = OUTLIER
+        return relabel_by_size(out)
 
     def _assign(self, unit: np.ndarray, labels: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Outliers joined to their nearest topic where similar enough; every paper's similarity to its topic."""
@@ -196,8 +278,14 @@ class AgglomerativeTopics:
         check's refits): the distances are taken from the fit, not computed again."""
         from scipy.cluster.hierarchy import linkage
 
-        tree = linkage(condensed_rows(self.distances_, len(self.unit_), np.asarray(rows)), method="average")
-        return self._assign(self.unit_[rows], self._cut(tree, self.threshold_, min_topic_size))[0]
+        rows = np.asarray(rows)
+        # the refit's own sample: the papers of the fit's sample among `rows` (all of them below max_fit_papers)
+        at = np.minimum(np.searchsorted(self.sample_, rows), len(self.sample_) - 1)
+        sampled = self.sample_[at] == rows
+        tree = linkage(condensed_rows(self.distances_, len(self.sample_), at[sampled]), method="average")
+        labels = self._extend(self.unit_[rows], np.flatnonzero(sampled), self._cut(tree, self.threshold_,
+                                                                                   min_topic_size))
+        return self._assign(self.unit_[rows], labels)[0]
 
     def fit_predict(self, X: np.ndarray, y: object = None) -> np.ndarray:
         return self.fit(X).labels_

@@ -35,7 +35,7 @@ import numpy as np
 import pandas as pd
 
 from nbkit.cache import digest_bytes, find_array, find_file, write_array, write_file
-from nbkit.cluster import OUTLIER, AgglomerativeTopics, unit_rows
+from nbkit.cluster import MAX_FIT_PAPERS, MIN_TOPICS, OUTLIER, AgglomerativeTopics, unit_rows
 from nbkit.embed import (
     BACKENDS,
     DEFAULT_BACKEND,
@@ -45,6 +45,7 @@ from nbkit.embed import (
     document_texts,
     embed_texts,
     make_embedder,
+    text_keys,
 )
 from nbkit.errors import NbkitError
 from nbkit.lazyimport import OnDemandModule, hidden_modules, lazy_packages
@@ -68,6 +69,8 @@ class TopicSettings:
     min_topic_size: int = 5  # smallest topic; smaller clusters are outliers (or join a topic, see assign_similarity)
     min_coverage: float = 0.85  # agglomerative: cut the tree where this share of papers is in topics
     max_topics: int | None = 40  # agglomerative: at most this many topics (cut higher if more; subtopics kept)
+    min_topics: int | None = MIN_TOPICS  # agglomerative, 1,000+ papers: at least this many (cut lower if fewer)
+    max_fit_papers: int | None = MAX_FIT_PAPERS  # agglomerative: above this, fit on a sample, assign the rest
     distance_threshold: float | None = None  # agglomerative: cut at this cosine distance instead (None: as above)
     assign_similarity: float | None = None  # agglomerative: an outlier joins the nearest topic this similar
     nr_topics: int | str | None = None  # merge down to this many topics ("auto": HDBSCAN on topic vectors)
@@ -107,6 +110,10 @@ class TopicSettings:
             problems.append(f"min_coverage is a share of the papers in (0, 1], not {self.min_coverage}")
         if self.max_topics is not None and self.max_topics < 1:
             problems.append(f"max_topics must be at least 1 or None, not {self.max_topics}")
+        if self.min_topics is not None and self.min_topics < 1:
+            problems.append(f"min_topics must be at least 1 or None, not {self.min_topics}")
+        if self.max_fit_papers is not None and self.max_fit_papers < 2 * self.min_topic_size:
+            problems.append(f"max_fit_papers must be None or at least twice min_topic_size, not {self.max_fit_papers}")
         if self.stability_runs < 0 or self.stability_runs == 1:
             problems.append(f"stability_runs must be 0 (no check) or at least 2, not {self.stability_runs}")
         if not 0 < self.stability_fraction < 1:
@@ -376,7 +383,8 @@ def make_clusterer(settings: TopicSettings) -> Any:
     if settings.method == "agglomerative":
         return AgglomerativeTopics(distance_threshold=settings.distance_threshold, min_coverage=settings.min_coverage,
                                    min_topic_size=settings.min_topic_size, assign_similarity=settings.assign_similarity,
-                                   max_topics=settings.max_topics)
+                                   max_topics=settings.max_topics, min_topics=settings.min_topics,
+                                   max_fit_papers=settings.max_fit_papers)
     from hdbscan import HDBSCAN
 
     return HDBSCAN(min_cluster_size=settings.min_topic_size, metric="euclidean", cluster_selection_method="eom",
@@ -535,6 +543,8 @@ def fit_topics(papers: pd.DataFrame, settings: TopicSettings | None = None, *, e
     seconds["embed"] = time.perf_counter() - start
 
     model = build_topic_model(settings, make_backend(embedder, cache), cache_dir=cache_dir, **components)
+    if hasattr(model.hdbscan_model, "sample_keys"):  # a large corpus is fitted on the papers of smallest text hash
+        model.hdbscan_model.sample_keys = text_keys(texts)
     start = time.perf_counter()  # after building: importing BERTopic (~8 s) is not fitting
     topics, _ = model.fit_transform(texts, embeddings=embedded.vectors)
     topics = np.asarray(topics)
@@ -550,9 +560,22 @@ def fit_topics(papers: pd.DataFrame, settings: TopicSettings | None = None, *, e
     start = time.perf_counter()
     confidence, stability = np.full(len(topics), np.nan), {}
     refit = _refit_function(model, settings, embedded.vectors, custom=bool(components))
-    refits: list[tuple[np.ndarray, np.ndarray]] = []
-    if refit is not None and settings.stability_runs and len(np.unique(topics)) > 1:
-        def kept(rows: np.ndarray) -> np.ndarray:  # the refits are kept: 03's trend calls repeat their test on them
+    refits: list[tuple[np.ndarray, np.ndarray]] = []  # kept: 03's trend calls repeat their test on them
+    # the refits depend on the partition and the stability settings only: another representation reuses them
+    stability_key = (None if cache_dir is None or components else
+                     "stability-" + digest_bytes(_partition_key(texts, settings, embedder),
+                                                 topics.astype(np.int64).tobytes(),
+                                                 json.dumps([settings.seed, settings.stability_runs,
+                                                             settings.stability_fraction]))[:32])
+    stored = find_array(Path(cache_dir) / "topics", stability_key) if stability_key else None
+    stored_refits = find_array(Path(cache_dir) / "topics", stability_key + "-refits") if stored is not None else None
+    if stored is not None and stored.shape == (2, len(topics)) and stored_refits is not None:
+        confidence = stored[0]
+        stability = {int(t): float(v) for t, v in sorted(zip(topics.tolist(), stored[1].tolist(), strict=True))
+                     if t != OUTLIER and v == v}  # v == v: not NaN
+        refits = unpack_refits(stored_refits)
+    elif refit is not None and settings.stability_runs and len(np.unique(topics)) > 1:
+        def kept(rows: np.ndarray) -> np.ndarray:
             labels = np.asarray(refit(rows)).astype("int64")
             refits.append((np.asarray(rows).astype("int64"), labels))
             return labels
@@ -561,6 +584,10 @@ def fit_topics(papers: pd.DataFrame, settings: TopicSettings | None = None, *, e
                                      seed=settings.seed, progress=progress)
         confidence = checked.confidence
         stability = dict(zip(checked.topics.tolist(), checked.stability.tolist(), strict=True))
+        if stability_key:
+            per_paper = np.array([stability.get(int(t), np.nan) for t in topics])
+            write_array(Path(cache_dir) / "topics", stability_key, np.vstack([confidence, per_paper]))
+            write_array(Path(cache_dir) / "topics", stability_key + "-refits", pack_refits(refits))
     seconds["stability"] = time.perf_counter() - start
     result = TopicResult(model=model, papers=papers.reset_index(drop=True), texts=texts,
                          embeddings=embedded.vectors, topics=topics, confidence=confidence, stability=stability,
@@ -568,7 +595,55 @@ def fit_topics(papers: pd.DataFrame, settings: TopicSettings | None = None, *, e
                          cache_dir=Path(cache_dir) if cache_dir is not None else None, refits=refits)
     if cache_dir is not None and not components:  # custom components are not described by the settings
         _store_summary(Path(cache_dir), _summary_key(papers, texts, settings, embedder), summarize(result))
+        write_array(Path(cache_dir) / "topics", _partition_key(texts, settings, embedder), topics.astype(np.int64))
     return result
+
+
+def pack_refits(refits: Sequence[tuple[np.ndarray, np.ndarray]]) -> np.ndarray:
+    """The refits as one int64 array of three rows (refit number, paper row, label), for the cache."""
+    if not refits:
+        return np.zeros((3, 0), dtype=np.int64)
+    number = np.concatenate([np.full(len(rows), i, dtype=np.int64) for i, (rows, _) in enumerate(refits)])
+    return np.vstack([number, np.concatenate([r for r, _ in refits]), np.concatenate([lab for _, lab in refits])])
+
+
+def unpack_refits(packed: np.ndarray) -> list[tuple[np.ndarray, np.ndarray]]:
+    """pack_refits undone: (rows, labels) per refit, in their order."""
+    packed = np.asarray(packed, dtype=np.int64)
+    cuts = np.flatnonzero(np.diff(packed[0])) + 1
+    return [(rows, labels) for rows, labels in zip(np.split(packed[1], cuts), np.split(packed[2], cuts), strict=True)
+            if len(rows)]
+
+
+# Settings that do not change which papers form which topic: terms, labels and the stability check (and, for the
+# seedless agglomerative method, the seed). Fits that differ only in these share one partition.
+NOT_PARTITION = ("representation", "mmr_diversity", "top_n_words", "ngram_range", "extra_stopwords",
+                 "stability_runs", "stability_fraction", "unstable_below")
+
+
+def _partition_key(texts: Sequence[str], settings: TopicSettings, embedder: Any) -> str:
+    shaping = {k: v for k, v in settings.to_dict().items()
+               if k not in NOT_PARTITION and not (k == "seed" and settings.method == "agglomerative")}
+    if settings.reduce_outliers == "c-tf-idf":  # assigns outliers by their words: the terms matter
+        shaping["terms"] = [settings.ngram_range, settings.extra_stopwords]
+    return "partition-" + digest_bytes(embedder.identity, json.dumps(shaping, sort_keys=True, default=str),
+                                       version("bertopic"), *texts)[:32]
+
+
+def topic_partition(papers: pd.DataFrame, settings: TopicSettings | None = None, *,
+                    cache_dir: str | Path | None = None, embedder: Any = None, progress: bool = True) -> np.ndarray:
+    """Each paper's topic (-1: outlier) under `settings`, in the order of `papers`: read from the cache when any
+    fit there had the same partition settings (the agglomerative method has no seed, so every seed shares one
+    partition), otherwise fitted without the stability check. What 04_compare's seed comparison needs."""
+    settings = settings or TopicSettings()
+    embedder = embedder or make_embedder(settings.embedding_model, settings.embedding_backend, cache_dir=cache_dir)
+    if cache_dir is not None:
+        key = _partition_key(document_texts(papers, settings.embed_fields), settings, embedder)
+        found = find_array(Path(cache_dir) / "topics", key)
+        if found is not None and len(found) == len(papers):
+            return found
+    return fit_topics(papers, replace(settings, stability_runs=0), embedder=embedder, cache_dir=cache_dir,
+                      progress=progress).topics
 
 
 # --- topic results shared between notebooks -------------------------------------------------------------------------
@@ -777,11 +852,13 @@ def compute_topics_per_collection(result: TopicResult) -> pd.DataFrame:
 
 def project_2d(unit: np.ndarray) -> np.ndarray:
     """The first two principal components of unit vectors (classical MDS of their cosine distances): a linear,
-    seedless projection in milliseconds. Each axis is oriented so that its largest coordinate is positive (an SVD
-    may return either sign)."""
+    seedless projection. Each axis is oriented so that its largest coordinate is positive (an eigenvector may
+    come with either sign). The axes are the top eigenvectors of the dimensions x dimensions scatter matrix, so
+    the cost grows linearly with the papers (an SVD of the papers x dimensions matrix took 2-30 s at 2,000 papers
+    on 2 busy cores, and 300 MB for its left factor at 100,000)."""
     centred = unit - unit.mean(axis=0)
-    u, s, _ = np.linalg.svd(centred, full_matrices=False)
-    xy = u[:, :2] * s[:2]
+    _, vectors = np.linalg.eigh(centred.T @ centred)  # ascending eigenvalues
+    xy = centred @ vectors[:, ::-1][:, :2]
     if xy.shape[1] < 2:  # a single paper or dimension: nothing to spread along the second axis
         xy = np.column_stack([xy, np.zeros((len(xy), 2 - xy.shape[1]))])
     flip = np.sign(xy[np.argmax(np.abs(xy), axis=0), [0, 1]])
