@@ -13,6 +13,7 @@ from nbkit import onnx_embed
 from nbkit.embed import EmbeddingCache, SentenceEmbedder, embed_texts, make_embedder, resolve_model
 from nbkit.errors import NbkitError
 from nbkit.onnx_embed import OnnxEmbedder, pool, read_pipeline
+from nbkit.paths import project_path
 
 TEXTS = ["Robot grasping with tactile sensing.", "Protein structure prediction from sequence alone.",
          "Speech recognition for low-resource languages with self-supervised pretraining.", "Graphs."]
@@ -62,15 +63,16 @@ def test_pooling_by_hand():
 
 
 def test_each_backend_has_its_own_cache_identity(tmp_path, monkeypatch):
-    monkeypatch.delenv("NBKIT_MODEL_DIR", raising=False)  # the export goes into the cache folder given
-    torch_, int8, fp32 = (make_embedder(backend=b, cache_dir=tmp_path) for b in ("torch", "onnx-int8", "onnx-fp32"))
+    monkeypatch.setenv("NBKIT_CACHE_DIR", str(tmp_path / "run-cache"))  # a run's cache: the export does not follow it
+    monkeypatch.delenv("NBKIT_MODEL_DIR", raising=False)
+    torch_, int8, fp32 = (make_embedder(backend=b) for b in ("torch", "onnx-int8", "onnx-fp32"))
     fingerprint = torch_.identity.rsplit("-", 1)[-1]
     assert int8.identity == f"all-MiniLM-L6-v2-{fingerprint}-onnx-int8-{onnx_embed.RECIPE}"
     assert fp32.identity == f"all-MiniLM-L6-v2-{fingerprint}-onnx-fp32-{onnx_embed.RECIPE}"
     assert isinstance(make_embedder(), OnnxEmbedder)  # the default
-    assert int8.model_dir == tmp_path / "models"
+    assert int8.model_dir == project_path("data/cache/models")
     monkeypatch.setenv("NBKIT_MODEL_DIR", str(tmp_path / "shared"))
-    assert make_embedder(cache_dir=tmp_path).model_dir == tmp_path / "shared"
+    assert make_embedder().model_dir == tmp_path / "shared"
     with pytest.raises(NbkitError, match="embedding backend 'tensorflow' is not one of onnx-int8, onnx-fp32, torch"):
         make_embedder(backend="tensorflow")
     with pytest.raises(NbkitError, match="onnx optimization 'max' is not one of"):

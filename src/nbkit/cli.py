@@ -82,8 +82,7 @@ def _cmd_embed(args: argparse.Namespace) -> int:
         texts = document_texts(corpus.papers, fields)
         start = time.perf_counter()
         # the vectors stay in the cache: no result array, so memory does not grow with the corpus
-        options = (("cache_dir", str(cache_dir)),) if args.backend != "hash" else ()  # where the ONNX export lives
-        result = embed_corpus(texts, EmbedderSpec(args.model, args.backend, options), cache_dir, client=client,
+        result = embed_corpus(texts, EmbedderSpec(args.model, args.backend), cache_dir, client=client,
                               partition_size=args.partition_size, return_vectors=False)
         seconds = time.perf_counter() - start
     rate = f"{result.computed / seconds:.1f} documents/s" if result.computed and seconds > 0 else "nothing to embed"

@@ -101,8 +101,7 @@ def model_slug(name: str) -> str:
     return re.sub(r"[^A-Za-z0-9_.-]+", "_", name.rstrip("/").rsplit("/", 1)[-1])
 
 
-def make_embedder(model: str | None = None, backend: str | None = None, *, cache_dir: str | Path | None = None,
-                  **options: Any) -> Embedder:
+def make_embedder(model: str | None = None, backend: str | None = None, **options: Any) -> Embedder:
     """The embedder for a model name or folder (None: the packaged all-MiniLM-L6-v2) and a backend (None:
     DEFAULT_BACKEND). An ONNX backend keeps its export under the cache folder `cache_dir` (nbkit.paths.model_path);
     `options` go to the embedder's constructor (batch_size, threads, ...)."""
@@ -112,7 +111,7 @@ def make_embedder(model: str | None = None, backend: str | None = None, *, cache
     if backend in ("onnx-int8", "onnx-fp32"):
         from nbkit.onnx_embed import OnnxEmbedder
 
-        options.setdefault("model_dir", model_path(cache_dir))
+        options.setdefault("model_dir", model_path())
         return OnnxEmbedder(model, quantization=backend.removeprefix("onnx-"), **options)
     raise NbkitError(f"embedding backend {backend!r} is not one of {', '.join(BACKENDS)}")
 

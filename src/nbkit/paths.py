@@ -47,10 +47,11 @@ def cache_path(cache_dir: str | os.PathLike[str] | None = None) -> Path:
 MODEL_ENV = "NBKIT_MODEL_DIR"
 
 
-def model_path(cache_dir: str | os.PathLike[str] | None = None) -> Path:
+def model_path() -> Path:
     """Where models converted for another backend (the ONNX exports) are kept: $NBKIT_MODEL_DIR when set, else
-    models/ in the cache folder (cache_path(cache_dir)). `nbkit check-cpus` points its fresh-cache child processes
-    at the parent's folder (an export is the model in another format, the same bytes on every CPU), and the test
-    suite all its runs at one folder, so a session exports once."""
+    models/ in the default cache folder (data/cache/models), where `nbkit warm-up` (run by `make setup`) exports.
+    An export belongs to the installation, like compiled bytecode: it does not follow a run's cache folder
+    ($NBKIT_CACHE_DIR or cache_dir), so runs on an empty cache (the tests, `--store-outputs`, a cold benchmark)
+    do not export again. An export is the model in another format, the same bytes on every CPU."""
     chosen = os.environ.get(MODEL_ENV)
-    return project_path(chosen) if chosen else cache_path(cache_dir) / "models"
+    return project_path(chosen) if chosen else project_path(DEFAULT_CACHE_DIR) / "models"

@@ -507,8 +507,8 @@ def _embed_on_cluster(texts: list[str], settings: TopicSettings, embedder: Any, 
 
     if cache_dir is None:
         raise NbkitError("embedding on a scheduler needs a cache_dir the workers share")
-    # workers build their own model from its name; the ONNX export is shared through the cache folder too
-    spec = EmbedderSpec(settings.embedding_model, settings.embedding_backend, (("cache_dir", str(cache_dir)),))
+    # workers build their own model from its name (and find the ONNX export where nbkit.paths.model_path says)
+    spec = EmbedderSpec(settings.embedding_model, settings.embedding_backend)
     if spec.build().identity != embedder.identity:
         raise NbkitError("embedding on a scheduler needs the model by name (settings.embedding_model and "
                          "settings.embedding_backend), not an embedder object")
@@ -522,8 +522,8 @@ def fit_topics(papers: pd.DataFrame, settings: TopicSettings | None = None, *, e
     """Fit a topic model on the papers (title + abstract by default).
 
     `embedder` defaults to make_embedder(settings.embedding_model, settings.embedding_backend); `cache_dir` (None:
-    no cache) holds the embedding and reduction caches (and the ONNX export, which is kept in nbkit's default
-    cache folder when it is None); `scheduler` (None: this process; "local:N" or a cluster address, see
+    no cache) holds the embedding and reduction caches (the ONNX export is kept apart: nbkit.paths.model_path);
+    `scheduler` (None: this process; "local:N" or a cluster address, see
     nbkit.distributed) embeds on Dask into that cache, with the same vectors; `components` (umap_model,
     hdbscan_model, vectorizer_model, ctfidf_model, representation_model) replace nbkit's defaults.
     """
@@ -533,7 +533,7 @@ def fit_topics(papers: pd.DataFrame, settings: TopicSettings | None = None, *, e
                          f"{settings.min_topic_size})")
     seconds: dict[str, float] = {}
     start = time.perf_counter()
-    embedder = embedder or make_embedder(settings.embedding_model, settings.embedding_backend, cache_dir=cache_dir)
+    embedder = embedder or make_embedder(settings.embedding_model, settings.embedding_backend)
     cache = EmbeddingCache(cache_dir) if cache_dir is not None else None
     texts = document_texts(papers, settings.embed_fields)
     if scheduler is None:
@@ -636,7 +636,7 @@ def topic_partition(papers: pd.DataFrame, settings: TopicSettings | None = None,
     fit there had the same partition settings (the agglomerative method has no seed, so every seed shares one
     partition), otherwise fitted without the stability check. What 04_compare's seed comparison needs."""
     settings = settings or TopicSettings()
-    embedder = embedder or make_embedder(settings.embedding_model, settings.embedding_backend, cache_dir=cache_dir)
+    embedder = embedder or make_embedder(settings.embedding_model, settings.embedding_backend)
     if cache_dir is not None:
         key = _partition_key(document_texts(papers, settings.embed_fields), settings, embedder)
         found = find_array(Path(cache_dir) / "topics", key)
@@ -727,7 +727,7 @@ def topic_summary(papers: pd.DataFrame, settings: TopicSettings | None = None, *
     settings and paper texts), otherwise fitted now and cached. Later notebooks use it to show the topics of
     02_topics without fitting, or importing BERTopic, again; 03 repeats its trend test on the refits."""
     settings = settings or TopicSettings()
-    embedder = embedder or make_embedder(settings.embedding_model, settings.embedding_backend, cache_dir=cache_dir)
+    embedder = embedder or make_embedder(settings.embedding_model, settings.embedding_backend)
     if cache_dir is not None:
         key = _summary_key(papers, document_texts(papers, settings.embed_fields), settings, embedder)
         found = _load_summary(Path(cache_dir), key, len(papers))
@@ -910,7 +910,7 @@ def load_topic_model(folder: str | Path, *, embedder: Any = None, cache_dir: str
     if not settings_file.is_file():
         raise NbkitError("not a topic model saved by nbkit (no nbkit_settings.json)", folder)
     settings = load_settings(folder)
-    embedder = embedder or make_embedder(settings.embedding_model, settings.embedding_backend, cache_dir=cache_dir)
+    embedder = embedder or make_embedder(settings.embedding_model, settings.embedding_backend)
     cache = EmbeddingCache(cache_dir) if cache_dir is not None else None
     try:
         return stable_bertopic().load(str(folder), embedding_model=make_backend(embedder, cache))

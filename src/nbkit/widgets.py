@@ -274,6 +274,6 @@ def build_explorer(papers: pd.DataFrame, settings: object = None, *, cache_dir: 
     settings = settings or TopicSettings()
     summary = topic_summary(papers, settings, cache_dir=cache_dir, progress=progress)
     cache = EmbeddingCache(cache_dir) if cache_dir is not None else None
-    embedder = make_embedder(settings.embedding_model, settings.embedding_backend, cache_dir=cache_dir)
+    embedder = make_embedder(settings.embedding_model, settings.embedding_backend)
     vectors = embed_texts(document_texts(papers, settings.embed_fields), embedder, cache, progress=progress).vectors
     return Explorer(papers, summary.assignments, vectors)
