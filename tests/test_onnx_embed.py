@@ -69,7 +69,7 @@ def test_each_backend_has_its_own_cache_identity(tmp_path, monkeypatch):
     fingerprint = torch_.identity.rsplit("-", 1)[-1]
     assert int8.identity == f"all-MiniLM-L6-v2-{fingerprint}-onnx-int8-{onnx_embed.RECIPE}"
     assert fp32.identity == f"all-MiniLM-L6-v2-{fingerprint}-onnx-fp32-{onnx_embed.RECIPE}"
-    assert isinstance(make_embedder(), OnnxEmbedder)  # the default
+    assert isinstance(make_embedder(), SentenceEmbedder)  # the default
     assert int8.model_dir == project_path("data/cache/models")
     monkeypatch.setenv("NBKIT_MODEL_DIR", str(tmp_path / "shared"))
     assert make_embedder().model_dir == tmp_path / "shared"

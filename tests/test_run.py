@@ -15,6 +15,7 @@ import yaml
 
 from nbkit.cli import main
 from nbkit.diff import compare_runs
+from nbkit.embed import SentenceEmbedder
 from nbkit.errors import NbkitError
 from nbkit.run import parse_parameters, plan_runs, read_parameters_file, run_batch, run_name, run_notebooks
 from tests.conftest import FIXTURES, HF, ROOT
@@ -179,8 +180,8 @@ def test_the_full_run_on_a_small_corpus(tmp_path):
                                    "bytes": corpus.stat().st_size,
                                    "sha256": hashlib.sha256(corpus.read_bytes()).hexdigest()}]
     assert manifest["embedding_models"][0]["name"] == "all-MiniLM-L6-v2"
-    assert manifest["embedding_models"][0]["backend"] == "onnx-int8"
-    assert manifest["embedding_models"][0]["identity"].endswith("-onnx-int8-r1")
+    assert manifest["embedding_models"][0]["backend"] == "torch"
+    assert manifest["embedding_models"][0]["identity"] == SentenceEmbedder().identity
     assert manifest["seeds"] == {"seed": 42}
     page = (report / "index.html").read_text()  # the findings page, from the folder's tables
     assert "<p>36 papers from 36 listings in 1 file(s): 0 duplicate listings merged" in page

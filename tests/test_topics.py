@@ -205,7 +205,7 @@ def test_settings_are_checked():
         TopicSettings(stability_runs=1)
     with pytest.raises(NbkitError, match="embedding_backend 'cuda' is not one of onnx-int8, onnx-fp32, torch"):
         TopicSettings(embedding_backend="cuda")
-    assert TopicSettings().embedding_backend == "onnx-int8"
+    assert TopicSettings().embedding_backend == "torch"
     with pytest.raises(NbkitError, match=r"unknown topic setting.*colour"):
         TopicSettings.from_parameters(colour="red")
     assert TopicSettings.from_parameters(ngram_range=[1, 3]).ngram_range == (1, 3)

@@ -3,7 +3,7 @@
     nbkit load PATH... [--out corpus.parquet] [--report report.json] [--format auto] [--reference-year YEAR]
                        [--collection OLD=NEW]... [--column FIELD=COLUMN]... [--skip-bad-files]
                        [--scheduler ADDRESS] [--workers N]
-    nbkit embed PATH... [--cache-dir DIR] [--model NAME] [--backend onnx-int8] [--scheduler ADDRESS] [--workers N]
+    nbkit embed PATH... [--cache-dir DIR] [--model NAME] [--backend torch] [--scheduler ADDRESS] [--workers N]
                         [load options]
     nbkit run [NOTEBOOK...] [-p NAME VALUE]... [-f params.yml] [--out DIR] [--jobs N] [--store-outputs]
     nbkit diff RUN_A RUN_B [--html OUT]
