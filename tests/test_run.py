@@ -32,7 +32,7 @@ def test_parameters_are_read_as_yaml():
 def test_unknown_parameter_lists_the_valid_names():
     with pytest.raises(NbkitError, match=r"unknown parameter\(s\) min_size; the notebooks declare: "
                                          r"collection_names, column_map, input_format, input_paths, output_dir, "
-                                         r"reference_year, skip_bad_files"):
+                                         r"reference_year, scheduler, skip_bad_files"):
         run_notebooks([ROOT / "notebooks" / "01_corpus.ipynb"], parameters={"min_size": 3})
 
 

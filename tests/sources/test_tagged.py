@@ -73,8 +73,8 @@ def test_folder_walks_pick_up_tagged_suffixes(tmp_path):
             (tmp_path / path.name).write_bytes(path.read_bytes())
     corpus = load_corpus([tmp_path])
     assert corpus.report.skipped_files == []
-    # 8 RIS files (17 + 90 listings), pubmed.nbib (4), refs.bib (4)
-    assert (corpus.report.totals["files"], corpus.report.totals["listings"]) == (10, 115)
+    # 9 RIS files (20 + 90 listings), pubmed.nbib (4), refs.bib (4)
+    assert (corpus.report.totals["files"], corpus.report.totals["listings"]) == (11, 118)
     formats = {f.name.split("/")[-1]: f.format for f in corpus.report.files}
     assert formats["pubmed.nbib"] == "medline" and formats["refs.bib"] == "bibtex"
 
