@@ -159,6 +159,30 @@ def test_baseline_recovers_two_themes(kind):
     assert card.loc[0, "model"] == kind and card.loc[0, "outlier_share"] == round(1 / 21, 3)
 
 
+@pytest.mark.parametrize("kind", ["lda", "nmf"])
+def test_a_large_baseline_is_fitted_on_the_texts_of_smallest_hash_and_assigns_the_rest(kind, tmp_path):
+    texts = [*THEMES, "zebra giraffe okapi"]  # 22 texts; the last shares no word with the others
+    # the 12 texts of smallest SHA-256 (hashlib.sha256(text.encode()).digest(), sorted): the zebra text has the
+    # largest of all 22, the stopwords-only text 20 is among the 12
+    sample = [2, 4, 5, 6, 7, 10, 14, 15, 16, 17, 18, 20]
+    size = len(sample)
+    result = fit_baseline(texts, kind, n_topics=2, seed=0, top_n=5, max_fit_documents=size)
+    words = {w for i in sample for w in texts[i].split()} - {"the", "and", "of"}
+    assert set(result.vectorizer.get_feature_names_out()) == words  # the vocabulary is the sample's
+    assert len(result.doc_topics) == 22 and result.doc_topics[21] == -1  # assigned, but no word it knows
+    assert result.doc_topics[20] == -1  # stopwords only, as without the limit
+    cats, rockets = result.doc_topics[:10], result.doc_topics[10:20]  # sampled or not, each theme one topic
+    assert len(set(cats)) == 1 and len(set(rockets)) == 1 and cats[0] != rockets[0]
+    # at or under the limit nothing changes: the full fit, as with no limit at all
+    full = fit_baseline(texts, kind, n_topics=2, seed=0, top_n=5, max_fit_documents=None)
+    assert fit_baseline(texts, kind, n_topics=2, seed=0, top_n=5, max_fit_documents=22).topic_words == full.topic_words
+    assert "zebra" in full.vectorizer.get_feature_names_out()
+    # cached apart: the sampled fit is not read back for the full one
+    fit_baseline(texts, kind, n_topics=2, seed=0, top_n=5, cache_dir=tmp_path, max_fit_documents=size)
+    fit_baseline(texts, kind, n_topics=2, seed=0, top_n=5, cache_dir=tmp_path, max_fit_documents=None)
+    assert len(list((tmp_path / "baselines").glob("baseline-*.json"))) == 2
+
+
 def test_baseline_rejects_unknown_kinds():
     with pytest.raises(NbkitError, match="not one of lda, nmf"):
         fit_baseline(THEMES, "lsa", n_topics=2)
