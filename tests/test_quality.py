@@ -183,6 +183,24 @@ def test_a_large_baseline_is_fitted_on_the_texts_of_smallest_hash_and_assigns_th
     assert len(list((tmp_path / "baselines").glob("baseline-*.json"))) == 2
 
 
+@pytest.mark.parametrize("kind", ["lda", "nmf"])
+def test_baselines_fit_on_one_blas_thread(kind, monkeypatch):
+    from sklearn.decomposition import NMF, LatentDirichletAllocation
+    from threadpoolctl import threadpool_info
+
+    model = {"lda": LatentDirichletAllocation, "nmf": NMF}[kind]
+    seen = []
+    real = model.fit_transform
+
+    def fit_transform(self, *args, **kwargs):
+        seen.append({info["num_threads"] for info in threadpool_info() if info["user_api"] == "blas"})
+        return real(self, *args, **kwargs)
+
+    monkeypatch.setattr(model, "fit_transform", fit_transform)
+    fit_baseline(THEMES, kind, n_topics=2, seed=0, top_n=5)
+    assert seen == [{1}]
+
+
 def test_baseline_rejects_unknown_kinds():
     with pytest.raises(NbkitError, match="not one of lda, nmf"):
         fit_baseline(THEMES, "lsa", n_topics=2)

@@ -152,6 +152,22 @@ def test_the_map_is_the_first_two_principal_components_oriented_by_their_largest
     np.testing.assert_allclose(project_2d(-X + 5.0), X[:, :2], atol=1e-12)  # centred; signs do not show
 
 
+def test_the_map_decomposes_on_one_blas_thread(monkeypatch):
+    from threadpoolctl import threadpool_info
+
+    seen = []
+    real = np.linalg.eigh
+
+    def eigh(matrix):
+        seen.append({info["num_threads"] for info in threadpool_info() if info["user_api"] == "blas"})
+        return real(matrix)
+
+    monkeypatch.setattr(np.linalg, "eigh", eigh)
+    X = np.array([[3.0, 0, 0], [-1.0, 0, 0], [-2.0, 0, 0], [0, 0.6, 0], [0, -0.2, 0], [0, -0.4, 0]])
+    np.testing.assert_allclose(project_2d(X), X[:, :2], atol=1e-12)
+    assert seen == [{1}]  # a second thread only spins on a matrix of dimensions x dimensions
+
+
 def test_save_and_reload_give_the_same_topics(fitted, minilm, tmp_path):
     folder = save_topic_model(fitted, tmp_path / "model")
     assert (folder / "topic_embeddings.safetensors").is_file() and (folder / "ctfidf.safetensors").is_file()
