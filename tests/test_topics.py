@@ -266,6 +266,19 @@ def test_topic_assignments_are_shared_through_the_cache(papers, minilm, cache_di
     assert calls == [1] and len(other) == 36  # other settings: fitted once
 
 
+def test_a_share_idf_fit_caches_the_ctfidf_summary_of_its_topics(papers, minilm, cache_dir, fitted, monkeypatch):
+    from nbkit import topics
+
+    plain_settings = replace(SETTINGS, representation="ctfidf")
+    plain = topics.summarize(fit_topics(papers, plain_settings, embedder=minilm, progress=False))  # no cache
+    monkeypatch.setattr(topics, "fit_topics", lambda *a, **k: pytest.fail("fitted again"))
+    read = topics.topic_summary(papers, plain_settings, cache_dir=cache_dir, embedder=minilm)  # 04's ctfidf row
+    pd.testing.assert_frame_equal(read.assignments, plain.assignments)
+    pd.testing.assert_frame_equal(read.terms, plain.terms)
+    assert read.terms["term"].tolist() != compute_topic_terms(fitted)["term"].tolist()  # other terms, same topics
+    assert read.fit_seconds == round(fitted.seconds["fit"], 2) and len(read.refits) == len(fitted.refits) == 20
+
+
 def test_other_seeds_and_representations_reuse_the_cached_partition_and_refits(papers, minilm, cache_dir, fitted,
                                                                               monkeypatch):
     from nbkit import topics

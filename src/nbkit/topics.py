@@ -291,16 +291,15 @@ def make_stable_terms(top_n_words: int, scoring: str = "share-idf") -> Any:
             vocabulary = np.asarray(topic_model.vectorizer_model.get_feature_names_out())
             labels = sorted(int(t) for t in documents["Topic"].unique())  # c_tf_idf has one row per label, in order
             if scoring == "ctfidf":
-                scores = fallback = c_tf_idf.toarray() if sp.issparse(c_tf_idf) else np.asarray(c_tf_idf)
-            else:
-                present = (topic_model.vectorizer_model.transform(documents["Document"]) > 0).astype(np.int64)
-                rows = np.searchsorted(labels, documents["Topic"].to_numpy().astype(np.int64))
-                membership = sp.csr_matrix((np.ones(len(rows), dtype=np.int64), (rows, np.arange(len(rows)))),
-                                           shape=(len(labels), len(rows)))
-                counts = (membership @ present).toarray()
-                args = (counts, np.bincount(rows, minlength=len(labels)), np.asarray(present.sum(axis=0)).ravel(),
-                        len(rows))
-                scores, fallback = share_idf(*args), share_idf(*args, min_papers=1)
+                return ctfidf_terms(sp.csr_matrix(c_tf_idf), vocabulary, labels, top_n_words)
+            present = (topic_model.vectorizer_model.transform(documents["Document"]) > 0).astype(np.int64)
+            rows = np.searchsorted(labels, documents["Topic"].to_numpy().astype(np.int64))
+            membership = sp.csr_matrix((np.ones(len(rows), dtype=np.int64), (rows, np.arange(len(rows)))),
+                                       shape=(len(labels), len(rows)))
+            counts = (membership @ present).toarray()
+            args = (counts, np.bincount(rows, minlength=len(labels)), np.asarray(present.sum(axis=0)).ravel(),
+                    len(rows))
+            scores, fallback = share_idf(*args), share_idf(*args, min_papers=1)
             out = {}
             for row, topic in enumerate(labels):
                 # a topic of one paper (the outliers can be) has no term two papers share: take its own words
@@ -311,6 +310,20 @@ def make_stable_terms(top_n_words: int, scoring: str = "share-idf") -> Any:
             return out
 
     return StableTerms()
+
+
+def ctfidf_terms(c_tf_idf: Any, vocabulary: np.ndarray, labels: Sequence[int],
+                 n: int) -> dict[int, list[tuple[str, float]]]:
+    """Each topic's n best terms by its row of the c-TF-IDF matrix (sparse, one row per label in order), ranked
+    by ranked_terms: the "ctfidf" representation. A row at a time, so memory is one vocabulary, not topics x
+    vocabulary."""
+    out = {}
+    for row, topic in enumerate(labels):
+        scores = c_tf_idf[row].toarray().ravel()
+        best = ranked_terms(scores, vocabulary, n)
+        # BERTopic needs at least one (term, score) per topic; it pads the same way
+        out[int(topic)] = [(str(vocabulary[i]), float(scores[i])) for i in best] or [("", 1e-05)]
+    return out
 
 
 def make_representation(settings: TopicSettings) -> Any:
@@ -596,6 +609,10 @@ def fit_topics(papers: pd.DataFrame, settings: TopicSettings | None = None, *, e
     if cache_dir is not None and not components:  # custom components are not described by the settings
         _store_summary(Path(cache_dir), _summary_key(papers, texts, settings, embedder), summarize(result))
         write_array(Path(cache_dir) / "topics", _partition_key(texts, settings, embedder), topics.astype(np.int64))
+        plain = ctfidf_summary(result) if settings.representation == "share-idf" else None
+        if plain is not None:  # 04_compare shows these topics' c-TF-IDF terms too: read, not fitted again
+            _store_summary(Path(cache_dir), _summary_key(papers, texts, replace(settings, representation="ctfidf"),
+                                                         embedder), plain)
     return result
 
 
@@ -661,6 +678,33 @@ class TopicSummary:
     def topic_words(self) -> list[list[str]]:
         """Each topic's terms in rank order (outliers left out), in topic order."""
         return [group.sort_values("rank")["term"].tolist() for _, group in self.terms.groupby("topic", sort=True)]
+
+
+class _TermsOnly:
+    """What the tables read of a fitted model (get_topic), for terms computed apart from it."""
+
+    def __init__(self, terms: Mapping[int, list[tuple[str, float]]]) -> None:
+        self.terms = terms
+
+    def get_topic(self, topic: int) -> list[tuple[str, float]] | bool:
+        return self.terms.get(topic, False)  # as BERTopic.get_topic
+
+
+def ctfidf_summary(result: TopicResult) -> TopicSummary | None:
+    """The summary a fit with representation="ctfidf" gives for the same settings otherwise: the same partition,
+    stability and refits, each topic's terms ranked by the c-TF-IDF matrix this fit computed anyway (BERTopic
+    computes it whatever the representation, and the "ctfidf" representation only ranks its rows). None when the
+    model has no such matrix row for every topic."""
+    import scipy.sparse as sp
+
+    matrix = getattr(result.model, "c_tf_idf_", None)
+    labels = np.unique(result.topics).tolist()
+    if matrix is None or matrix.shape[0] != len(labels):
+        return None
+    vocabulary = np.asarray(result.model.vectorizer_model.get_feature_names_out())
+    terms = ctfidf_terms(sp.csr_matrix(matrix), vocabulary, labels, result.settings.top_n_words)
+    return summarize(replace(result, model=_TermsOnly(terms),
+                             settings=replace(result.settings, representation="ctfidf")))
 
 
 def summarize(result: TopicResult) -> TopicSummary:
