@@ -1,13 +1,13 @@
 """`nbkit run` of all five notebooks on the 2,000-paper arXiv sample: seconds per notebook and per cell, peak memory.
 
-    python benchmarks/bench_run.py --embeddings DIR [--backend torch] [--cold] [--out benchmarks/results/run.json]
+    python benchmarks/bench_run.py --embeddings DIR [--backend torch] [--modes warm cold] [--out FILE.json]
 
 Modes (each a fresh `nbkit run` in a new process, with its own new nbkit cache):
-  * warm embeddings (always): the cache starts with only the `embeddings/` folder of DIR (an nbkit cache holding
+  * warm (the default): the cache starts with only the `embeddings/` folder of DIR (an nbkit cache holding
     this backend's vectors of the sample: `nbkit embed benchmarks/corpora/arxiv_sample --cache-dir DIR`, or a
     cache a run filled), so everything but the embedding model runs as on a first run: topic fit, stability
     refits, figures, maps, views, trends, baselines, explorer;
-  * cold (--cold): an empty cache, so the notebooks embed all 2,000 texts too (torch: ~160 s of it on 2 cores).
+  * cold: an empty cache, so the notebooks embed all 2,000 texts too (torch: ~160 s of it on 2 cores).
 
 Per notebook: papermill's wall seconds; per cell: the seconds papermill stamps on every cell, named by the cell's
 first line that is not a comment. Peak RSS is the largest resident set of any one process of the run (the
@@ -93,24 +93,25 @@ def print_table(results: dict[str, dict], top: int = 12) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--embeddings", type=Path, required=True,
+    parser.add_argument("--embeddings", type=Path,
                         help="an nbkit cache with this backend's embeddings of the sample (its embeddings/ is copied)")
     parser.add_argument("--backend", default="torch", help="embedding_backend parameter (default: torch)")
-    parser.add_argument("--cold", action="store_true", help="also run with an empty cache (embeds every text)")
+    parser.add_argument("--modes", nargs="+", choices=["warm", "cold"], default=["warm"],
+                        help="warm: embeddings cached, nothing else; cold: an empty cache (default: warm)")
     parser.add_argument("--root", type=Path, default=ROOT, help="the nbkit checkout to time (default: this one)")
     parser.add_argument("--out", type=Path, help="write the results as JSON here")
     args = parser.parse_args()
     root = args.root.resolve()
-    source = args.embeddings.resolve() / "embeddings"
-    if not source.is_dir():
-        sys.exit(f"{source} is not a folder: give an nbkit cache that holds the sample's embeddings")
+    source = args.embeddings.resolve() / "embeddings" if args.embeddings else None
+    if "warm" in args.modes and (source is None or not source.is_dir()):
+        sys.exit("warm needs --embeddings: an nbkit cache that holds the sample's embeddings")
     results = {}
     with tempfile.TemporaryDirectory(prefix="nbkit-bench-run-") as tmp:
         tmp = Path(tmp)
-        shutil.copytree(source, tmp / "warm" / "embeddings")
-        results["warm embeddings"] = run(tmp / "warm", tmp / "out-warm", args.backend, root)
-        if args.cold:
-            results["cold"] = run(tmp / "cold", tmp / "out-cold", args.backend, root)
+        for mode in args.modes:
+            if mode == "warm":
+                shutil.copytree(source, tmp / "warm" / "embeddings")
+            results[mode] = run(tmp / mode, tmp / f"out-{mode}", args.backend, root)
     results = {mode: {"backend": args.backend, "papers": 2000, **data} for mode, data in results.items()}
     print_table(results)
     if args.out:
