@@ -365,7 +365,8 @@ def test_a_cached_summary_without_refits_is_fitted_again_and_completed(tmp_path,
     again = topics.topic_summary(papers, _planted_settings(), embedder=PlantedEmbedder(), cache_dir=cache,
                                  progress=False)
     assert calls == [1] and len(again.refits) == 10
-    assert len(list((cache / "topics").glob("*-refits.*.parquet"))) == 1
+    # both completed: the fit's summary and the c-TF-IDF summary stored beside it (for 04_compare)
+    assert len(list((cache / "topics").glob("*-refits.*.parquet"))) == 2
     topics.topic_summary(papers, _planted_settings(), embedder=PlantedEmbedder(), cache_dir=cache, progress=False)
     assert calls == [1]  # complete again: read from the cache
     pd.testing.assert_frame_equal(again.assignments, first.assignments)
