@@ -361,11 +361,19 @@ def _derive(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 def _code_urls(abstracts: np.ndarray) -> pd.Series:
-    """find_urls of each abstract, searched once per distinct text: a paper listed on many days repeats its
-    abstract, and hashing a text costs a tenth of searching it. Each row gets its own list."""
-    codes, distinct = pd.factorize(abstracts)
-    found = [find_urls(text) for text in distinct]
-    return pd.Series([list(found[code]) if code >= 0 else [] for code in codes], dtype=object)
+    """find_urls of each abstract, searched once per distinct text with a slash (a paper listed on many days
+    repeats its abstract; text without a slash has no URL and is not worth hashing). Each row gets its own list."""
+    found: dict[str, list[str]] = {}
+    rows: list[list[str]] = []
+    for text in abstracts:
+        if type(text) is not str or "/" not in text:
+            rows.append([])
+            continue
+        urls = found.get(text)
+        if urls is None:
+            urls = found[text] = find_urls(text)
+        rows.append(list(urls))
+    return pd.Series(rows, dtype=object)
 
 
 def _normalize_ids(frame: pd.DataFrame) -> None:
