@@ -203,3 +203,13 @@ def test_unknown_content_is_the_same_error_in_a_folder_and_named(write, tmp_path
         [skip] = corpus.report.skipped_files
         assert skip["path"] == ("in/notes.md" if len(paths) == 1 else "notes.md")
         assert re.match(reason, skip["reason"])
+
+
+def test_code_urls_of_a_repeated_abstract_are_found_once_and_kept_per_row(write):
+    # Three listings, two sharing an abstract with a link: each row has the link, in a list of its own.
+    url_abstract = ABSTRACT.strip() + " Code: https://github.com/a/b."
+    page = (f"Subscribe\n\nMar 11\n\nPaper A\n\n{url_abstract}\n\nPaper B\n\n{ABSTRACT.strip()}\n\n"
+            f"Paper C\n\n{url_abstract}\n\n")
+    urls = load_corpus([write("p.txt", page)], reference_year=2025).listings["code_urls"].tolist()
+    assert urls == [["https://github.com/a/b"], [], ["https://github.com/a/b"]]
+    assert urls[0] is not urls[2]

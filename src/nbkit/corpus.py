@@ -355,9 +355,25 @@ def _derive(frame: pd.DataFrame) -> pd.DataFrame:
     _normalize_ids(frame)
     frame["title_words"] = spaced_title_keys(frame["title"])
     frame["title_key"] = title_keys(frame["title"], spaced=frame["title_words"])
-    frame["code_urls"] = pd.Series([find_urls(a) for a in frame["abstract"].to_numpy(dtype=object)], dtype=object)
+    frame["code_urls"] = _code_urls(frame["abstract"].to_numpy(dtype=object))
     return frame.drop(columns=["date_year", "date_month", "date_day", "ref_year", "page_year", "page_month",
                                "page_day"])
+
+
+def _code_urls(abstracts: np.ndarray) -> pd.Series:
+    """find_urls of each abstract, searched once per distinct text with a slash (a paper listed on many days
+    repeats its abstract; text without a slash has no URL and is not worth hashing). Each row gets its own list."""
+    found: dict[str, list[str]] = {}
+    rows: list[list[str]] = []
+    for text in abstracts:
+        if type(text) is not str or "/" not in text:
+            rows.append([])
+            continue
+        urls = found.get(text)
+        if urls is None:
+            urls = found[text] = find_urls(text)
+        rows.append(list(urls))
+    return pd.Series(rows, dtype=object)
 
 
 def _normalize_ids(frame: pd.DataFrame) -> None:

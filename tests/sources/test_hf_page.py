@@ -9,7 +9,7 @@ import pytest
 
 from nbkit.corpus import load_corpus
 from nbkit.sources.base import ParsedFile
-from nbkit.sources.hf_page import parse_hf_page
+from nbkit.sources.hf_page import _fast_meta, parse_hf_page
 from nbkit.sources.textio import Chunk
 from tests.conftest import BUNDLED, HF, accounted_lines, listing, paragraph_starts
 
@@ -144,3 +144,19 @@ def test_fast_path_and_block_path_agree(path):
     slow = _parse(text, fast=False)
     assert _parse(text, fast=True) == slow
     assert _parse(text, fast=True, chunk_bytes=997) == slow  # chunk boundaries anywhere, even inside a character
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("ab\n\n  • 3 authors\n·\nDec 8\n\nNext", (3, "Dec 8", 27)),  # 4 + 13 + 3 + 5, and the blank line
+    ("ab\n\n  • 1 author\n·\nDec 8, 2024 12", (1, "Dec 8, 2024 12", 35)),  # the end of the segment
+    ("ab\n\n  • 3 authors\n·\n" + "x" * 24 + "\n\n", (3, "x" * 24, 46)),
+    ("ab\n\n  • 3 authors\n·\n" + "x" * 25 + "\n\n", None),  # a date line is at most 24 characters
+    ("ab\n\n  • 3 authors\n·\nDec 8\nmore\n\n", None),  # a fourth line: not the standard block
+    ("ab\n\n  • 3 authors\n·\nDec 8\n", None),  # a line break but no blank line after the date
+    ("ab\n\n  • 3  authors\n·\nDec 8", None),
+    ("ab\n\n  • ² authors\n·\nDec 8", None),  # a digit, but not an ASCII one
+    ("ab\n\n  • 3 authors\n•\nDec 8", None),
+    ("ab\n\n• 3 authors\n·\nDec 8", None),
+])
+def test_the_standard_metadata_block_read_at_once(text, expected):
+    assert _fast_meta(text, 4) == expected
