@@ -292,9 +292,11 @@ class AgglomerativeTopics:
         at = np.minimum(np.searchsorted(self.sample_, rows), len(self.sample_) - 1)
         sampled = self.sample_[at] == rows
         tree = linkage(condensed_rows(self.distances_, len(self.sample_), at[sampled]), method="average")
-        labels = self._extend(self.unit_[rows], np.flatnonzero(sampled), self._cut(tree, self.threshold_,
-                                                                                   min_topic_size))
-        return self._assign(self.unit_[rows], labels)[0]
+        unit = self.unit_[rows]
+        labels = self._extend(unit, np.flatnonzero(sampled), self._cut(tree, self.threshold_, min_topic_size))
+        if self.assign_similarity is None:  # _assign would leave every label as it is: skip its two passes
+            return labels
+        return self._assign(unit, labels)[0]
 
     def fit_predict(self, X: np.ndarray, y: object = None) -> np.ndarray:
         return self.fit(X).labels_
