@@ -16,7 +16,8 @@ Each size runs in a fresh process that makes the notebook's calls in order: load
 timed) the vectors are written to a fresh cache as `nbkit embed` would, then fit_topics with that cache (its embed
 stage is the cache lookup of a warm cache), stability refits included, and every table, figure, view and the saved
 model. It reports the wall and CPU seconds (user + system) of each, the peak resident memory (ru_maxrss) and the
-CPU seconds of the whole process (the untimed cache filling included). The machine is shared with other jobs: wall times are noisy, CPU seconds less so.
+CPU seconds of the whole process (the untimed cache filling included). The machine is shared with other jobs:
+wall times are noisy, CPU seconds less so.
 
 --quality compares, at 2,000 papers (real) and 10,000 (copies), the fit on a sample (max_fit_papers) with the fit
 on all papers: adjusted Rand index of the two partitions, topics, outlier share and NPMI of each.
