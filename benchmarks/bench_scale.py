@@ -4,16 +4,20 @@
     python benchmarks/bench_scale.py --cache-dir DIR --quality      # sample-fit-assign against the full fit
 
 DIR is an nbkit cache holding the default model's embeddings of benchmarks/corpora/arxiv_sample (embed it once,
-e.g. by running 02_topics on it with NBKIT_CACHE_DIR=DIR): embedding is not timed here.
+e.g. `nbkit embed benchmarks/corpora/arxiv_sample/papers.jsonl --cache-dir DIR`): embedding is not timed here.
 
-Larger corpora are the 2,000 arXiv papers repeated with new ids: copy c of a paper has paper_id "<id>~c", its
-abstract followed by c times " the" (a stopword: the topic terms and NPMI are unchanged, but every text, and so
-its text hash, is distinct) and as embedding the paper's own plus deterministic Gaussian noise (numpy's generator
-seeded with c, 0.01 per dimension, cosine about 0.98 to the original). Copy 0 is the real paper.
+Larger corpora are the 2,000 arXiv papers repeated: copy c (c >= 1) of a paper has no arXiv id, its title
+followed by " c" (a number: no topic term, but another title, so the copies are not merged as duplicates) and its
+abstract by c times " the" (a stopword), and as embedding the paper's own plus deterministic Gaussian noise
+(numpy's generator seeded with c, 0.01 per dimension, cosine about 0.98 to the original). Copy 0 is the real
+paper. The n records are written once as an arXiv JSON Lines file under benchmarks/.data/.
 
-Each size runs in a fresh process that makes the notebook's calls in order (fit_topics with the default settings,
-stability refits included, then every table, figure, view and the saved model) and reports the seconds of each and
-the peak resident memory (ru_maxrss) and CPU time. The machine is shared with other jobs: times are noisy.
+Each size runs in a fresh process that makes the notebook's calls in order: load_corpus on that file, then (not
+timed) the vectors are written to a fresh cache as `nbkit embed` would, then fit_topics with that cache (its embed
+stage is the cache lookup of a warm cache), stability refits included, and every table, figure, view and the saved
+model. It reports the wall and CPU seconds (user + system) of each, the peak resident memory (ru_maxrss) and the
+CPU seconds of the whole process (the untimed cache filling included). The machine is shared with other jobs:
+wall times are noisy, CPU seconds less so.
 
 --quality compares, at 2,000 papers (real) and 10,000 (copies), the fit on a sample (max_fit_papers) with the fit
 on all papers: adjusted Rand index of the two partitions, topics, outlier share and NPMI of each.
@@ -24,22 +28,26 @@ from __future__ import annotations
 import argparse
 import json
 import resource
+import shutil
 import subprocess
 import sys
 import time
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 
 ROOT = Path(__file__).resolve().parents[1]
 CORPUS = ROOT / "benchmarks" / "corpora" / "arxiv_sample" / "papers.jsonl"
+DATA = ROOT / "benchmarks" / ".data"
 NOISE = 0.01
+IDENTITY = "bench-scale"
 
 
 class TableEmbedder:
-    """An nbkit embedder that looks the vectors up (identity "bench-scale"; never cached)."""
+    """An nbkit embedder that looks the vectors up by text (identity "bench-scale")."""
 
-    identity = "bench-scale"
+    identity = IDENTITY
 
     def __init__(self, table: dict[str, np.ndarray]) -> None:
         self.table = table
@@ -48,32 +56,73 @@ class TableEmbedder:
         return np.stack([self.table[t] for t in texts])
 
 
-def scaled_corpus(n: int, cache_dir: str):
-    """The first n papers of the repeated arXiv sample and an embedder that knows their vectors."""
-    import pandas as pd
+def scaled_records(n: int) -> Path:
+    """The JSON Lines file of the first n papers of the repeated arXiv sample (written once)."""
+    path = DATA / f"scale_{n}.jsonl"
+    if path.exists():
+        return path
+    records = [json.loads(line) for line in CORPUS.read_text(encoding="utf-8").splitlines() if line.strip()]
+    DATA.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".tmp")
+    with tmp.open("w", encoding="utf-8") as out:
+        for i in range(n):
+            c, record = divmod(i, len(records))[0], dict(records[i % len(records)])
+            if c:
+                record.update(id="", title=f"{record['title']} {c}", abstract=f"{record['abstract']}" + " the" * c)
+            out.write(json.dumps(record, ensure_ascii=False) + "\n")
+    tmp.replace(path)
+    return path
 
+
+def base_vectors(cache_dir: str) -> np.ndarray:
+    """The default model's vectors of the 2,000 real papers, in file order, from `cache_dir`."""
     from nbkit import load_corpus
     from nbkit.embed import EmbeddingCache, SentenceEmbedder, document_texts, text_keys
 
     papers = load_corpus([str(CORPUS)]).papers.reset_index(drop=True)
-    texts = document_texts(papers)
-    vectors, found = EmbeddingCache(cache_dir).lookup(SentenceEmbedder().identity, text_keys(texts))
+    vectors, found = EmbeddingCache(cache_dir).lookup(SentenceEmbedder().identity,
+                                                     text_keys(document_texts(papers)))
     if vectors is None or not found.all():
         sys.exit(f"bench_scale: {cache_dir} lacks embeddings of {CORPUS}; embed it first (see the docstring)")
-    copies = []
-    for c in range(-(-n // len(papers))):
-        copy = papers.copy()
-        if c:
-            copy["paper_id"] = copy["paper_id"].astype(str) + f"~{c}"
-            copy["abstract"] = copy["abstract"].fillna("").astype(str) + " the" * c
-        copies.append(copy)
-    big = pd.concat(copies, ignore_index=True).iloc[:n].reset_index(drop=True)
-    base = vectors.astype(np.float64)
-    table = {}
-    for c, copy in enumerate(copies):
-        noisy = base + (np.random.default_rng(c).normal(scale=NOISE, size=base.shape) if c else 0.0)
-        table.update(zip(document_texts(copy), noisy.astype(np.float32), strict=True))
-    return big, TableEmbedder(table)
+    return vectors.astype(np.float64)
+
+
+def copy_vectors(n: int, base: np.ndarray) -> np.ndarray:
+    """The vectors of the first n papers: copy c of paper i is base[i] plus noise seeded with c."""
+    blocks = [base + (np.random.default_rng(c).normal(scale=NOISE, size=base.shape) if c else 0.0)
+              for c in range(-(-n // len(base)))]
+    return np.concatenate(blocks).astype(np.float32)[:n]
+
+
+def load_scaled(n: int) -> pd.DataFrame:
+    """load_corpus of the n-paper file, checked to keep every record as a paper, in file order."""
+    from nbkit import load_corpus
+
+    papers = load_corpus([str(scaled_records(n))]).papers.reset_index(drop=True)
+    if len(papers) != n:
+        sys.exit(f"bench_scale: {n} records loaded as {len(papers)} papers")
+    return papers
+
+
+def warm_cache(papers: pd.DataFrame, vectors: np.ndarray, cache_dir: str) -> TableEmbedder:
+    """Store the papers' vectors in `cache_dir` as `nbkit embed` does (shards of 4,096, merged); the embedder
+    returned knows no texts, so fit_topics must find every vector in the cache."""
+    from nbkit.embed import EmbeddingCache, document_texts, embed_texts
+
+    texts = document_texts(papers)
+    embed_texts(texts, TableEmbedder(dict(zip(texts, vectors, strict=True))), EmbeddingCache(cache_dir),
+                progress=False, return_vectors=False)
+    return TableEmbedder({})
+
+
+def scaled_corpus(n: int, cache_dir: str, work: Path) -> tuple[pd.DataFrame, TableEmbedder, str]:
+    """The first n papers of the repeated sample (loaded from their file), an embedder and a fresh cache under
+    `work` that holds their vectors."""
+    papers = load_scaled(n)
+    vectors = copy_vectors(n, base_vectors(cache_dir))
+    cache = work / "cache"
+    shutil.rmtree(cache, ignore_errors=True)
+    return papers, warm_cache(papers, vectors, str(cache)), str(cache)
 
 
 def peak_mb() -> float:
@@ -96,18 +145,26 @@ def run_size(n: int, cache_dir: str, out: Path) -> dict:
     from nbkit import describe, plots, topics
 
     stages: dict[str, float] = {}
+    cpu: dict[str, float] = {}
 
     def timed(name, call):
-        start = time.perf_counter()
+        start, start_cpu = time.perf_counter(), cpu_seconds()
         value = call()
         stages[name] = round(time.perf_counter() - start, 1)
-        print(f"{n}: {name} {stages[name]} s, peak {peak_mb():.0f} MB", file=sys.stderr, flush=True)
+        cpu[name] = round(cpu_seconds() - start_cpu, 1)
+        print(f"{n}: {name} {stages[name]} s ({cpu[name]} s CPU), peak {peak_mb():.0f} MB", file=sys.stderr,
+              flush=True)
         return value
 
-    papers, embedder = timed("make corpus", lambda: scaled_corpus(n, cache_dir))
+    papers = timed("load corpus", lambda: load_scaled(n))
+    vectors = copy_vectors(n, base_vectors(cache_dir))  # not timed: the embeddings, precomputed
+    cache = out / "cache"
+    shutil.rmtree(cache, ignore_errors=True)
+    embedder = warm_cache(papers, vectors, str(cache))
+    del vectors
     timed("import BERTopic", topics.import_bertopic)
     result = timed("fit_topics", lambda: topics.fit_topics(papers, topics.TopicSettings(), embedder=embedder,
-                                                            progress=False))
+                                                            cache_dir=cache, progress=False))
     stages.update({f"  {k}": round(v, 1) for k, v in result.seconds.items()})
     table = timed("topic table", lambda: topics.compute_topic_table(result))
     timed("sizes figure", lambda: (plots.plot_topic_sizes(table), plots.save_figure(plt.gcf(), out / "s.png", dpi=80)))
@@ -128,6 +185,7 @@ def run_size(n: int, cache_dir: str, out: Path) -> dict:
     card = quality.iloc[0]
     return {"papers": n, "stages": stages, "total_seconds": round(sum(v for k, v in stages.items()
                                                                        if not k.startswith(" ")), 1),
+            "stage_cpu_seconds": cpu, "total_cpu_seconds": round(sum(cpu.values()), 1),
             "peak_rss_mb": round(peak_mb()), "cpu_seconds": round(cpu_seconds()),
             "n_topics": int(card["n_topics"]), "subtopics": len(subtopics),
             "outlier_share": float(card["outlier_share"]), "npmi": float(card["npmi"])}
@@ -141,14 +199,14 @@ def compare_fits(n: int, cache_dir: str, sample: int) -> dict:
 
     from nbkit import topics
 
-    papers, embedder = scaled_corpus(n, cache_dir)
+    papers, embedder, cache = scaled_corpus(n, cache_dir, Path(f"/tmp/bench_scale_compare_{n}"))
     base = topics.TopicSettings(stability_runs=0)
     row = {"papers": n, "sample": sample}
     fits = {}
     for name, settings in (("full", replace(base, max_fit_papers=None)),
                            ("sampled", replace(base, max_fit_papers=sample))):
         start = time.perf_counter()
-        result = topics.fit_topics(papers, settings, embedder=embedder, progress=False)
+        result = topics.fit_topics(papers, settings, embedder=embedder, cache_dir=cache, progress=False)
         seconds = time.perf_counter() - start
         card = topics.compute_topic_quality(result).iloc[0]
         fits[name] = result.topics

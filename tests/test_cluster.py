@@ -15,7 +15,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from nbkit.cluster import AgglomerativeTopics, cut_profile, order_clusters
+from nbkit.cluster import AgglomerativeTopics, condensed_rows, cut_profile, order_clusters
 from nbkit.errors import NbkitError
 
 ANGLES = [0, 8, 90, 100, 200]
@@ -24,6 +24,15 @@ ANGLES = [0, 8, 90, 100, 200]
 def _points(angles) -> np.ndarray:
     radians = np.deg2rad(angles)
     return np.column_stack([np.cos(radians), np.sin(radians)]) * 3.0  # length does not matter: cosine
+
+
+def test_condensed_rows_picks_the_pairs_of_the_chosen_papers():
+    # 5 papers: the condensed array lists d(0,1) d(0,2) d(0,3) d(0,4) d(1,2) d(1,3) d(1,4) d(2,3) d(2,4) d(3,4)
+    distances = np.array([1, 2, 3, 4, 5, 6, 7, 8, 9, 10], dtype=float)
+    assert condensed_rows(distances, 5, np.array([0, 2, 4])).tolist() == [2, 4, 9]  # d(0,2) d(0,4) d(2,4)
+    assert condensed_rows(distances, 5, np.array([1, 3])).tolist() == [6]  # d(1,3)
+    assert condensed_rows(distances, 5, np.arange(5)).tolist() == distances.tolist()
+    assert condensed_rows(distances, 5, np.array([4])).tolist() == []
 
 
 def test_order_clusters_by_size_then_first_row():

@@ -106,13 +106,34 @@ def test_term_cooccurrence_counts_documents_with_both_terms():
     assert together.tolist() == [[2, 1, 0, 1, 0], [1, 3, 2, 1, 0], [0, 2, 2, 1, 0], [1, 1, 1, 2, 0], [0, 0, 0, 0, 0]]
 
 
+TERM_DOCS = ["Graph neural networks learn. Neural networks generalize.", "Graph learning with neural networks",
+             "Protein folding"]
+
+
+def test_term_cooccurrence_from_a_topic_vectorizers_counts_equals_tokenizing():
+    from nbkit.terms import PhraseVectorizer
+    from nbkit.text import PhraseAnalyzer, stopwords
+
+    vectorizer = PhraseVectorizer(analyzer=PhraseAnalyzer(stopwords(), (1, 2))).fit(TERM_DOCS)
+    counts = (vectorizer.transform(TERM_DOCS), vectorizer.vocabulary_)
+    terms = {"graph", "neural networks", "protein"}
+    index, together, n_docs = term_cooccurrence(TERM_DOCS, terms, counts)
+    # graph: documents 0 and 1; neural networks: 0 and 1; protein: 2
+    assert list(index) == ["graph", "neural networks", "protein"] and n_docs == 3
+    assert together.tolist() == [[2, 2, 0], [2, 2, 0], [0, 0, 1]]
+    assert together.tolist() == term_cooccurrence(TERM_DOCS, terms)[1].tolist()
+    # "with neural" holds a stopword, so the vocabulary lacks it: the documents are tokenized (it is in document 1)
+    index, together, _ = term_cooccurrence(TERM_DOCS, terms | {"with neural"}, counts)
+    assert index["with neural"] == 3 and together[3].tolist() == [1, 1, 0, 1]
+
+
 def test_model_card_rows_sharing_documents_tokenize_them_once(monkeypatch):
     from nbkit import quality
 
     calls = []
     real = quality.term_cooccurrence
     monkeypatch.setattr(quality, "term_cooccurrence",
-                        lambda docs, terms: calls.append(sorted(terms)) or real(docs, terms))
+                        lambda docs, terms, *counts: calls.append(sorted(terms)) or real(docs, terms, *counts))
     rows = [{"model": name, "topic_words": words, "doc_topics": np.array([0, 0, 1, 1]), "fit_seconds": 1.0,
              "documents": DOCS} for name, words in (("a", [["cat", "dog"]]), ("b", [["dog", "bird"]]))]
     card = compute_model_card(rows)

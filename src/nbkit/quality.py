@@ -113,17 +113,29 @@ def npmi_coherence(topic_words: Sequence[Sequence[str]],
 
 
 def term_cooccurrence(documents: Sequence[str | Sequence[str] | set[str] | frozenset[str]],
-                      terms: Iterable[str]) -> tuple[dict[str, int], np.ndarray, int]:
+                      terms: Iterable[str], term_counts: tuple[Any, Mapping[str, int]] | None = None,
+                      ) -> tuple[dict[str, int], np.ndarray, int]:
     """Each term's position, the documents-containing-both counts of every pair of terms (the diagonal: documents
     containing the term; a terms x terms int64 array) and the number of documents. Each document is tokenized
     once and only its indicator row for `terms` is kept (a sparse documents x terms matrix), so memory grows
-    with the documents' terms, not with documents x terms."""
+    with the documents' terms, not with documents x terms.
+
+    term_counts: (counts, vocabulary), the documents x vocabulary counts of these same string documents by a
+    vectorizer whose analyzer is a PhraseAnalyzer (stopwords allowed; a topic model's vectorizer), and its
+    {term: column}. When the vocabulary holds every term, the documents are not tokenized again: such an analyzer
+    emits a term free of its stopwords exactly where the stopword-free tokenizing here finds it, and every term
+    of its vocabulary is free of them."""
     import scipy.sparse as sp
 
     n_docs = len(documents)
     if n_docs == 0:
         raise NbkitError("NPMI needs reference documents")
     index = {t: i for i, t in enumerate(sorted(terms))}
+    if term_counts is not None:
+        counts, vocabulary = term_counts
+        if counts.shape[0] == n_docs and all(t in vocabulary for t in index):
+            presence = sp.csr_matrix(counts[:, [vocabulary[t] for t in index]] > 0, dtype=np.int64)
+            return index, (presence.T @ presence).toarray(), n_docs
     longest = max((len(t.split()) for t in index), default=1)
     columns: list[int] = []
     indptr = [0]
@@ -287,7 +299,7 @@ def compute_model_card(rows: Iterable[Mapping[str, Any]], top_n: int = 10) -> pd
 
     Each row is a mapping with model (its name), topic_words (one list per topic, outlier topic left out),
     doc_topics (-1: outlier), fit_seconds and documents (the reference corpus for NPMI); BaselineResult.card_row
-    builds one.
+    builds one. An optional term_counts saves tokenizing the documents again (see term_cooccurrence).
     """
     rows = list(rows)
     for row in rows:
@@ -307,7 +319,7 @@ def compute_model_card(rows: Iterable[Mapping[str, Any]], top_n: int = 10) -> pd
             raise NbkitError(f"model {row['model']!r} assigns no documents")
         key = id(row["documents"])
         if key not in counted:
-            counted[key] = term_cooccurrence(row["documents"], needed[key])
+            counted[key] = term_cooccurrence(row["documents"], needed[key], row.get("term_counts"))
         scores = [s for s in _npmi_scores(topics, *counted[key]) if not math.isnan(s)]
         out.append({
             "model": str(row["model"]),

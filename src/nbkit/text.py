@@ -195,7 +195,15 @@ class PhraseAnalyzer:
         low, high = self.ngram_range
         for clause in _CLAUSE_BREAK.split(text.lower()):  # no phrase across ". " or "(": "learning. Continual"
             tokens = self._pattern.findall(clause)
+            if not tokens:
+                continue
             keep = [t not in self.stop_words for t in tokens]
-            out += [" ".join(tokens[i:i + n]) for n in range(low, high + 1) for i in range(len(tokens) - n + 1)
-                    if all(keep[i:i + n])]
+            for n in range(low, high + 1):  # words, then pairs, ...: each in text order
+                if n == 1:
+                    out += [t for t, k in zip(tokens, keep, strict=True) if k]
+                elif n == 2:  # the common case spelled out: no slice and all() per pair
+                    pairs = zip(tokens, tokens[1:], keep, keep[1:], strict=False)  # each token with the next
+                    out += [f"{a} {b}" for a, b, ka, kb in pairs if ka and kb]
+                else:
+                    out += [" ".join(tokens[i:i + n]) for i in range(len(tokens) - n + 1) if all(keep[i:i + n])]
         return out

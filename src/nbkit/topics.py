@@ -250,11 +250,12 @@ def make_backend(embedder: Any, cache: EmbeddingCache | None, progress: bool = F
 
 
 def make_vectorizer(settings: TopicSettings) -> Any:
-    from sklearn.feature_extraction.text import CountVectorizer
+    from nbkit.terms import PhraseVectorizer
 
     # min_df stays 1: BERTopic fits the vectorizer on one document per topic, so min_df=2 would drop every term
-    # that belongs to a single topic, which are the ones worth showing.
-    return CountVectorizer(analyzer=PhraseAnalyzer(stopwords(settings.extra_stopwords), settings.ngram_range))
+    # that belongs to a single topic, which are the ones worth showing. PhraseVectorizer: CountVectorizer's
+    # counts, each paper tokenized once for the representation, the subtopics and NPMI.
+    return PhraseVectorizer(analyzer=PhraseAnalyzer(stopwords(settings.extra_stopwords), settings.ngram_range))
 
 
 def ranked_terms(scores: np.ndarray, vocabulary: np.ndarray, n: int) -> list[int]:
@@ -827,10 +828,13 @@ def compute_topic_quality(result: TopicResult, top_n: int = 10) -> pd.DataFrame:
     from nbkit.quality import compute_model_card
 
     summary = summarize(result)
-    card = compute_model_card([{"model": "bertopic", "topic_words": summary.topic_words(),
-                                "doc_topics": result.topics, "fit_seconds": summary.fit_seconds,
-                                "documents": result.texts}], top_n=top_n)
-    return card.drop(columns="model")
+    row = {"model": "bertopic", "topic_words": summary.topic_words(), "doc_topics": result.topics,
+           "fit_seconds": summary.fit_seconds, "documents": result.texts}
+    vectorizer = result.model.vectorizer_model
+    if isinstance(getattr(vectorizer, "analyzer", None), PhraseAnalyzer) and hasattr(vectorizer, "vocabulary_"):
+        # the papers' terms as the fit counted them (remembered by PhraseVectorizer): no second tokenizing
+        row["term_counts"] = (vectorizer.transform(result.texts), vectorizer.vocabulary_)
+    return compute_model_card([row], top_n=top_n).drop(columns="model")
 
 
 def compute_assignments(result: TopicResult) -> pd.DataFrame:
@@ -854,6 +858,8 @@ def compute_subtopics(result: TopicResult, n_terms: int = 6) -> pd.DataFrame:
     """The level below the topics: the same tree cut lower (AgglomerativeTopics' fine level), one row per
     subtopic with its topic, size, label and top terms (share-idf over the subtopics), ordered by topic, then size.
     Papers in no subtopic are left out. Empty when the clustering has no finer level (umap-hdbscan, custom)."""
+    import scipy.sparse as sp
+
     columns = ["subtopic", "topic", "size", "label", "top_terms"]
     levels = getattr(result.model.hdbscan_model, "levels_", None)
     if levels is None or not np.array_equal(levels["top"], result.topics):
@@ -863,15 +869,23 @@ def compute_subtopics(result: TopicResult, n_terms: int = 6) -> pd.DataFrame:
     vocabulary = np.asarray(vectorizer.get_feature_names_out())
     present = (vectorizer.transform(result.texts) > 0).astype(np.int64).tocsr()
     document_frequency = np.asarray(present.sum(axis=0)).ravel()
+    n_sub = int(fine.max()) + 1 if (fine >= 0).any() else 0
+    # papers using each term, per subtopic: one sparse product (a boolean row selection per subtopic took a
+    # minute at 100,000 papers)
+    inside = np.flatnonzero(fine >= 0)
+    membership = sp.csr_matrix((np.ones(len(inside), dtype=np.int64), (fine[inside], inside)),
+                               shape=(n_sub, len(fine)))
+    used_by = (membership @ present).tocsr()
+    sizes = np.bincount(fine[inside], minlength=n_sub)
     rows = []
-    for sub in range(int(fine.max()) + 1 if (fine >= 0).any() else 0):
+    for sub in range(n_sub):
         members = fine == sub
-        used = np.asarray(present[members].sum(axis=0)).ravel()[None, :]
-        scores = share_idf(used, np.array([members.sum()]), document_frequency, len(fine))[0]
+        used = used_by[sub].toarray()
+        scores = share_idf(used, sizes[sub:sub + 1], document_frequency, len(fine))[0]
         terms = [str(vocabulary[i]) for i in ranked_terms(scores, vocabulary, max(n_terms, 10))]
         parents = np.unique(result.topics[members])
         rows.append({"subtopic": sub, "topic": int(parents[0]) if len(parents) == 1 else OUTLIER,
-                     "size": int(members.sum()), "label": make_label(terms), "top_terms": ", ".join(terms[:n_terms])})
+                     "size": int(sizes[sub]), "label": make_label(terms), "top_terms": ", ".join(terms[:n_terms])})
     table = pd.DataFrame(rows, columns=columns)
     order = np.lexsort((table["subtopic"], -table["size"], table["topic"].where(table["topic"] >= 0, 1 << 30)))
     return table.iloc[order].reset_index(drop=True)
