@@ -9,9 +9,9 @@ Measures, each in fresh processes:
   * 02_topics warm: the same nbkit cache, another min_topic_size each time;
   * for both, the median of each stage, read from the executed notebook (papermill stamps the run and every cell):
     starting `nbkit run` (imports, reading the parameters), starting the kernel plus papermill's work between
-    cells, the setup cell (imports, loading the corpus), the fit cell (embedding, BERTopic, stability), the tables
-    and figures, writing the outputs (tables, views, model), and the HTML page and manifest `nbkit run` writes
-    after the kernel is done.
+    cells and the kernel's shutdown, the setup cell (imports, loading the corpus), the fit cell (embedding,
+    BERTopic, stability), the tables and figures, writing the outputs (tables, views, model), and the HTML page
+    and manifest `nbkit run` writes after the kernel is done.
 Targets (issue 11): cold <= 20 s, warm <= 10 s. `--root` times another checkout of nbkit with this venv (its src/
 goes first on PYTHONPATH), to compare two versions back to back on a busy machine. `--warm-cache DIR` (an nbkit
 cache that holds the bundled corpus's embeddings already) times warm runs only, with CPU seconds too (this process's
