@@ -4,11 +4,12 @@
     nbkit run notebooks/02_topics.ipynb -p min_topic_size 8 --out reports/try
     nbkit run notebooks/02_topics.ipynb -f sweep.yml --jobs 2   # min_topic_size: [5, 10, 15] -> one run each
 
-Each notebook runs in a new kernel (one kept per worker for a sweep) started with KERNEL_ARGUMENTS: it exits without
-tearing its interpreter down (nbkit.teardown). A run folder holds each executed notebook (`NN_name.ipynb`), its HTML rendering (`NN_name.html`, figures embedded),
+A run folder holds each executed notebook (`NN_name.ipynb`), its HTML rendering (`NN_name.html`, figures embedded),
 the notebook's tables and figures (`NN_name/`, passed as `output_dir` when the notebook declares it),
 `manifest.json` (parameters, input file hashes, package versions, embedding model, seeds, times, status) and the
-findings page `index.html` with its Markdown twin `index.md` (nbkit.findings). A sweep writes one such folder per
+findings page `index.html` with its Markdown twin `index.md` (nbkit.findings). Each notebook runs in a new kernel
+(one kept per worker for a sweep) started with KERNEL_ARGUMENTS, so that it exits without tearing its interpreter
+down (nbkit.teardown). A sweep writes one such folder per
 combination under `<out>/runs/`, plus `sweep.csv` and an `index.html` linking them all.
 
 Parameters go to every notebook that declares them. A name no notebook declares is an error listing the valid
