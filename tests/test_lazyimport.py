@@ -115,7 +115,7 @@ BERTOPIC_PROBE = textwrap.dedent('''
     from nbkit.topics import import_bertopic, stable_bertopic
     import_bertopic()
     stable_bertopic()
-    heavy = ["torch", "umap", "numba", "transformers", "sentence_transformers", "plotly", "nbformat"]
+    heavy = ["torch", "umap", "numba", "transformers", "sentence_transformers", "plotly", "nbformat", "huggingface_hub"]
     before = sorted(m for m in heavy if m in sys.modules)
     import bertopic._save_utils as save_utils
     from bertopic import plotting
@@ -124,6 +124,7 @@ BERTOPIC_PROBE = textwrap.dedent('''
     from bertopic.representation import TextGeneration
     from bertopic.backend import MultiModalBackend
     print(json.dumps({"before": before, "after_view": after_view, "torch_ready": save_utils._has_torch,
+                      "hub": save_utils._has_hf_hub,
                       "real": [TextGeneration.__module__, MultiModalBackend.__module__],
                       "from_numpy": save_utils.torch.from_numpy.__name__}))
 ''')
@@ -134,5 +135,17 @@ def test_bertopic_imports_without_its_heavy_integrations_and_keeps_them_reachabl
     found = json.loads(out.stdout.strip().splitlines()[-1])
     assert found["before"] == [] and found["after_view"] == []
     assert found["torch_ready"] and found["from_numpy"] == "from_numpy"
+    assert found["hub"] is False  # BERTopic's Hub functions stay off, as they are when imported plainly (below)
     # the names bertopic's __init__ files bind in a try are the real classes, not "not installed" stand-ins
     assert found["real"] == ["bertopic.representation._textgeneration", "bertopic.backend._multimodal"]
+
+
+HUB_PROBE = "import bertopic._save_utils as save_utils; print(save_utils._has_hf_hub)"
+
+
+def test_bertopic_imported_plainly_has_no_hub_either():
+    """import_bertopic hides huggingface_hub because the locked version lacks one of the six functions
+    bertopic._save_utils imports, so BERTopic turns its Hub upload and download off anyway. If a new lock brings
+    them back, this fails: then import_bertopic takes the Hub away, and must not."""
+    out = subprocess.run([sys.executable, "-c", HUB_PROBE], check=True, capture_output=True, text=True)
+    assert out.stdout.strip().splitlines()[-1] == "False"

@@ -22,10 +22,13 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Sequence
+from importlib import import_module
+from typing import Any
 
 from nbkit import __version__
 from nbkit.errors import NbkitError
+from nbkit.teardown import skip_teardown_at_exit
 
 
 def _pairs(values: list[str] | None, option: str) -> dict[str, str]:
@@ -68,12 +71,14 @@ def _cmd_load(args: argparse.Namespace) -> int:
 def _cmd_embed(args: argparse.Namespace) -> int:
     import time
 
-    from nbkit.distributed import EmbedderSpec, embed_corpus, open_scheduler
-    from nbkit.embed import document_texts
+    from nbkit.distributed import PARTITION_SIZE, EmbedderSpec, embed_corpus, open_scheduler
+    from nbkit.embed import DEFAULT_BACKEND, document_texts
     from nbkit.paths import cache_path
 
-    if args.partition_size < 1:
-        raise NbkitError(f"--partition-size must be at least 1, not {args.partition_size}")
+    backend = args.backend or DEFAULT_BACKEND
+    partition_size = PARTITION_SIZE if args.partition_size is None else args.partition_size
+    if partition_size < 1:
+        raise NbkitError(f"--partition-size must be at least 1, not {partition_size}")
     fields = [f.strip() for f in args.fields.split(",") if f.strip()]
     cache_dir = cache_path(args.cache_dir)
     with open_scheduler(args.scheduler, args.workers) as client:
@@ -82,8 +87,8 @@ def _cmd_embed(args: argparse.Namespace) -> int:
         texts = document_texts(corpus.papers, fields)
         start = time.perf_counter()
         # the vectors stay in the cache: no result array, so memory does not grow with the corpus
-        result = embed_corpus(texts, EmbedderSpec(args.model, args.backend), cache_dir, client=client,
-                              partition_size=args.partition_size, return_vectors=False)
+        result = embed_corpus(texts, EmbedderSpec(args.model, backend), cache_dir, client=client,
+                              partition_size=partition_size, return_vectors=False)
         seconds = time.perf_counter() - start
     rate = f"{result.computed / seconds:.1f} documents/s" if result.computed and seconds > 0 else "nothing to embed"
     print(f"{len(texts)} documents: {result.computed} embedded, {result.cached} already in the cache; "
@@ -178,13 +183,33 @@ def _cmd_emulate_cpu(args: argparse.Namespace) -> int:
     return 0  # not reached: exec replaces this process
 
 
+class _Later:
+    """A constant of a module the parser should not import (nbkit.sources and nbkit.embed bring pandas and every
+    reader: ~0.5 s that `nbkit run` never needs), read when argparse shows help or checks a value given for it.
+    Set as an attribute of an argparse action, `%(name)s` in its help shows it; as `choices`, with a `metavar`
+    (argparse would list the choices when the option is added otherwise)."""
+
+    def __init__(self, module: str, name: str, show: Callable[[Any], str] = str) -> None:
+        self.module, self.name, self.show = module, name, show
+
+    def value(self) -> Any:
+        return getattr(import_module(self.module), self.name)
+
+    def __str__(self) -> str:
+        return self.show(self.value())
+
+    def __iter__(self) -> Iterator[Any]:
+        return iter(self.value())
+
+    def __contains__(self, item: object) -> bool:
+        return item in self.value()
+
+
 def _add_load_options(parser: argparse.ArgumentParser) -> None:
     """The options of `nbkit load`, shared by every command that loads a corpus."""
-    from nbkit.sources import FORMATS
-
     parser.add_argument("paths", nargs="+", help="files or directories (walked recursively)")
-    parser.add_argument("--format", default="auto",
-                        help=f"auto (detect from content) or one of {', '.join(FORMATS)}")
+    fmt = parser.add_argument("--format", default="auto", help="auto (detect from content) or one of %(formats)s")
+    fmt.formats = _Later("nbkit.sources", "FORMATS", ", ".join)
     parser.add_argument("--reference-year", type=int, help="year for HF dates written without one (default: infer)")
     parser.add_argument("--collection", action="append", metavar="OLD=NEW", help="rename a collection")
     parser.add_argument("--column", action="append", metavar="FIELD=COLUMN",
@@ -217,14 +242,13 @@ def build_parser() -> argparse.ArgumentParser:
                             "all-MiniLM-L6-v2)")
     embed.add_argument("--fields", default="title,abstract",
                        help="paper fields joined into the embedded text (default: title,abstract, as the notebooks)")
-    from nbkit.distributed import BACKENDS, PARTITION_SIZE
-    from nbkit.embed import DEFAULT_BACKEND
-
-    embed.add_argument("--backend", default=DEFAULT_BACKEND, choices=list(BACKENDS),
-                       help=f"how the model runs (default: {DEFAULT_BACKEND}, as the notebooks; hash: a stand-in for "
-                            "tests and overhead measurements)")
-    embed.add_argument("--partition-size", type=int, default=PARTITION_SIZE,
-                       help=f"distinct texts per Dask task (default: {PARTITION_SIZE})")
+    backend = embed.add_argument("--backend", choices=_Later("nbkit.distributed", "BACKENDS"), metavar="NAME",
+                                 help="how the model runs: %(choices)s (default: %(backend)s, as the notebooks; hash: "
+                                      "a stand-in for tests and overhead measurements)")
+    backend.backend = _Later("nbkit.embed", "DEFAULT_BACKEND")
+    size = embed.add_argument("--partition-size", type=int,
+                              help="distinct texts per Dask task (default: %(partition_size)s)")
+    size.partition_size = _Later("nbkit.distributed", "PARTITION_SIZE")
     _add_load_options(embed)
     embed.set_defaults(func=_cmd_embed, out=None, listings=None)
 
@@ -277,6 +301,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    skip_teardown_at_exit()  # the process ends after this: no need to free pandas, nbconvert, ... object by object
     parser = build_parser()
     args = parser.parse_args(argv)
     if getattr(args, "out", None) is None and getattr(args, "listings", None):

@@ -18,12 +18,13 @@ import subprocess
 import sys
 import tempfile
 from collections.abc import Mapping, Sequence
-from typing import Any
-
-import pandas as pd
+from typing import TYPE_CHECKING, Any
 
 from nbkit.errors import NbkitError
 from nbkit.paths import MODEL_ENV, model_path
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 _AVX512 = "AVX512F,AVX512CD,AVX512_SKX,AVX512_CLX,AVX512_CNL,AVX512_ICL,AVX512_SPR,X86_V4"
 
@@ -114,6 +115,8 @@ def compare_across_cpus(paths: Sequence[str], configs: Sequence[str] = tuple(CPU
     """Fit the topics under each configuration (one process each) and compare them with the first: one row per
     configuration with n_topics, outliers, papers_moved (papers whose topic differs), labels_changed, terms_changed
     and identical."""
+    import pandas as pd  # here: `nbkit`'s parser reads CPU_CONFIGS, and should not import pandas for it
+
     prints = {name: fingerprint_under(name, paths, parameters) for name in configs}
     reference = prints[configs[0]]
     rows = []

@@ -7,7 +7,9 @@
 A run folder holds each executed notebook (`NN_name.ipynb`), its HTML rendering (`NN_name.html`, figures embedded),
 the notebook's tables and figures (`NN_name/`, passed as `output_dir` when the notebook declares it),
 `manifest.json` (parameters, input file hashes, package versions, embedding model, seeds, times, status) and the
-findings page `index.html` with its Markdown twin `index.md` (nbkit.findings). A sweep writes one such folder per
+findings page `index.html` with its Markdown twin `index.md` (nbkit.findings). Each notebook runs in a new kernel
+(one kept per worker for a sweep) started with KERNEL_ARGUMENTS, so that it exits without tearing its interpreter
+down (nbkit.teardown). A sweep writes one such folder per
 combination under `<out>/runs/`, plus `sweep.csv` and an `index.html` linking them all.
 
 Parameters go to every notebook that declares them. A name no notebook declares is an error listing the valid
@@ -32,7 +34,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Iterable, Iterator, Sequence
-from concurrent.futures import ProcessPoolExecutor, as_completed
+from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor, as_completed
 from contextlib import contextmanager, suppress
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
@@ -48,6 +50,11 @@ from nbkit.paths import project_path, project_root
 
 PACKAGES = ("nbkit", "bertopic", "sentence-transformers", "torch", "umap-learn", "hdbscan", "scikit-learn", "scipy",
             "numpy", "pandas", "pyarrow", "matplotlib", "papermill", "nbconvert")
+
+# Options of every kernel nbkit starts: it skips the interpreter's teardown when it exits (nbkit.teardown, 1-3 s per
+# notebook; extra_extensions adds to the extensions a user configured), and keeps no history file, as nbclient's
+# own kernels.
+KERNEL_ARGUMENTS = ("--InteractiveShellApp.extra_extensions=nbkit.teardown", "--HistoryManager.hist_file=:memory:")
 
 
 def import_papermill() -> Any:
@@ -233,11 +240,30 @@ def _error_of(exc: Exception) -> tuple[int | None, str]:
     return cell, f"{ename}: {' '.join(str(evalue).split())}"
 
 
+_HTML_EXPORTER: Any = None
+
+
+def html_exporter() -> Any:
+    """nbconvert's HTMLExporter, one per process, warmed up on a two-cell notebook: its templates compiled and the
+    Python lexer built, ~1 s of the first page's rendering, which execute_run has done while a kernel runs."""
+    global _HTML_EXPORTER
+    if _HTML_EXPORTER is None:
+        import nbformat
+        from nbconvert import HTMLExporter
+
+        exporter = HTMLExporter()
+        v4 = nbformat.v4
+        stdout = v4.new_output("stream", name="stdout", text="1\n")
+        exporter.from_notebook_node(v4.new_notebook(
+            cells=[v4.new_markdown_cell("# *a*"), v4.new_code_cell("a = 1", outputs=[stdout])],
+            metadata={"language_info": {"name": "python", "pygments_lexer": "ipython3"}}))
+        _HTML_EXPORTER = exporter
+    return _HTML_EXPORTER
+
+
 def write_html(executed: Path) -> Path:
     """The executed notebook as a standalone HTML page (nbconvert; figures are embedded as data URIs)."""
-    from nbconvert import HTMLExporter
-
-    body, _ = HTMLExporter().from_filename(str(executed))
+    body, _ = html_exporter().from_filename(str(executed))
     target = executed.with_suffix(".html")
     target.write_text(body, encoding="utf-8")
     return target
@@ -256,37 +282,48 @@ def execute_run(paths: Sequence[Path], parameters: dict[str, Any], declared: dic
     folder.mkdir(parents=True, exist_ok=True)
     started = datetime.now(UTC).isoformat(timespec="seconds")
     start = time.perf_counter()
+    given: dict[Path, dict[str, Any]] = {}
+    effective: dict[Path, dict[str, Any]] = {}
+    for path in paths:
+        given[path] = {k: v for k, v in parameters.items() if k in declared[path]}
+        if "output_dir" in declared[path] and "output_dir" not in given[path]:
+            given[path]["output_dir"] = str(folder / path.stem)
+        effective[path] = {name: given[path].get(name, _default_value(spec)) for name, spec in declared[path].items()}
     results: list[RunResult] = []
     failed = False
-    for path in paths:
-        given = {k: v for k, v in parameters.items() if k in declared[path]}
-        if "output_dir" in declared[path] and "output_dir" not in given:
-            given["output_dir"] = str(folder / path.stem)
-        target = folder / path.name
-        effective = {name: given.get(name, _default_value(spec)) for name, spec in declared[path].items()}
-        if failed:
-            results.append(RunResult(path.name, str(target), "skipped", 0.0, parameters=effective))
-            continue
-        if progress:
-            print(f"Running {path.name} -> {_shown(target)}", flush=True)
-        begin = time.perf_counter()
-        result = RunResult(path.name, str(target), "ok", 0.0, parameters=effective)
-        extra = {"km": kernel.ready(path.parent)} if kernel is not None else {}
-        try:
-            papermill.execute_notebook(str(path), str(target), parameters=given, cwd=str(path.parent),
-                                       kernel_name=kernel_name, progress_bar=progress, log_output=False, **extra)
-        except Exception as exc:  # PapermillExecutionError, or the kernel died: the run records it either way
-            result.status = "failed"
-            result.cell, result.error = _error_of(exc)
-            failed = True
-            if kernel is not None:
-                kernel.discard()  # whatever state the failure left is not carried into the next run
-        result.seconds = round(time.perf_counter() - begin, 2)
-        if target.exists():
-            result.html = str(write_html(target))
-        results.append(result)
-    record = RunRecord(folder, parameters, results, round(time.perf_counter() - start, 2), started)
-    write_manifest(record, paths, declared)
+    # Work that needs no executed notebook goes to a thread while the kernels start and run (this process only waits
+    # for them meanwhile): the manifest's facts about the inputs and the HTML exporter's warm-up, ~1 s otherwise
+    # spent after the last cell.
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        facts = pool.submit(run_facts, list(effective.values()))
+        exporter = pool.submit(html_exporter)
+        for path in paths:
+            target = folder / path.name
+            if failed:
+                results.append(RunResult(path.name, str(target), "skipped", 0.0, parameters=effective[path]))
+                continue
+            if progress:
+                print(f"Running {path.name} -> {_shown(target)}", flush=True)
+            begin = time.perf_counter()
+            result = RunResult(path.name, str(target), "ok", 0.0, parameters=effective[path])
+            extra = {"km": kernel.ready(path.parent)} if kernel is not None else {}
+            try:
+                papermill.execute_notebook(str(path), str(target), parameters=given[path], cwd=str(path.parent),
+                                           kernel_name=kernel_name, progress_bar=progress, log_output=False,
+                                           extra_arguments=list(KERNEL_ARGUMENTS), **extra)
+            except Exception as exc:  # PapermillExecutionError, or the kernel died: the run records it either way
+                result.status = "failed"
+                result.cell, result.error = _error_of(exc)
+                failed = True
+                if kernel is not None:
+                    kernel.discard()  # whatever state the failure left is not carried into the next run
+            result.seconds = round(time.perf_counter() - begin, 2)
+            if target.exists():
+                exporter.result()
+                result.html = str(write_html(target))
+            results.append(result)
+        record = RunRecord(folder, parameters, results, round(time.perf_counter() - start, 2), started)
+        write_manifest(record, facts.result())
     write_run_index(record)
     return record
 
@@ -312,7 +349,7 @@ class ReusedKernel:
             self.discard()
         if self.km is None:
             self.km = KernelManager(kernel_name=self.kernel_name)
-            self.km.start_kernel(cwd=str(cwd))
+            self.km.start_kernel(cwd=str(cwd), extra_arguments=list(KERNEL_ARGUMENTS))
             self.cwd = cwd
         client = self.km.client()
         client.start_channels()
@@ -344,11 +381,11 @@ def _package_versions() -> dict[str, str]:
     return out
 
 
-def _input_hashes(record: RunRecord) -> list[dict[str, Any]]:
+def _input_hashes(parameter_sets: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
     """SHA-256 and size of every input file the run's notebooks read (their `input_paths`)."""
     from nbkit.corpus import expand_inputs
 
-    paths = sorted({str(p) for r in record.results for p in r.parameters.get("input_paths") or []})
+    paths = sorted({str(p) for parameters in parameter_sets for p in parameters.get("input_paths") or []})
     if not paths:
         return []
     try:
@@ -365,11 +402,11 @@ def _input_hashes(record: RunRecord) -> list[dict[str, Any]]:
     return out
 
 
-def _embedding_models(record: RunRecord) -> list[dict[str, str]]:
+def _embedding_models(parameter_sets: Sequence[dict[str, Any]]) -> list[dict[str, str]]:
     from nbkit.embed import DEFAULT_BACKEND, make_embedder
 
-    pairs = sorted({(str(r.parameters["embedding_model"]), str(r.parameters.get("embedding_backend", DEFAULT_BACKEND)))
-                    for r in record.results if "embedding_model" in r.parameters})
+    pairs = sorted({(str(p["embedding_model"]), str(p.get("embedding_backend", DEFAULT_BACKEND)))
+                    for p in parameter_sets if "embedding_model" in p})
     out = []
     for name, backend in pairs:
         try:
@@ -380,20 +417,28 @@ def _embedding_models(record: RunRecord) -> list[dict[str, str]]:
     return out
 
 
-def write_manifest(record: RunRecord, paths: Sequence[Path], declared: dict[Path, dict[str, dict]]) -> Path:
-    """manifest.json: what ran, on what, with which software, and how it went."""
+def run_facts(parameter_sets: Sequence[dict[str, Any]]) -> dict[str, Any]:
+    """What the manifest says of a run's inputs and software, known before its notebooks run: the embedding models,
+    the input files' hashes, package versions, the platform. `parameter_sets`: each notebook's parameters."""
+    return {"embedding_models": _embedding_models(parameter_sets), "inputs": _input_hashes(parameter_sets),
+            "packages": _package_versions(),
+            "platform": {"system": platform.system(), "machine": platform.machine(), "cpus": os.cpu_count()}}
+
+
+def write_manifest(record: RunRecord, facts: dict[str, Any] | None = None) -> Path:
+    """manifest.json: what ran, on what, with which software, and how it went. `facts`: run_facts of the run's
+    notebooks' parameters (computed here when not given)."""
     seeds = {name: value for r in record.results for name, value in r.parameters.items()
              if name == "seed" or name.endswith("_seed")}
+    if facts is None:
+        facts = run_facts([r.parameters for r in record.results])
     manifest = {
         "status": record.status,
         "started": record.started,
         "wall_seconds": record.seconds,
         "parameters": record.parameters,
         "seeds": seeds,
-        "embedding_models": _embedding_models(record),
-        "inputs": _input_hashes(record),
-        "packages": _package_versions(),
-        "platform": {"system": platform.system(), "machine": platform.machine(), "cpus": os.cpu_count()},
+        **{key: facts[key] for key in ("embedding_models", "inputs", "packages", "platform")},
         "notebooks": [{**asdict(r), "output": _shown(Path(r.output)), "html": _shown(Path(r.html)) if r.html else ""}
                       for r in record.results],
     }
@@ -574,7 +619,8 @@ def store_outputs(notebooks: Sequence[str | Path] | None = None, kernel_name: st
         for path in paths:
             print(f"Refreshing {_shown(path)}", flush=True)
             executed = papermill.execute_notebook(str(path), None, cwd=str(path.parent), kernel_name=kernel_name,
-                                                  progress_bar=False, log_output=False)
+                                                  progress_bar=False, log_output=False,
+                                                  extra_arguments=list(KERNEL_ARGUMENTS))
             executed.metadata.pop("papermill", None)
             executed.metadata.pop("widgets", None)  # progress-bar widget state: new ids every run, never compared
             for cell in executed.cells:

@@ -350,12 +350,14 @@ def import_bertopic() -> Any:
     """The bertopic package, with LAZY_BERTOPIC_PACKAGES imported lazily (nbkit.lazyimport): a name from them is
     imported when first used, so a fit on cached embeddings never loads UMAP, numba or transformers and writing
     two views loads only those two. torch, too, is left for when it is used: bertopic._save_utils imports it at
-    once for its legacy pytorch format only (safetensors needs none), and it is ~2 s of CPU. Call this before any
-    `from bertopic... import`."""
+    once for its legacy pytorch format only (safetensors needs none), and it is ~2 s of CPU. huggingface_hub is not
+    imported at all: _save_utils imports six of its functions for BERTopic's Hub upload and download, which nbkit
+    never uses, and with the locked huggingface_hub one of them no longer exists, so _save_utils turns the Hub off
+    anyway, after ~0.3 s of importing the rest. Call this before any `from bertopic... import`."""
     if "bertopic" in sys.modules:
         return sys.modules["bertopic"]
     torch_hidden = "torch" not in sys.modules
-    with lazy_packages(LAZY_BERTOPIC_PACKAGES), hidden_modules({"torch"}):
+    with lazy_packages(LAZY_BERTOPIC_PACKAGES), hidden_modules({"torch", "huggingface_hub"}):
         import bertopic
         import bertopic._save_utils as save_utils
     if torch_hidden and not save_utils._has_torch and importlib.util.find_spec("torch") is not None:
