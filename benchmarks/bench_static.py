@@ -43,7 +43,8 @@ def timed(encode, texts: list[str]) -> dict[str, float]:
 def speed(embedders: dict, texts: list[str], torch_limit: int) -> dict[str, dict[str, float]]:
     first = texts[:torch_limit]
     out = {f"{b} ({len(first)} texts)": timed(e.encode, first) for b, e in embedders.items()}
-    out[f"static ({len(texts)} texts)"] = timed(embedders["static"].encode, texts)
+    if len(texts) > len(first):
+        out[f"static ({len(texts)} texts)"] = timed(embedders["static"].encode, texts)
     return out
 
 
