@@ -115,8 +115,8 @@ def test_emulate_cpu_runs_a_command_under_a_configuration():
 def test_static_topics_are_identical_on_the_generic_cpu():
     # the static backend's encoding (token rows averaged in numpy, float16) and the fit under SSE4.1-only code
     # paths; both share this session's distilled table. Each CPU distilling its own table (MiniLM + PCA differ in
-    # the last bits) was checked by `nbkit check-cpus --own-models -p embedding_backend static`: identical too
-    # (benchmarks/results/static_cpus.md), slower than a test should be.
+    # the last bits) was checked by hand, as `nbkit check-cpus --own-models -p embedding_backend static` does:
+    # identical (benchmarks/results/static_cpus.md), but minutes per CPU, slower than a test should be.
     from nbkit.static_embed import StaticEmbedder
 
     StaticEmbedder().ensure_distilled()

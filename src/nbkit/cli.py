@@ -152,9 +152,7 @@ def _cmd_warm_up(args: argparse.Namespace) -> int:
         ensure = getattr(embedder, "ensure_exported", None) or getattr(embedder, "ensure_distilled", None)
         if ensure is not None:
             start = time.perf_counter()
-            path = ensure()
-            folder = path if path.is_dir() else path.parent
-            print(f"The {backend} embedding model is in {folder} ({time.perf_counter() - start:.0f} s)")
+            print(f"The {backend} embedding model is ready: {ensure()} ({time.perf_counter() - start:.0f} s)")
     return 0
 
 
