@@ -1,4 +1,4 @@
-"""A static embedding model distilled once from the packaged MiniLM (model2vec): ~1000x faster, for huge corpora.
+"""A static embedding model distilled once from the packaged MiniLM (model2vec): 100-200x faster, for huge corpora.
 
     embedder = StaticEmbedder()                 # distilled on first use into nbkit.paths.model_path(), ~25 s
     embedder.encode(["Robots grasp objects."])  # (1, 256) float32, unit length
