@@ -125,11 +125,12 @@ class StaticEmbedder:
         return self.model_dir / self.identity
 
     def ensure_distilled(self, announce: bool = True) -> Path:
-        """The stored model's folder, distilled now when missing (about 25 s, once per model and models folder)."""
+        """The stored model's folder, distilled now when missing (~25 s on 2 idle cores, once per model and models
+        folder)."""
         if not (self.folder / "distill.json").is_file():
             if announce:
-                print(f"nbkit: distilling a static embedding model from {self.name} into {self.folder} (once, "
-                      "about 25 s)", file=sys.stderr, flush=True)
+                print(f"nbkit: distilling a static embedding model from {self.name} into {self.folder} (once: "
+                      "~25 s on 2 idle cores, minutes on a busy machine)", file=sys.stderr, flush=True)
             try:
                 distill_model(self.path, self.folder, pca_dims=self.pca_dims, sif_coefficient=self.sif_coefficient,
                               dtype=self.dtype)
