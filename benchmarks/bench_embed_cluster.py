@@ -3,6 +3,8 @@
 
     python benchmarks/bench_embed_cluster.py                  # 2,000 texts, workers 1 and 2
     python benchmarks/bench_embed_cluster.py --sample 600 --workers 1 2 --out benchmarks/results/embed_cluster.md
+    python benchmarks/bench_embed_cluster.py --backend static --sample 1000000 --partition-size 2048 \
+        --in-process 100000 --out benchmarks/results/embed_cluster_static.md
 
 Texts: the analysis texts (title + abstract, nbkit.embed.document_texts) of the bundled arXiv sample
 (benchmarks/corpora/arxiv_sample, 2,000 papers), repeated as needed with " [copy K]" appended to every text of the
@@ -11,7 +13,8 @@ starts from an empty cache folder. Models are warmed up on every worker first (l
 worker, not throughput).
 
 Measured per worker count: cluster start-up, embedding throughput (docs/s, the real packaged MiniLM, torch, one
-thread per worker), a rerun on the filled cache (nothing computed: the cost of the cache checks), and the scheduler
+thread per worker; or --backend static, the model2vec table distilled from it, made beforehand by `nbkit warm-up
+--backend static`), a rerun on the filled cache (nothing computed: the cost of the cache checks), and the scheduler
 overhead per partition (the stand-in HashEmbedder, which costs microseconds, on many small partitions). Peak RSS of
 this process (the client) and of each worker (ru_maxrss). Also the in-process path (no Dask, torch's own threads)
 on the same texts, for the threshold below which Dask is not worth starting.
@@ -34,6 +37,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLE = ROOT / "benchmarks" / "corpora" / "arxiv_sample"
 TARGET = 1_000_000
+MODELS = {"torch": "torch", "static": "static: its model2vec table", "onnx-int8": "ONNX Runtime, int8"}
 
 
 def sample_texts(n: int) -> list[str]:
@@ -57,10 +61,10 @@ def load() -> float:
     return os.getloadavg()[0]
 
 
-def measure(workers: int, texts: list[str], partition_size: int, overhead_texts: int) -> dict:
+def measure(workers: int, texts: list[str], partition_size: int, overhead_texts: int, backend: str) -> dict:
     from nbkit.distributed import EmbedderSpec, embed_corpus, open_scheduler, worker_embedder
 
-    spec = EmbedderSpec()
+    spec = EmbedderSpec(backend=backend)
     out: dict = {"workers": workers, "load_before": load()}
     start = time.perf_counter()
     with open_scheduler(f"local:{workers}") as client:
@@ -107,10 +111,10 @@ def measure(workers: int, texts: list[str], partition_size: int, overhead_texts:
     return out
 
 
-def in_process(texts: list[str]) -> dict:
+def in_process(texts: list[str], backend: str) -> dict:
     from nbkit.distributed import EmbedderSpec, embed_corpus
 
-    spec = EmbedderSpec()
+    spec = EmbedderSpec(backend=backend)
     spec.build().encode(["warm up"])  # not this one: embed_corpus builds its own; this loads torch only
     with tempfile.TemporaryDirectory() as cache:
         cpu = worker_cpu_s()
@@ -155,6 +159,8 @@ def main() -> None:
     parser.add_argument("--overhead-texts", type=int, default=10_000)
     parser.add_argument("--in-process", type=int, default=None,
                         help="texts for the in-process comparison (default: the sample; 0: skip)")
+    parser.add_argument("--backend", default="torch", choices=["torch", "static", "onnx-int8"],
+                        help="embedding backend (default: torch)")
     parser.add_argument("--out", type=Path, help="write the results as Markdown here (and .json beside it)")
     args = parser.parse_args()
 
@@ -162,21 +168,24 @@ def main() -> None:
     print(f"{len(texts)} distinct texts, mean {sum(map(len, texts)) / len(texts):.0f} characters", flush=True)
     runs = []
     for workers in args.workers:
-        runs.append(measure(workers, texts, args.partition_size, args.overhead_texts))
+        runs.append(measure(workers, texts, args.partition_size, args.overhead_texts, args.backend))
         print(json.dumps(runs[-1]), flush=True)
     alone = None
     if args.in_process != 0:
-        alone = in_process(texts[: args.in_process or len(texts)])
+        alone = in_process(texts[: args.in_process or len(texts)], args.backend)
         print(json.dumps({"in_process": alone}), flush=True)
     if not runs:  # the in-process comparison alone
         return
     rows = extrapolate(runs)
     client_rss = rss_mib()
+    from nbkit.embed import make_embedder
+
+    dim = make_embedder(backend=args.backend).encode(["dimensions"]).shape[1]
     lines = [
         f"# Embedding on a LocalCluster ({time.strftime('%Y-%m-%d')}, {os.cpu_count()} cores, shared machine)",
         "",
         f"{len(texts)} distinct texts (the arXiv sample's title + abstract, repeats suffixed \"[copy K]\"), "
-        "packaged all-MiniLM-L6-v2 (torch, one thread per worker), empty cache each run, "
+        f"packaged all-MiniLM-L6-v2 ({MODELS[args.backend]}, one thread per worker), empty cache each run, "
         f"partitions of {args.partition_size} texts.",
         "",
         "| workers | start-up s | model load s | embed s | docs/s | docs per worker CPU-s | rerun (all cached) s "
@@ -190,7 +199,8 @@ def main() -> None:
                      f"{', '.join(f'{v:.0f}' for v in r['worker_peak_rss_mib'])} | "
                      f"{r['load_before']:.1f} / {r['load_after']:.1f} |")
     if alone:
-        lines += ["", f"In process (no Dask, torch's own threads): {alone['texts']} texts in {alone['embed_s']:.1f} s, "
+        lines += ["", f"In process (no Dask, the backend's own threads): {alone['texts']} texts in "
+                      f"{alone['embed_s']:.1f} s, "
                       f"{alone['docs_per_s']:.1f} docs/s, {alone['docs_per_cpu_s']:.1f} docs per CPU-s "
                       f"(load avg {alone['load']:.1f})."]
     lines += ["", f"Client (this process) peak RSS: {client_rss:.0f} MiB.", "",
@@ -198,17 +208,19 @@ def main() -> None:
               "extrapolated: docs/s per machine x N (as measured here, or docs per worker CPU-second x workers: the "
               "machine's cores to itself), plus the measured overhead per partition for "
               f"{math.ceil(TARGET / PARTITION_SIZE)} partitions of {PARTITION_SIZE} spread over the workers, plus "
-              "start-up and model load once. Assumes the cache on a shared file system keeps up (1.5 GB written in "
-              "all) and texts reach the workers faster than they are embedded (~1 GB in all).", "",
+              "start-up and model load once. Assumes the cache on a shared file system keeps up "
+              f"({TARGET * (16 + 4 * dim) / 1e9:.1f} GB written in all) and texts reach the workers faster than they "
+              "are embedded (~1 GB in all).", "",
               "| machines | workers | hours at the measured rate | hours with idle cores |", "|---:|---:|---:|---:|"]
-    lines += [f"| {r['machines']} | {r['workers']} | {r['hours_measured_rate']:.1f} | {r['hours_idle_cores']:.1f} |"
+    lines += [f"| {r['machines']} | {r['workers']} | {r['hours_measured_rate']:.2f} | {r['hours_idle_cores']:.2f} |"
               for r in rows]
     report = "\n".join(lines) + "\n"
     print(report)
     if args.out:
         args.out.parent.mkdir(parents=True, exist_ok=True)
         args.out.write_text(report, encoding="utf-8")
-        args.out.with_suffix(".json").write_text(json.dumps({"runs": runs, "in_process": alone, "extrapolation": rows,
+        args.out.with_suffix(".json").write_text(json.dumps({"backend": args.backend,
+                                                             "runs": runs, "in_process": alone, "extrapolation": rows,
                                                              "client_peak_rss_mib": client_rss}, indent=1) + "\n")
 
 

@@ -143,3 +143,20 @@ def test_embed_refuses_workers_without_a_scheduler_in_one_line(capsys):
                                        "of a cluster\n")
     assert main(["load", str(HF / "cut_off.txt"), "--scheduler", "spark://x"]) == 2
     assert capsys.readouterr().err.startswith("nbkit: error: scheduler 'spark://x' not understood: use local, ")
+
+
+def test_embed_and_warm_up_take_the_static_backend(capsys, monkeypatch):
+    import nbkit.topics
+    from nbkit.static_embed import StaticEmbedder
+
+    monkeypatch.setattr(nbkit.topics, "warm_up", lambda: None)  # numba's compile is tested in test_topics
+    made = []
+    monkeypatch.setattr(StaticEmbedder, "ensure_distilled", lambda self: made.append(self.identity) or self.folder)
+    assert main(["warm-up", "--backend", "static"]) == 0
+    assert len(made) == 1 and "-static-pca256-" in made[0]
+    assert f"The static embedding model is ready: {StaticEmbedder().folder} (" in capsys.readouterr().out
+    assert main(["warm-up"]) == 0 and len(made) == 1  # the default backend (torch) has nothing to prepare
+    with pytest.raises(SystemExit):
+        main(["embed", str(HF / "cut_off.txt"), "--backend", "word2vec"])
+    assert "invalid choice: 'word2vec' (choose from 'onnx-int8', 'onnx-fp32', 'static', 'torch', 'hash')" in (
+        capsys.readouterr().err)

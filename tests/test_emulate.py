@@ -110,3 +110,32 @@ def test_emulate_cpu_runs_a_command_under_a_configuration():
     missing = subprocess.run([str(nbkit), "emulate-cpu", "generic", "--", "no-such-command-here"],
                              capture_output=True, text=True, check=False)
     assert missing.returncode == 2 and missing.stderr.startswith("nbkit: error: cannot run no-such-command-here")
+
+
+def test_static_topics_are_identical_on_the_generic_cpu():
+    # the static backend's encoding (token rows averaged in numpy, float16) and the fit under SSE4.1-only code
+    # paths; both share this session's distilled table. Each CPU distilling its own table (MiniLM + PCA differ in
+    # the last bits) was checked by hand, as `nbkit check-cpus --own-models -p embedding_backend static` does:
+    # identical (benchmarks/results/static_cpus.md), but minutes per CPU, slower than a test should be.
+    from nbkit.static_embed import StaticEmbedder
+
+    StaticEmbedder().ensure_distilled()
+    table = compare_across_cpus([str(BUNDLED)], ("native", "generic"), {"embedding_backend": "static"})
+    assert table["identical"].all(), table.to_string()
+
+
+def test_own_models_gives_each_configuration_an_empty_models_folder(monkeypatch, tmp_path):
+    import nbkit.emulate
+
+    seen = []
+
+    def fake_run(command, env, **kwargs):
+        seen.append(env["NBKIT_MODEL_DIR"])
+        return subprocess.CompletedProcess(command, 0, stdout='{"paper_id": []}\n', stderr="")
+
+    monkeypatch.setattr(nbkit.emulate.subprocess, "run", fake_run)
+    monkeypatch.setenv("NBKIT_MODEL_DIR", str(tmp_path / "shared"))
+    nbkit.emulate.fingerprint_under("generic", ["x"])
+    nbkit.emulate.fingerprint_under("generic", ["x"], own_models=True)
+    assert seen[0] == str(tmp_path / "shared")  # by default the children share this process's models
+    assert seen[1] != seen[0] and seen[1].endswith("/models") and "nbkit-generic-" in seen[1]

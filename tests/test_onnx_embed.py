@@ -73,7 +73,7 @@ def test_each_backend_has_its_own_cache_identity(tmp_path, monkeypatch):
     assert int8.model_dir == project_path("data/cache/models")
     monkeypatch.setenv("NBKIT_MODEL_DIR", str(tmp_path / "shared"))
     assert make_embedder(backend="onnx-int8").model_dir == tmp_path / "shared"
-    with pytest.raises(NbkitError, match="embedding backend 'tensorflow' is not one of onnx-int8, onnx-fp32, torch"):
+    with pytest.raises(NbkitError, match="backend 'tensorflow' is not one of onnx-int8, onnx-fp32, static, torch"):
         make_embedder(backend="tensorflow")
     with pytest.raises(NbkitError, match="onnx optimization 'max' is not one of"):
         OnnxEmbedder(optimization="max")

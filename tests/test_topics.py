@@ -219,7 +219,7 @@ def test_settings_are_checked():
         TopicSettings(method="lda")
     with pytest.raises(NbkitError, match="stability_runs must be 0"):
         TopicSettings(stability_runs=1)
-    with pytest.raises(NbkitError, match="embedding_backend 'cuda' is not one of onnx-int8, onnx-fp32, torch"):
+    with pytest.raises(NbkitError, match="embedding_backend 'cuda' is not one of onnx-int8, onnx-fp32, static, torch"):
         TopicSettings(embedding_backend="cuda")
     assert TopicSettings().embedding_backend == "torch"
     with pytest.raises(NbkitError, match=r"unknown topic setting.*colour"):

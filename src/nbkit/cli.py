@@ -3,13 +3,13 @@
     nbkit load PATH... [--out corpus.parquet] [--report report.json] [--format auto] [--reference-year YEAR]
                        [--collection OLD=NEW]... [--column FIELD=COLUMN]... [--skip-bad-files]
                        [--scheduler ADDRESS] [--workers N]
-    nbkit embed PATH... [--cache-dir DIR] [--model NAME] [--backend torch] [--scheduler ADDRESS] [--workers N]
-                        [load options]
+    nbkit embed PATH... [--cache-dir DIR] [--model NAME] [--backend torch|static|...] [--scheduler ADDRESS]
+                        [--workers N] [load options]
     nbkit run [NOTEBOOK...] [-p NAME VALUE]... [-f params.yml] [--out DIR] [--jobs N] [--store-outputs]
     nbkit diff RUN_A RUN_B [--html OUT]
     nbkit schema
-    nbkit warm-up
-    nbkit check-cpus [PATH...] [--config NAME]... [-p NAME VALUE]...
+    nbkit warm-up [--backend torch|onnx-int8|onnx-fp32|static]...
+    nbkit check-cpus [PATH...] [--config NAME]... [-p NAME VALUE]... [--own-models]
     nbkit emulate-cpu NAME -- COMMAND...
 
 `nbkit diff` exits with 0 when the two runs agree and 1 when they differ, as diff(1) does.
@@ -151,12 +151,13 @@ def _cmd_warm_up(args: argparse.Namespace) -> int:
     start = time.perf_counter()
     warm_up()
     print(f"UMAP's compiled code is cached ({time.perf_counter() - start:.0f} s)")
-    embedder = make_embedder(backend=DEFAULT_BACKEND)
-    ensure = getattr(embedder, "ensure_exported", None)
-    if ensure is not None:
-        start = time.perf_counter()
-        path = ensure()
-        print(f"The embedding model's ONNX export is in {path.parent} ({time.perf_counter() - start:.0f} s)")
+    for backend in args.backend or [DEFAULT_BACKEND]:
+        embedder = make_embedder(backend=backend)
+        # what a backend makes once per installation: the ONNX export, the distilled static model
+        ensure = getattr(embedder, "ensure_exported", None) or getattr(embedder, "ensure_distilled", None)
+        if ensure is not None:
+            start = time.perf_counter()
+            print(f"The {backend} embedding model is ready: {ensure()} ({time.perf_counter() - start:.0f} s)")
     return 0
 
 
@@ -167,7 +168,7 @@ def _cmd_check_cpus(args: argparse.Namespace) -> int:
 
     configs = args.config or ["native", "avx2", "generic"]
     table = compare_across_cpus([str(p) for p in project_paths(args.paths)], configs,
-                                parse_parameters(args.parameter))
+                                parse_parameters(args.parameter), own_models=args.own_models)
     print(table.to_string(index=False))
     same = bool(table["identical"].all())
     print("The same topics under every configuration." if same else
@@ -276,8 +277,14 @@ def build_parser() -> argparse.ArgumentParser:
     schema = sub.add_parser("schema", help="print the papers and listings schema as Markdown")
     schema.set_defaults(func=_cmd_schema)
 
-    warm = sub.add_parser("warm-up", help="compile UMAP's numba code into its on-disk cache and export the default "
-                                          "embedding model to ONNX (once; make does it at setup)")
+    warm = sub.add_parser("warm-up", help="compile UMAP's numba code into its on-disk cache and prepare an embedding "
+                                          "backend's model (once; make does it at setup for the default)")
+    warm_backend = warm.add_argument("--backend", action="append", choices=_Later("nbkit.embed", "BACKENDS"),
+                                     metavar="NAME",
+                                     help="prepare this embedding backend's model: %(choices)s (repeatable; default: "
+                                          "%(backend)s): onnx-* export it, static distils it (~25 s of 2 cores, "
+                                          "once; setup does not)")
+    warm_backend.backend = _Later("nbkit.embed", "DEFAULT_BACKEND")
     warm.set_defaults(func=_cmd_warm_up)
 
     from nbkit.emulate import CPU_CONFIGS
@@ -290,6 +297,9 @@ def build_parser() -> argparse.ArgumentParser:
                             "reference)")
     check.add_argument("-p", "--parameter", nargs=2, action="append", metavar=("NAME", "VALUE"),
                        help="topic setting (value read as YAML), e.g. -p distance_threshold 0.4")
+    check.add_argument("--own-models", action="store_true",
+                       help="an empty models folder per configuration too: each distils (static) or exports (onnx) "
+                            "its own model, as a machine with that CPU would")
     check.set_defaults(func=_cmd_check_cpus)
 
     emulate = sub.add_parser("emulate-cpu", help="run a command with the settings that emulate another CPU "

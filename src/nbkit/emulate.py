@@ -92,15 +92,19 @@ def topic_fingerprint(paths: Sequence[str], parameters: Mapping[str, Any] | None
     }
 
 
-def fingerprint_under(name: str, paths: Sequence[str], parameters: Mapping[str, Any] | None = None) -> dict[str, Any]:
-    """topic_fingerprint computed in a new process under CPU configuration `name`, with empty caches."""
+def fingerprint_under(name: str, paths: Sequence[str], parameters: Mapping[str, Any] | None = None, *,
+                      own_models: bool = False) -> dict[str, Any]:
+    """topic_fingerprint computed in a new process under CPU configuration `name`, with empty caches (and an
+    empty models folder too with own_models: each configuration then distils or exports its own model)."""
     with tempfile.TemporaryDirectory(prefix=f"nbkit-{name}-") as folder:
         env = emulated_environment(name, numba_cache_dir=os.path.join(folder, "numba"),
                                    nbkit_cache_dir=os.path.join(folder, "cache"))
         env["HF_HUB_OFFLINE"] = "1"
         # the ONNX export is the model in another format (the same bytes on every CPU, like the packaged weights
-        # it is made from): children share this process's export rather than each making one (~30 s)
-        env[MODEL_ENV] = str(model_path())
+        # it is made from): children share this process's export rather than each making one (~30 s). The
+        # static model is not: its table is computed (MiniLM + PCA) and differs in the last bits between CPUs,
+        # so what a CPU would distil for itself is checked with own_models.
+        env[MODEL_ENV] = os.path.join(folder, "models") if own_models else str(model_path())
         command = [sys.executable, "-m", "nbkit.emulate", json.dumps({"paths": list(map(str, paths)),
                                                                       "parameters": dict(parameters or {})})]
         done = subprocess.run(command, env=env, capture_output=True, text=True, check=False)
@@ -111,13 +115,13 @@ def fingerprint_under(name: str, paths: Sequence[str], parameters: Mapping[str, 
 
 
 def compare_across_cpus(paths: Sequence[str], configs: Sequence[str] = tuple(CPU_CONFIGS),
-                        parameters: Mapping[str, Any] | None = None) -> pd.DataFrame:
+                        parameters: Mapping[str, Any] | None = None, *, own_models: bool = False) -> pd.DataFrame:
     """Fit the topics under each configuration (one process each) and compare them with the first: one row per
     configuration with n_topics, outliers, papers_moved (papers whose topic differs), labels_changed, terms_changed
-    and identical."""
+    and identical. own_models: see fingerprint_under."""
     import pandas as pd  # here: `nbkit`'s parser reads CPU_CONFIGS, and should not import pandas for it
 
-    prints = {name: fingerprint_under(name, paths, parameters) for name in configs}
+    prints = {name: fingerprint_under(name, paths, parameters, own_models=own_models) for name in configs}
     reference = prints[configs[0]]
     rows = []
     for name, found in prints.items():

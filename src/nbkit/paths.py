@@ -48,10 +48,11 @@ MODEL_ENV = "NBKIT_MODEL_DIR"
 
 
 def model_path() -> Path:
-    """Where models converted for another backend (the ONNX exports) are kept: $NBKIT_MODEL_DIR when set, else
-    models/ in the default cache folder (data/cache/models), where `nbkit warm-up` (run by `make setup`) exports.
-    An export belongs to the installation, like compiled bytecode: it does not follow a run's cache folder
-    ($NBKIT_CACHE_DIR or cache_dir), so runs on an empty cache (the tests, `--store-outputs`, a cold benchmark)
-    do not export again. An export is the model in another format, the same bytes on every CPU."""
+    """Where models converted for another backend (the ONNX exports, the distilled static model) are kept:
+    $NBKIT_MODEL_DIR when set, else models/ in the default cache folder (data/cache/models), where `nbkit warm-up`
+    (run by `make setup`) exports. An export belongs to the installation, like compiled bytecode: it does not follow
+    a run's cache folder ($NBKIT_CACHE_DIR or cache_dir), so runs on an empty cache (the tests, `--store-outputs`, a
+    cold benchmark) do not export again. An ONNX export is the model in another format, the same bytes on every
+    CPU; the static model is computed, and may differ in the last bits between CPUs (nbkit.static_embed)."""
     chosen = os.environ.get(MODEL_ENV)
     return project_path(chosen) if chosen else project_path(DEFAULT_CACHE_DIR) / "models"

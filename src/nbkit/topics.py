@@ -63,7 +63,7 @@ class TopicSettings:
     """Everything that shapes a topic model; the defaults suit corpora of a few hundred to a few thousand papers."""
 
     embedding_model: str | None = None  # sentence-transformers name or folder; None: packaged all-MiniLM-L6-v2
-    embedding_backend: str = DEFAULT_BACKEND  # torch, or onnx-int8 (exported once, ~1.6x faster), onnx-fp32
+    embedding_backend: str = DEFAULT_BACKEND  # torch, onnx-int8 (~1.6x faster), onnx-fp32, static (huge corpora)
     embed_fields: tuple[str, ...] = DEFAULT_FIELDS  # paper fields joined into the embedded text
     method: str = "agglomerative"  # agglomerative (no seed, the same topics on every CPU) or umap-hdbscan
     min_topic_size: int = 5  # smallest topic; smaller clusters are outliers (or join a topic, see assign_similarity)
