@@ -16,7 +16,6 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import tempfile
 import time
 from collections.abc import Sequence
 from importlib.metadata import version
@@ -26,7 +25,7 @@ from typing import Any
 import numpy as np
 
 from nbkit.errors import NbkitError
-from nbkit.paths import model_path
+from nbkit.paths import building_folder, model_path
 
 # Bump when the export or quantization below changes: it names the stored model and the cache identity.
 RECIPE = "r1"
@@ -104,10 +103,7 @@ def export_model(source: Path, target: Path, pipeline: dict[str, Any]) -> float:
     Written to a temporary folder beside `target` and renamed into place, so a process that reads `target` sees a
     whole export or none (two processes exporting at once both finish; the first rename wins)."""
     start = time.perf_counter()
-    target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(dir=target.parent, prefix=f".{target.name}-"))
-    tmp.chmod(0o755)  # mkdtemp makes it private; the export is an ordinary cache folder
-    try:
+    with building_folder(target, "model-int8.onnx") as tmp:
         raw = tmp / "raw.onnx"
         _torch_export(source, raw, pipeline["max_seq_length"])
         from onnxruntime.transformers.optimizer import optimize_model
@@ -124,13 +120,6 @@ def export_model(source: Path, target: Path, pipeline: dict[str, Any]) -> float:
         (tmp / "export.json").write_text(json.dumps({
             "source": str(source), "recipe": RECIPE, "seconds": round(seconds, 1),
             "versions": {p: version(p) for p in ("torch", "transformers", "onnx", "onnxruntime")}}, indent=2) + "\n")
-        try:
-            tmp.rename(target)
-        except OSError:  # another process put its export there first: use that one
-            if not (target / "model-int8.onnx").is_file():
-                raise
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
     return seconds
 
 

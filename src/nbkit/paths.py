@@ -8,6 +8,10 @@ in notebooks/.
 from __future__ import annotations
 
 import os
+import shutil
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 
@@ -56,3 +60,22 @@ def model_path() -> Path:
     CPU; the static model is computed, and may differ in the last bits between CPUs (nbkit.static_embed)."""
     chosen = os.environ.get(MODEL_ENV)
     return project_path(chosen) if chosen else project_path(DEFAULT_CACHE_DIR) / "models"
+
+
+@contextmanager
+def building_folder(target: Path, marker: str) -> Iterator[Path]:
+    """A temporary folder beside `target`, renamed to `target` when the block ends without error, so a process that
+    reads `target` sees a whole model or none. Two processes building at once both finish: the first rename wins and
+    the other's folder is dropped, once `target/marker` shows the winner's is complete."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(dir=target.parent, prefix=f".{target.name}-"))
+    tmp.chmod(0o755)  # mkdtemp makes it private; a model folder is an ordinary cache folder
+    try:
+        yield tmp
+        try:
+            tmp.rename(target)
+        except OSError:  # another process put its folder there first: use that one
+            if not (target / marker).is_file():
+                raise
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)

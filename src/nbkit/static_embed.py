@@ -20,7 +20,6 @@ from __future__ import annotations
 import json
 import shutil
 import sys
-import tempfile
 import time
 from collections.abc import Sequence
 from importlib.metadata import PackageNotFoundError, version
@@ -30,7 +29,7 @@ from typing import Any
 import numpy as np
 
 from nbkit.errors import NbkitError
-from nbkit.paths import model_path
+from nbkit.paths import building_folder, model_path
 
 # Bump when the distillation below changes in a way its parameters do not show.
 RECIPE = "r1"
@@ -52,10 +51,7 @@ def distill_model(source: Path, target: Path, *, pca_dims: int, sif_coefficient:
     Written to a temporary folder beside `target` and renamed into place, so a reader sees a whole model or none
     (two processes distilling at once both finish; the first rename wins and both then load that one)."""
     start = time.perf_counter()
-    target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(dir=target.parent, prefix=f".{target.name}-"))
-    tmp.chmod(0o755)  # mkdtemp makes it private; the model is an ordinary cache folder
-    try:
+    with building_folder(target, "distill.json") as tmp:
         model = _distill(source, pca_dims=pca_dims, sif_coefficient=sif_coefficient, dtype=dtype)
         model.embedding[:] = _fixed_signs(model.embedding)
         model.save_pretrained(tmp)
@@ -65,13 +61,6 @@ def distill_model(source: Path, target: Path, *, pca_dims: int, sif_coefficient:
             "dtype": dtype, "seconds": round(seconds, 1), "shape": list(model.embedding.shape),
             "versions": {p: _version(p) for p in ("model2vec", "skeletoken", "torch", "transformers", "numpy")}},
             indent=2) + "\n")
-        try:
-            tmp.rename(target)
-        except OSError:  # another process put its model there first: use that one
-            if not (target / "distill.json").is_file():
-                raise
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
     return seconds
 
 
