@@ -45,3 +45,24 @@ def test_the_kernel_a_sweep_reuses_loads_the_extension_too(tmp_path):
     for _, record in records:
         executed = nbformat.read(record.folder / "exit_handler.ipynb", as_version=4)
         assert executed.cells[-1].outputs[0].text == "True\n"
+
+
+
+PROBE_CALLER = """
+import atexit, gc, sys
+atexit.register(lambda: print("frozen at exit:", gc.get_freeze_count() > 0, flush=True))
+from nbkit.cli import console, main
+sys.argv = ["nbkit", "schema"]
+{call}
+"""
+
+
+def test_only_the_console_command_skips_the_teardown_not_an_in_process_call_of_main():
+    """The handler registered first runs last: after gc.freeze when the command registered it, never for main()."""
+    def frozen(call: str) -> str:
+        out = subprocess.run([sys.executable, "-c", PROBE_CALLER.format(call=call)], check=True,
+                             capture_output=True, text=True)
+        return out.stdout.splitlines()[-1]
+
+    assert frozen('main(["schema"])') == "frozen at exit: False"
+    assert frozen("console()") == "frozen at exit: True"

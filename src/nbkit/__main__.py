@@ -1,5 +1,5 @@
 """`python -m nbkit` is the same as the `nbkit` command."""
 
-from nbkit.cli import main
+from nbkit.cli import console
 
-raise SystemExit(main())
+raise SystemExit(console())

@@ -310,8 +310,13 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def console() -> int:
+    """The `nbkit` command and `python -m nbkit`: main() in a process that ends right after it."""
+    skip_teardown_at_exit()  # so no need to free pandas, nbconvert, ... object by object (not for in-process callers)
+    return main()
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    skip_teardown_at_exit()  # the process ends after this: no need to free pandas, nbconvert, ... object by object
     parser = build_parser()
     args = parser.parse_args(argv)
     if getattr(args, "out", None) is None and getattr(args, "listings", None):

@@ -8,8 +8,9 @@ the cycles among them (modules, classes, functions) are not taken apart; a kerne
 Exit handlers registered later (by a notebook's code, weakref finalizers) run before it, so files are flushed and
 temporary folders removed as before; what is skipped is `__del__` of an object caught in a reference cycle.
 
-`nbkit` calls `skip_teardown_at_exit` when it starts; the kernels `nbkit run` starts load this module as an
-IPython extension (nbkit.run.KERNEL_ARGUMENTS), which calls it before any notebook code runs.
+The `nbkit` command (`nbkit.cli.console`; not `main()` called in-process) calls `skip_teardown_at_exit` when it
+starts; the kernels `nbkit run` starts load this module as an IPython extension (nbkit.run.KERNEL_ARGUMENTS), which
+calls it before any notebook code runs.
 """
 
 from __future__ import annotations
