@@ -121,6 +121,25 @@ def test_a_failed_sweep_run_does_not_stop_the_others(tmp_path):
     assert pd.read_csv(tmp_path / "sweep.csv")["status"].tolist() == ["failed", "ok"]
 
 
+def test_a_findings_page_that_cannot_be_written_fails_the_run_in_one_line_and_keeps_the_notebooks(
+        tmp_path, capsys, monkeypatch):
+    import nbkit.findings
+
+    def broken(folder):
+        raise ValueError("no topics table\nsecond line")
+
+    monkeypatch.setattr(nbkit.findings, "write_findings", broken)
+    assert main(["run", str(MULTIPLY), "--out", str(tmp_path)]) == 1
+    err = [line for line in capsys.readouterr().err.splitlines() if line.startswith("nbkit:")]
+    assert err == ["nbkit: run failed: findings page not written (ValueError: no topics table) (the executed "
+                   "notebooks are beside it)"]
+    assert (tmp_path / "multiply" / "product.csv").read_text() == "label,product\nx,6\n"  # the defaults: a = 2, b = 3
+    manifest = json.loads((tmp_path / "manifest.json").read_text())
+    assert manifest["status"] == "failed"
+    assert [(n["notebook"], n["status"]) for n in manifest["notebooks"]] == [("multiply.ipynb", "ok"),
+                                                                             ("index.html", "failed")]
+
+
 def test_a_bad_params_file_is_a_one_line_error(write, capsys):
     bad = write("bad.yml", "a: [1, 2\n")
     assert main(["run", str(MULTIPLY), "-f", str(bad)]) == 2

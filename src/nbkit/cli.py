@@ -97,7 +97,7 @@ def _cmd_embed(args: argparse.Namespace) -> int:
 
 
 def _cmd_run(args: argparse.Namespace) -> int:
-    from nbkit.run import parse_parameters, read_parameters_file, run_batch, store_outputs
+    from nbkit.run import FINDINGS_PAGE, parse_parameters, read_parameters_file, run_batch, store_outputs
 
     if args.store_outputs:
         if args.parameter or args.params_file:
@@ -112,7 +112,10 @@ def _cmd_run(args: argparse.Namespace) -> int:
                         jobs=args.jobs, reuse_kernels=not args.fresh_kernels)
     failed = [r for _, record in records for r in record.failures()]
     for r in failed:
-        print(f"nbkit: notebook failed: {r.line()} (executed notebook: {r.output})", file=sys.stderr)
+        if r.notebook == FINDINGS_PAGE:
+            print(f"nbkit: run failed: {r.error} (the executed notebooks are beside it)", file=sys.stderr)
+        else:
+            print(f"nbkit: notebook failed: {r.line()} (executed notebook: {r.output})", file=sys.stderr)
     return 1 if failed else 0
 
 

@@ -69,6 +69,9 @@ def import_papermill() -> Any:
     return papermill
 
 
+FINDINGS_PAGE = "index.html"  # the findings page's row among a run's results when writing it failed
+
+
 @dataclass
 class RunResult:
     """One executed notebook."""
@@ -324,7 +327,13 @@ def execute_run(paths: Sequence[Path], parameters: dict[str, Any], declared: dic
             results.append(result)
         record = RunRecord(folder, parameters, results, round(time.perf_counter() - start, 2), started)
         write_manifest(record, facts.result())
-    write_run_index(record)
+    try:
+        write_run_index(record)
+    except Exception as exc:  # the notebooks' outputs stand: the run is marked failed, the sweep goes on
+        message = str(exc).splitlines()[0] if str(exc) else ""
+        record.results.append(RunResult(FINDINGS_PAGE, str(folder / "index.html"), "failed", 0.0,
+                                        error=f"findings page not written ({exc.__class__.__name__}: {message})"))
+        write_manifest(record, facts.result())
     return record
 
 
