@@ -350,23 +350,27 @@ def test_a_topic_absent_before_a_period_is_named_and_an_incomplete_period_left_o
         "recent year(s) hold 4 dated papers (< 10)")  # 5 papers before 2024 are too few to call it absent
 
 
-def test_a_cached_summary_without_refits_is_fitted_again_and_completed(tmp_path, monkeypatch):
+def test_the_refits_are_stored_once_and_a_summary_whose_refits_are_gone_is_fitted_again(tmp_path, monkeypatch):
     from nbkit import topics
 
     papers = _planted_corpus(tmp_path, 0)
     cache = tmp_path / "cache"
     first = topics.topic_summary(papers, _planted_settings(), embedder=PlantedEmbedder(), cache_dir=cache,
                                  progress=False)
-    for path in (cache / "topics").glob("*-refits.*.parquet"):  # as a cache written before refits were kept
-        path.unlink()
+    # one copy of the 10 refits, shared by the fit's summary and the c-TF-IDF summary stored beside it
+    [stored] = (cache / "topics").glob("stability-*-refits.*.npy")
+    assert len(list((cache / "topics").glob("*-summary.*.json"))) == 2
+    assert not list((cache / "topics").glob("*refits*.parquet"))
+    stored.unlink()  # as if the stability entry were lost
     calls = []
     real_fit = topics.fit_topics
     monkeypatch.setattr(topics, "fit_topics", lambda *a, **k: calls.append(1) or real_fit(*a, **k))
     again = topics.topic_summary(papers, _planted_settings(), embedder=PlantedEmbedder(), cache_dir=cache,
                                  progress=False)
-    assert calls == [1] and len(again.refits) == 10
-    # both completed: the fit's summary and the c-TF-IDF summary stored beside it (for 04_compare)
-    assert len(list((cache / "topics").glob("*-refits.*.parquet"))) == 2
+    assert calls == [1] and len(again.refits) == 10 == len(first.refits)
+    assert len(list((cache / "topics").glob("stability-*-refits.*.npy"))) == 1
     topics.topic_summary(papers, _planted_settings(), embedder=PlantedEmbedder(), cache_dir=cache, progress=False)
     assert calls == [1]  # complete again: read from the cache
+    for (rows_a, labels_a), (rows_b, labels_b) in zip(again.refits, first.refits, strict=True):
+        assert rows_a.tolist() == rows_b.tolist() and labels_a.tolist() == labels_b.tolist()
     pd.testing.assert_frame_equal(again.assignments, first.assignments)

@@ -610,12 +610,13 @@ def fit_topics(papers: pd.DataFrame, settings: TopicSettings | None = None, *, e
                          settings=settings, seconds=seconds, embedding_summary=embedded.summary(),
                          cache_dir=Path(cache_dir) if cache_dir is not None else None, refits=refits)
     if cache_dir is not None and not components:  # custom components are not described by the settings
-        _store_summary(Path(cache_dir), _summary_key(papers, texts, settings, embedder), summarize(result))
+        _store_summary(Path(cache_dir), _summary_key(papers, texts, settings, embedder), summarize(result),
+                       stability_key)
         write_array(Path(cache_dir) / "topics", _partition_key(texts, settings, embedder), topics.astype(np.int64))
         plain = ctfidf_summary(result) if settings.representation == "share-idf" else None
         if plain is not None:  # 04_compare shows these topics' c-TF-IDF terms too: read, not fitted again
             _store_summary(Path(cache_dir), _summary_key(papers, texts, replace(settings, representation="ctfidf"),
-                                                         embedder), plain)
+                                                         embedder), plain, stability_key)
     return result
 
 
@@ -715,20 +716,6 @@ def summarize(result: TopicResult) -> TopicSummary:
                         result.refits)
 
 
-def _refits_frame(refits: Sequence[tuple[np.ndarray, np.ndarray]]) -> pd.DataFrame:
-    """The refits as one long table (refit, row, topic) for the cache."""
-    return pd.DataFrame({
-        "refit": np.concatenate([np.full(len(rows), i) for i, (rows, _) in enumerate(refits)] or [[]]).astype("int32"),
-        "row": np.concatenate([rows for rows, _ in refits] or [[]]).astype("int32"),
-        "topic": np.concatenate([labels for _, labels in refits] or [[]]).astype("int32"),
-    })
-
-
-def _refits_from_frame(frame: pd.DataFrame) -> list[tuple[np.ndarray, np.ndarray]]:
-    return [(group["row"].to_numpy().astype("int64"), group["topic"].to_numpy().astype("int64"))
-            for _, group in frame.groupby("refit", sort=True)]
-
-
 def _summary_key(papers: pd.DataFrame, texts: Sequence[str], settings: TopicSettings, embedder: Any) -> str:
     return "topics-" + digest_bytes(embedder.identity, json.dumps(settings.to_dict(), sort_keys=True, default=str),
                                     version("bertopic"), *papers["paper_id"].astype(str), *texts)[:32]
@@ -740,31 +727,37 @@ def _parquet_bytes(frame: pd.DataFrame) -> bytes:
     return buffer.getvalue()
 
 
-def _store_summary(cache_dir: Path, key: str, summary: TopicSummary) -> None:
+def _store_summary(cache_dir: Path, key: str, summary: TopicSummary, refits_key: str | None) -> None:
+    """The summary's tables under `key`. Its refits are not copied: its index names the stability check's entry
+    that holds them (`refits_key`, stored by fit_topics), so they are kept once however many views are cached.
+    (An older nbkit's summary, with `-meta` and its own refits, is no longer read: it is fitted again once.)"""
     folder = cache_dir / "topics"
-    # meta is written last: the first fit stays, refits differ only in timing (a summary cached before refits
-    # were kept has none, and is completed now)
-    if any(folder.glob(f"{key}-meta.*.json")) and any(folder.glob(f"{key}-refits.*.parquet")):
+    # the index is written last and the first fit stays: refits differ only in timing
+    if find_file(folder, f"{key}-summary", ".json") is not None:
         return
     write_file(folder, f"{key}-assignments", _parquet_bytes(summary.assignments), ".parquet")
     write_file(folder, f"{key}-terms", _parquet_bytes(summary.terms), ".parquet")
-    write_file(folder, f"{key}-refits", _parquet_bytes(_refits_frame(summary.refits)), ".parquet")
-    write_file(folder, f"{key}-meta", json.dumps({"fit_seconds": summary.fit_seconds}).encode(), ".json")
+    index = {"fit_seconds": summary.fit_seconds, "refits": refits_key if summary.refits else None}
+    write_file(folder, f"{key}-summary", json.dumps(index).encode(), ".json")
 
 
 def _load_summary(cache_dir: Path, key: str, n_papers: int) -> TopicSummary | None:
     folder = cache_dir / "topics"
     parts = [find_file(folder, f"{key}-{name}", suffix)
-             for name, suffix in (("assignments", ".parquet"), ("terms", ".parquet"), ("meta", ".json"),
-                                  ("refits", ".parquet"))]
+             for name, suffix in (("assignments", ".parquet"), ("terms", ".parquet"), ("summary", ".json"))]
     if any(part is None for part in parts):
         return None
+    index = json.loads(parts[2][1])
+    refits: list[tuple[np.ndarray, np.ndarray]] = []
+    if index["refits"] is not None:
+        packed = find_array(folder, index["refits"] + "-refits")
+        if packed is None:  # the stability check's entry is gone: fitted again
+            return None
+        refits = unpack_refits(packed)
     assignments = pd.read_parquet(io.BytesIO(parts[0][1]))
     if len(assignments) != n_papers or list(assignments.columns) != ASSIGNMENT_COLUMNS:
         return None
-    return TopicSummary(assignments, pd.read_parquet(io.BytesIO(parts[1][1])),
-                        float(json.loads(parts[2][1])["fit_seconds"]),
-                        _refits_from_frame(pd.read_parquet(io.BytesIO(parts[3][1]))))
+    return TopicSummary(assignments, pd.read_parquet(io.BytesIO(parts[1][1])), float(index["fit_seconds"]), refits)
 
 
 def topic_summary(papers: pd.DataFrame, settings: TopicSettings | None = None, *,
