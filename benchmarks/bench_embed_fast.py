@@ -417,11 +417,19 @@ def write_vectors(args: argparse.Namespace) -> None:
 
 
 def torch_vectors(texts: list[str]) -> np.ndarray:
-    """Torch vectors from nbkit's embedding cache ($NBKIT_TORCH_CACHE, default data/cache), computed if absent."""
-    from nbkit.embed import EmbeddingCache, SentenceEmbedder, embed_texts
+    """Torch vectors read from nbkit's embedding cache ($NBKIT_TORCH_CACHE, default data/cache), the missing ones
+    computed; the cache is only read, never written (it may belong to another checkout)."""
+    from nbkit.embed import EmbeddingCache, SentenceEmbedder, text_keys
 
+    embedder = SentenceEmbedder()
     cache = EmbeddingCache(os.environ.get("NBKIT_TORCH_CACHE", ROOT / "data" / "cache"))
-    return embed_texts(texts, SentenceEmbedder(), cache, progress=False).vectors
+    vectors, found = cache.scan(embedder.identity, text_keys(texts))
+    missing = np.flatnonzero(~found)
+    if len(missing):
+        computed = embedder.encode([texts[i] for i in missing])
+        vectors = np.empty((len(texts), computed.shape[1]), np.float32) if vectors is None else vectors
+        vectors[missing] = computed
+    return vectors
 
 
 def partition(name: str, vectors: np.ndarray, identity: str) -> np.ndarray:
