@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import pickle
+from types import SimpleNamespace
 
 import numpy as np
 import pytest
@@ -12,7 +13,7 @@ import pytest
 from nbkit import onnx_embed
 from nbkit.embed import EmbeddingCache, SentenceEmbedder, embed_texts, make_embedder, resolve_model
 from nbkit.errors import NbkitError
-from nbkit.onnx_embed import OnnxEmbedder, pool, read_pipeline
+from nbkit.onnx_embed import OnnxEmbedder, length_batches, pool, read_pipeline
 from nbkit.paths import project_path
 
 TEXTS = ["Robot grasping with tactile sensing.", "Protein structure prediction from sequence alone.",
@@ -60,6 +61,20 @@ def test_pooling_by_hand():
                                                                              [6 / 2**0.5, 2 / 2**0.5]], rtol=1e-6)
     np.testing.assert_allclose(pool(hidden, mask, "mean", True), [[3 / 13**0.5, 2 / 13**0.5],
                                                                   [3 / 10**0.5, 1 / 10**0.5]], rtol=1e-6)
+
+
+def test_batches_group_texts_of_similar_length_and_pad_to_the_longest():
+    # token ids of four texts (lengths 3, 1, 4, 2); batches of 2 in length order: texts 1 and 3, then 0 and 2
+    encodings = [SimpleNamespace(ids=ids) for ids in ([101, 7, 102], [101], [101, 8, 9, 102], [101, 102])]
+    batches = list(length_batches(encodings, 2))
+    assert [rows.tolist() for rows, _ in batches] == [[1, 3], [0, 2]]
+    (_, first), (_, second) = batches
+    assert first["input_ids"].tolist() == [[101, 0], [101, 102]]
+    assert first["attention_mask"].tolist() == [[1, 0], [1, 1]]
+    assert second["input_ids"].tolist() == [[101, 7, 102, 0], [101, 8, 9, 102]]
+    assert second["attention_mask"].tolist() == [[1, 1, 1, 0], [1, 1, 1, 1]]
+    assert second["token_type_ids"].tolist() == [[0] * 4] * 2
+    assert second["input_ids"].dtype == np.int64
 
 
 def test_each_backend_has_its_own_cache_identity(tmp_path, monkeypatch):

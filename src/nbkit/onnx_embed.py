@@ -17,7 +17,7 @@ import json
 import os
 import shutil
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from importlib.metadata import version
 from pathlib import Path
 from typing import Any
@@ -89,6 +89,22 @@ def pool(hidden: np.ndarray, mask: np.ndarray, mode: str, normalize: bool) -> np
     if normalize:
         vectors = vectors / np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), np.float32(1e-12))
     return vectors
+
+
+def length_batches(encodings: Sequence[Any], size: int) -> Iterator[tuple[np.ndarray, dict[str, np.ndarray]]]:
+    """(rows, feed) for each batch of `size` tokenized texts (tokenizers Encodings) of similar length, padded to
+    the batch's longest: sorted by length, so padding costs little. `rows` are the texts' positions."""
+    lengths = np.array([len(e.ids) for e in encodings])
+    order = np.argsort(lengths, kind="stable")
+    for start in range(0, len(order), size):
+        rows = order[start:start + size]
+        width = int(lengths[rows].max())
+        ids = np.zeros((len(rows), width), dtype=np.int64)
+        mask = np.zeros((len(rows), width), dtype=np.int64)
+        for r, i in enumerate(rows):
+            ids[r, :lengths[i]] = encodings[i].ids
+            mask[r, :lengths[i]] = 1
+        yield rows, {"input_ids": ids, "attention_mask": mask, "token_type_ids": np.zeros_like(ids)}
 
 
 # --- export -----------------------------------------------------------------------------------------------------
@@ -280,21 +296,10 @@ class OnnxEmbedder:
         if not texts:
             return np.empty((0, self.pipeline["hidden_size"]), dtype=np.float32)
         session = self.session()
-        encodings = self.tokenizer().encode_batch(texts)
-        lengths = np.array([len(e.ids) for e in encodings])
-        order = np.argsort(lengths, kind="stable")  # batches of similar length: little padding
         out: np.ndarray | None = None
-        for start in range(0, len(order), self.batch_size):
-            rows = order[start:start + self.batch_size]
-            width = int(lengths[rows].max())
-            ids = np.zeros((len(rows), width), dtype=np.int64)
-            mask = np.zeros((len(rows), width), dtype=np.int64)
-            for r, i in enumerate(rows):
-                ids[r, :lengths[i]] = encodings[i].ids
-                mask[r, :lengths[i]] = 1
-            feed = {"input_ids": ids, "attention_mask": mask, "token_type_ids": np.zeros_like(ids)}
+        for rows, feed in length_batches(self.tokenizer().encode_batch(texts), self.batch_size):
             hidden = session.run(None, {k: v for k, v in feed.items() if k in self._inputs})[0]
-            vectors = pool(hidden, mask, self.pipeline["pooling"], self.pipeline["normalize"])
+            vectors = pool(hidden, feed["attention_mask"], self.pipeline["pooling"], self.pipeline["normalize"])
             if out is None:
                 out = np.empty((len(texts), vectors.shape[1]), dtype=np.float32)
             out[rows] = vectors  # back in input order
