@@ -30,6 +30,21 @@ def test_plots_draw_their_tables(tmp_path):
     plt.close("all")
 
 
+def test_show_figure_shows_the_png_it_wrote_and_closes_the_figure(tmp_path, monkeypatch):
+    """One render: the notebook shows the file's own bytes, and the closed figure is not drawn again at the cell's
+    end by Jupyter's inline backend."""
+    shown = []
+    monkeypatch.setattr("IPython.display.display", shown.append)
+    years = pd.DataFrame({"papers": [3, 1], "exact": [2, 1], "inferred": [1, 0]}, index=[2024, 2025])
+    figure = plots.plot_year_counts(years).figure
+    assert plots.show_figure(figure, tmp_path / "fig" / "years.png", dpi=50) is None  # no Path echoed in a cell
+    written = (tmp_path / "fig" / "years.png").read_bytes()
+    [image] = shown
+    assert image.format == "png" and image.data == written
+    assert int.from_bytes(written[16:20], "big") == 6 * 50  # PNG width: the 6-inch figure at dpi=50
+    assert not plt.fignum_exists(figure.number)
+
+
 def test_topic_plots_draw_their_tables():
     table = pd.DataFrame({"size": [5, 3, 2], "label": ["speech", "robots", "outliers"]}, index=[0, 1, -1])
     ax = plots.plot_topic_sizes(table)

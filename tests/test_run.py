@@ -10,6 +10,7 @@ from pathlib import Path
 
 import nbformat
 import pandas as pd
+import psutil
 import pytest
 import yaml
 
@@ -119,6 +120,21 @@ def test_a_failed_sweep_run_does_not_stop_the_others(tmp_path):
     statuses = {swept["divisor"]: [r.status for r in record.results] for swept, record in records}
     assert statuses == {0: ["failed", "skipped"], 1: ["ok", "ok"]}
     assert pd.read_csv(tmp_path / "sweep.csv")["status"].tolist() == ["failed", "ok"]
+
+
+def kernels_running() -> set[int]:
+    children = psutil.Process().children(recursive=True)
+    return {child.pid for child in children if "ipykernel" in " ".join(child.cmdline())}
+
+
+@pytest.mark.parametrize(("divisor", "statuses"), [(1, ["ok", "ok"]), (0, ["failed", "skipped"])])
+def test_a_run_stops_every_kernel_it_started_ahead(tmp_path, divisor, statuses):
+    """Each notebook's kernel is started before it is needed (the second while the first is rendered); after the
+    run, ok or failed, none is left running."""
+    before = kernels_running()
+    [(_, record)] = run_batch([BROKEN, MULTIPLY], parameters={"divisor": divisor}, out_dir=tmp_path)
+    assert [r.status for r in record.results] == statuses
+    assert kernels_running() <= before
 
 
 def test_a_findings_page_that_cannot_be_written_fails_the_run_in_one_line_and_keeps_the_notebooks(

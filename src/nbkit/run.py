@@ -8,8 +8,8 @@ A run folder holds each executed notebook (`NN_name.ipynb`), its HTML rendering 
 the notebook's tables and figures (`NN_name/`, passed as `output_dir` when the notebook declares it),
 `manifest.json` (parameters, input file hashes, package versions, embedding model, seeds, times, status) and the
 findings page `index.html` with its Markdown twin `index.md` (nbkit.findings). Each notebook runs in a new kernel
-(one kept per worker for a sweep) started with KERNEL_ARGUMENTS, so that it exits without tearing its interpreter
-down (nbkit.teardown). A sweep writes one such folder per
+(one kept per worker for a sweep) started with KERNEL_ARGUMENTS, so that it starts without the debugger
+(nbkit.kernel) and exits without tearing its interpreter down (nbkit.teardown). A sweep writes one such folder per
 combination under `<out>/runs/`, plus `sweep.csv` and an `index.html` linking them all.
 
 Parameters go to every notebook that declares them. A name no notebook declares is an error listing the valid
@@ -52,9 +52,10 @@ PACKAGES = ("nbkit", "bertopic", "sentence-transformers", "torch", "umap-learn",
             "numpy", "pandas", "pyarrow", "matplotlib", "papermill", "nbconvert")
 
 # Options of every kernel nbkit starts: it skips the interpreter's teardown when it exits (nbkit.teardown, 1-3 s per
-# notebook; extra_extensions adds to the extensions a user configured), and keeps no history file, as nbclient's
-# own kernels.
-KERNEL_ARGUMENTS = ("--InteractiveShellApp.extra_extensions=nbkit.teardown", "--HistoryManager.hist_file=:memory:")
+# notebook; extra_extensions adds to the extensions a user configured), starts without importing the debugger
+# (nbkit.kernel, ~0.5 s of CPU), and keeps no history file, as nbclient's own kernels.
+KERNEL_ARGUMENTS = ("--InteractiveShellApp.extra_extensions=nbkit.teardown",
+                    "--IPKernelApp.kernel_class=nbkit.kernel.BatchKernel", "--HistoryManager.hist_file=:memory:")
 
 
 def import_papermill() -> Any:
@@ -279,7 +280,21 @@ def execute_run(paths: Sequence[Path], parameters: dict[str, Any], declared: dic
     outputs) and keeps its executed copy with the error in the failing cell. Writes manifest.json and index.html.
 
     With `kernel`, the notebooks run in that already started kernel, its namespace cleared before each one;
-    otherwise each notebook gets a new kernel (papermill's default)."""
+    otherwise each notebook gets a new kernel, started ahead of it: the first one before papermill is imported and
+    the notebook parameterized, each next one while the notebook before it is rendered to HTML (a kernel takes
+    ~1 s to start; this process and the kernel then work at once)."""
+    ahead = [start_kernel(kernel_name, paths[0].parent)] if kernel is None and paths else []
+    try:
+        return _execute_run(paths, parameters, declared, folder, kernel_name, progress, kernel, ahead)
+    finally:
+        for km in ahead:  # only when an exception ended the run: each kernel is stopped after its notebook
+            stop_kernel(km)
+
+
+def _execute_run(paths: Sequence[Path], parameters: dict[str, Any], declared: dict[Path, dict[str, dict]],
+                 folder: Path, kernel_name: str, progress: bool, kernel: ReusedKernel | None,
+                 ahead: list[Any]) -> RunRecord:
+    """execute_run, with `ahead` holding the kernels started for the next notebooks (without `kernel`)."""
     papermill = import_papermill()
 
     folder.mkdir(parents=True, exist_ok=True)
@@ -300,7 +315,7 @@ def execute_run(paths: Sequence[Path], parameters: dict[str, Any], declared: dic
     with ThreadPoolExecutor(max_workers=1) as pool:
         facts = pool.submit(run_facts, list(effective.values()))
         exporter = pool.submit(html_exporter)
-        for path in paths:
+        for i, path in enumerate(paths):
             target = folder / path.name
             if failed:
                 results.append(RunResult(path.name, str(target), "skipped", 0.0, parameters=effective[path]))
@@ -309,17 +324,21 @@ def execute_run(paths: Sequence[Path], parameters: dict[str, Any], declared: dic
                 print(f"Running {path.name} -> {_shown(target)}", flush=True)
             begin = time.perf_counter()
             result = RunResult(path.name, str(target), "ok", 0.0, parameters=effective[path])
-            extra = {"km": kernel.ready(path.parent)} if kernel is not None else {}
+            km = kernel.ready(path.parent) if kernel is not None else ahead[0]
             try:
                 papermill.execute_notebook(str(path), str(target), parameters=given[path], cwd=str(path.parent),
                                            kernel_name=kernel_name, progress_bar=progress, log_output=False,
-                                           extra_arguments=list(KERNEL_ARGUMENTS), **extra)
+                                           extra_arguments=list(KERNEL_ARGUMENTS), km=km)
             except Exception as exc:  # PapermillExecutionError, or the kernel died: the run records it either way
                 result.status = "failed"
                 result.cell, result.error = _error_of(exc)
                 failed = True
                 if kernel is not None:
                     kernel.discard()  # whatever state the failure left is not carried into the next run
+            if kernel is None:
+                if not failed and i + 1 < len(paths):  # it starts while this one stops and is rendered
+                    ahead.append(start_kernel(kernel_name, paths[i + 1].parent))
+                stop_kernel(ahead.pop(0))  # papermill stops only the kernels it started itself
             result.seconds = round(time.perf_counter() - begin, 2)
             if target.exists():
                 exporter.result()
@@ -337,6 +356,22 @@ def execute_run(paths: Sequence[Path], parameters: dict[str, Any], declared: dic
     return record
 
 
+def start_kernel(kernel_name: str, cwd: Path) -> Any:
+    """A new kernel (its jupyter_client KernelManager) in `cwd`, started with KERNEL_ARGUMENTS. It is not waited
+    for: papermill waits until it is ready."""
+    from jupyter_client import KernelManager
+
+    km = KernelManager(kernel_name=kernel_name)
+    km.start_kernel(cwd=str(cwd), extra_arguments=list(KERNEL_ARGUMENTS))
+    return km
+
+
+def stop_kernel(km: Any) -> None:
+    """Shut a kernel down as papermill does its own (asked to exit, so that its exit handlers run)."""
+    with suppress(Exception):  # a kernel that died already cannot be shut down; nothing else to do
+        km.shutdown_kernel(now=False)
+
+
 class ReusedKernel:
     """One kernel kept alive for the runs of a sweep worker: each run pays the notebook's imports (BERTopic, torch:
     about 9 s) once per worker instead of once per run. Before every notebook the namespace is cleared
@@ -352,13 +387,10 @@ class ReusedKernel:
 
     def ready(self, cwd: Path) -> Any:
         """The kernel manager, started in `cwd` if needed, with a clean namespace."""
-        from jupyter_client import KernelManager
-
         if self.km is not None and (self.cwd != cwd or not self.km.is_alive()):
             self.discard()
         if self.km is None:
-            self.km = KernelManager(kernel_name=self.kernel_name)
-            self.km.start_kernel(cwd=str(cwd), extra_arguments=list(KERNEL_ARGUMENTS))
+            self.km = start_kernel(self.kernel_name, cwd)
             self.cwd = cwd
         client = self.km.client()
         client.start_channels()
