@@ -153,23 +153,29 @@ def test_merged_shards_stay_bounded_in_size(tmp_path, monkeypatch):
     np.testing.assert_array_equal(result.vectors, CountingEmbedder().encode(texts))
 
 
-def test_parallel_runs_share_the_cache_safely(tmp_path):
-    cache = EmbeddingCache(tmp_path)
-    texts = [f"paper {i}" for i in range(200)]
-    results, errors = [], []
+def in_threads(work, parts) -> list[Exception]:
+    """work(part) for every part, each in a thread of its own, all at once; what they raised."""
+    errors = []
 
     def run(part):
         try:
-            results.append(embed_texts(part, CountingEmbedder(), EmbeddingCache(tmp_path), progress=False))
+            work(part)
         except Exception as exc:
             errors.append(exc)
 
-    threads = [threading.Thread(target=run, args=(texts[i::2] + texts[:50],)) for i in range(2)]
+    threads = [threading.Thread(target=run, args=(part,)) for part in parts]
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join()
-    assert errors == []
+    return errors
+
+
+def test_parallel_runs_share_the_cache_safely(tmp_path):
+    cache = EmbeddingCache(tmp_path)
+    texts = [f"paper {i}" for i in range(200)]
+    assert in_threads(lambda part: embed_texts(part, CountingEmbedder(), EmbeddingCache(tmp_path), progress=False),
+                      [texts[i::2] + texts[:50] for i in range(2)]) == []
     model = CountingEmbedder()
     final = embed_texts(texts, model, cache)
     assert final.computed == 0 and model.seen == []
@@ -243,18 +249,16 @@ def test_keys_sharing_their_first_eight_bytes_are_told_apart():
 
 
 def test_a_cache_from_before_key_indexes_gets_them_on_its_first_lookup(tmp_path):
-    cache = EmbeddingCache(tmp_path)
+    cache, identity = EmbeddingCache(tmp_path), CountingEmbedder.identity
     texts = ["speech", "robots", "proteins"]
-    write_array(cache.folder("m"), "shard", embed._table(text_keys(texts), vectors_of(texts)))  # as nbkit 0.x did
-    assert files(cache, "m")[1] == []
-    rows, found = EmbeddingCache(tmp_path).scan("m", text_keys(["robots", "planets"]))
+    write_array(cache.folder(identity), "shard", embed._table(text_keys(texts), vectors_of(texts)))  # as before
+    assert files(cache)[1] == []
+    rows, found = EmbeddingCache(tmp_path).scan(identity, text_keys(["robots", "planets"]))
     assert found.tolist() == [True, False] and np.array_equal(rows[0], vectors_of(["robots"])[0])
-    ((shard,), (index,)) = files(cache, "m")
+    ((shard,), (index,)) = files(cache)
     assert index.name.startswith(f"keys.{shard.name.split('.')[1]}.")
     assert sorted(np.load(index)["key"].tolist()) == sorted(text_keys(texts).tolist())
-    model = CountingEmbedder()
-    model.identity = "m"
-    assert embed_texts(texts, model, cache).computed == 0
+    assert embed_texts(texts, CountingEmbedder(), cache).computed == 0
 
 
 def test_a_damaged_key_index_is_warned_about_and_built_again(tmp_path):
@@ -314,22 +318,13 @@ def test_merging_keeps_one_index_per_shard_and_no_other(tmp_path, monkeypatch):
 def test_concurrent_stores_and_merges_leave_every_key_indexed(tmp_path, monkeypatch):
     monkeypatch.setattr(embed, "COMPACT_AFTER", 4)
     texts = [f"paper {i}" for i in range(120)]
-    errors = []
 
-    def run(part):
+    def store_in_fives(part):
         cache = EmbeddingCache(tmp_path)  # each writer its own instance, as two processes would have
-        try:
-            for start in range(0, len(part), 5):
-                embed_texts(part[start:start + 5], CountingEmbedder(), cache, progress=False)
-        except Exception as exc:
-            errors.append(exc)
+        for start in range(0, len(part), 5):
+            embed_texts(part[start:start + 5], CountingEmbedder(), cache, progress=False)
 
-    threads = [threading.Thread(target=run, args=(texts[i::3] + texts[:15],)) for i in range(3)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    assert errors == []
+    assert in_threads(store_in_fives, [texts[i::3] + texts[:15] for i in range(3)]) == []
     cache = EmbeddingCache(tmp_path)
     shards, indexes = files(cache)
     assert {p.name.split(".")[1] for p in indexes} >= {p.name.split(".")[1] for p in shards}
