@@ -20,9 +20,10 @@ emulation of the test suite reaches torch's kernels, not ONNX Runtime's. Each ba
 identity, so their vectors never mix.
 
 On disk, vectors are float32 (little-endian), 4 bytes per dimension: 1.5 KiB a text for MiniLM's 384 dimensions,
-1.5 GB a million texts, in structured `.npy` shards of (16-byte key, vector). New vectors are streamed to the
-cache in shards of `store_every` texts while they are computed, so an interrupted run keeps what it computed and
-memory holds at most one shard beyond the result. nbkit.distributed runs the same on a Dask cluster.
+1.5 GB a million texts, in structured `.npy` shards of (16-byte key, vector), each with a sorted index of its keys
+(20 bytes a text) so that lookups read keys, not vectors. New vectors are streamed to the cache in shards of
+`store_every` texts while they are computed, so an interrupted run keeps what it computed and memory holds at most
+one shard beyond the result. nbkit.distributed runs the same on a Dask cluster.
 """
 
 from __future__ import annotations
