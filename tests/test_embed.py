@@ -217,15 +217,16 @@ def test_vectors_are_read_only_from_the_shards_holding_the_rows_asked_for(tmp_pa
     cache = EmbeddingCache(tmp_path)
     cache.store("m", text_keys(["a", "b"]), vectors_of(["a", "b"]))
     cache.store("m", text_keys(["c", "d"]), vectors_of(["c", "d"]))
-    cache.store("m", text_keys(["d", "e"]), vectors_of(["d", "e"]))  # d twice: the first shard holding it serves
+    cache.store("m", text_keys(["d", "e"]), np.full((2, 4), 7.0))  # d again, the newer copy: the one read
     read = []
     real = embed._read_shard
     monkeypatch.setattr(embed, "_read_shard", lambda path: read.append(path) or real(path))
     shards = {np.load(p)["key"][0]: p for p in files(cache, "m")[0]}
     rows, found = EmbeddingCache(tmp_path).scan("m", text_keys(["d", "x", "c"]))
     assert found.tolist() == [True, False, True]
-    np.testing.assert_array_equal(rows[[0, 2]], vectors_of(["d", "c"]))
-    assert read == [shards[text_keys(["c"])[0]]]  # the shard of c and d only, once
+    np.testing.assert_array_equal(rows[[0, 2]], [np.full(4, 7.0), vectors_of(["c"])[0]])
+    # the newest shard for d, then the one of c; the shard of a and b is never read
+    assert read == [shards[text_keys(["d"])[0]], shards[text_keys(["c"])[0]]]
 
 
 def test_a_repeated_key_in_a_shard_serves_its_last_row(tmp_path):

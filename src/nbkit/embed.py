@@ -359,9 +359,10 @@ class EmbeddingCache:
         if len(keys) == 0:
             return None, found
         query = _Query.of(keys)
-        for shard, index in self.indexes(identity):
+        # newest shard first, so that of two copies of a vector (parallel writers) the later one is read, as always
+        for shard, index in reversed(self.indexes(identity)):
             rows = index.find(query)
-            hit = (rows >= 0) & ~found  # found in an earlier shard: parallel copies are equal
+            hit = (rows >= 0) & ~found
             if not hit.any():
                 continue
             if vectors:
