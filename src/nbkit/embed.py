@@ -31,7 +31,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
@@ -296,13 +296,6 @@ class EmbeddingCache:
 
     def folder(self, identity: str) -> Path:
         return self.root / "embeddings" / identity
-
-    def _shards(self, identity: str) -> Iterator[tuple[Path, np.ndarray]]:
-        """Each readable shard of `identity` with its table, oldest first, one at a time."""
-        for path in list_arrays(self.folder(identity), SHARD):
-            table = _read_shard(path)
-            if table is not None:
-                yield path, table
 
     def indexes(self, identity: str) -> list[tuple[Path, KeyIndex]]:
         """Each shard of `identity` with its key index, oldest first."""
