@@ -242,12 +242,11 @@ def embed_corpus(texts: Sequence[str], spec: EmbedderSpec, cache_dir: str | Path
         futures[future] = rows
         return future
 
-    # Tasks in flight: two per worker keep every worker busy while the texts held by the scheduler stay a few
-    # partitions' worth, not the corpus.
+    # Tasks in flight: two per worker thread (counted when the job starts) keep every worker busy while the texts
+    # the scheduler holds stay a few partitions' worth, not the corpus.
     futures: dict[Any, np.ndarray] = {}
-    window = max(4, 2 * len(client.scheduler_info().get("workers", {})))
-    waiting = as_completed([submit(number) for number in range(min(window, len(parts)))])
-    submitted = min(window, len(parts))
+    submitted = min(max(4, 2 * sum(client.nthreads().values())), len(parts)) if parts else 0
+    waiting = as_completed([submit(number) for number in range(submitted)]) if parts else []
     # the input positions of distinct text j are order[bounds[j]:bounds[j + 1]]: each partition's vectors go
     # straight into the result, with no second whole-corpus array
     order = np.argsort(inverse, kind="stable")
