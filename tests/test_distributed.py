@@ -107,12 +107,42 @@ def test_the_cluster_gives_the_vectors_of_one_process_and_a_rerun_computes_nothi
 
 
 def test_texts_already_cached_by_one_process_are_not_sent_to_the_model_again(client, tmp_path):
+    from dask.distributed import get_task_stream
+
     embed_texts(texts(250), HashEmbedder(), EmbeddingCache(tmp_path), progress=False)
-    result = embed_corpus(texts(400), HASH, tmp_path, client=client, partition_size=64, progress=False,
-                          return_vectors=False)
+    with get_task_stream(client) as stream:
+        result = embed_corpus(texts(400), HASH, tmp_path, client=client, partition_size=64, progress=False,
+                              return_vectors=False)
     assert (result.computed, result.cached) == (150, 250) and result.vectors.shape == (0, 0)
+    # checked on the client first: only the 150 missing texts were cut into partitions, ceil(150 / 64) = 3
+    assert len({t["key"] for t in stream.data if "embed-partition" in str(t["key"])}) == 3
     found = EmbeddingCache(tmp_path).lookup(HashEmbedder().identity, text_keys(texts(400)))[1]
     assert found.all()
+
+
+def test_cached_and_computed_vectors_come_back_together_in_input_order(client, tmp_path):
+    embed_texts(texts(250)[::2], HashEmbedder(), EmbeddingCache(tmp_path), progress=False)
+    corpus = texts(300) + texts(5)  # 125 cached, 175 to compute; the repeats of 0, 2, 4 cached, of 1, 3 computed
+    result = embed_corpus(corpus, HASH, tmp_path, client=client, partition_size=64, progress=False)
+    assert (result.computed, result.cached) == (175, 128)
+    assert result.found.tolist() == [i < 250 and i % 2 == 0 for i in range(300)] + [True, False, True, False, True]
+    assert np.array_equal(result.vectors, HashEmbedder().encode(corpus))
+
+
+class NoTasks:
+    """A client that refuses to start tasks."""
+
+    def __getattr__(self, name):
+        pytest.fail(f"the client was asked for {name}")
+
+
+def test_a_rerun_on_a_filled_cache_starts_no_task(tmp_path):
+    pytest.importorskip("dask.distributed")
+    corpus = texts(50)
+    embed_texts(corpus, HashEmbedder(), EmbeddingCache(tmp_path), progress=False)
+    again = embed_corpus(corpus + corpus[:2], HASH, tmp_path, client=NoTasks(), progress=False)
+    assert (again.computed, again.cached) == (0, 52)
+    assert np.array_equal(again.vectors, HashEmbedder().encode(corpus + corpus[:2]))
 
 
 def test_a_worker_killed_mid_job_loses_nothing(client, tmp_path):

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import hashlib
 import threading
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
 
 from nbkit import embed
-from nbkit.cache import CacheWarning
+from nbkit.cache import CacheWarning, write_array
 from nbkit.embed import (
     EmbeddingCache,
     SentenceEmbedder,
@@ -152,27 +153,187 @@ def test_merged_shards_stay_bounded_in_size(tmp_path, monkeypatch):
     np.testing.assert_array_equal(result.vectors, CountingEmbedder().encode(texts))
 
 
-def test_parallel_runs_share_the_cache_safely(tmp_path):
-    cache = EmbeddingCache(tmp_path)
-    texts = [f"paper {i}" for i in range(200)]
-    results, errors = [], []
+def in_threads(work, parts) -> list[Exception]:
+    """work(part) for every part, each in a thread of its own, all at once; what they raised."""
+    errors = []
 
     def run(part):
         try:
-            results.append(embed_texts(part, CountingEmbedder(), EmbeddingCache(tmp_path), progress=False))
+            work(part)
         except Exception as exc:
             errors.append(exc)
 
-    threads = [threading.Thread(target=run, args=(texts[i::2] + texts[:50],)) for i in range(2)]
+    threads = [threading.Thread(target=run, args=(part,)) for part in parts]
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join()
-    assert errors == []
+    return errors
+
+
+def test_parallel_runs_share_the_cache_safely(tmp_path):
+    cache = EmbeddingCache(tmp_path)
+    texts = [f"paper {i}" for i in range(200)]
+    assert in_threads(lambda part: embed_texts(part, CountingEmbedder(), EmbeddingCache(tmp_path), progress=False),
+                      [texts[i::2] + texts[:50] for i in range(2)]) == []
     model = CountingEmbedder()
     final = embed_texts(texts, model, cache)
     assert final.computed == 0 and model.seen == []
     np.testing.assert_array_equal(final.vectors, CountingEmbedder().encode(texts))
+
+
+# --- the key index beside each shard ---------------------------------------------------------------------------
+
+def vectors_of(texts):
+    return CountingEmbedder().encode(texts)
+
+
+def files(cache: EmbeddingCache, identity: str = CountingEmbedder.identity) -> tuple[list[Path], list[Path]]:
+    folder = cache.folder(identity)
+    return sorted(folder.glob("shard.*.npy")), sorted(folder.glob("keys.*.npy"))
+
+
+def test_each_shard_has_a_sorted_key_index_naming_it(tmp_path):
+    cache = EmbeddingCache(tmp_path)
+    cache.store("m", text_keys(["b", "a", "c"]), vectors_of(["b", "a", "c"]))
+    ((shard,), (index,)) = files(cache, "m")
+    stored = np.load(index)
+    # keys.<the shard's checksum>.<the index's own checksum>.npy
+    assert index.name.split(".")[1] == shard.name.split(".")[1] and len(index.name.split(".")) == 4
+    assert stored.dtype.names == ("key", "row") and stored["key"].tolist() == sorted(text_keys(["b", "a", "c"]))
+    keys = text_keys(["b", "a", "c"])
+    assert [int(stored["row"][stored["key"] == k][0]) for k in keys] == [0, 1, 2]
+    assert index.stat().st_size == 128 + 3 * 20  # the .npy header, then 16 + 4 bytes a text
+
+
+def test_a_lookup_of_keys_only_never_reads_a_shard(tmp_path, monkeypatch):
+    EmbeddingCache(tmp_path).store("m", text_keys(["a", "b", "c"]), vectors_of(["a", "b", "c"]))
+    monkeypatch.setattr(embed, "_read_shard", lambda path: pytest.fail(f"read {path.name}"))
+    rows, found = EmbeddingCache(tmp_path).scan("m", text_keys(["c", "x", "a", "y"]), vectors=False)
+    assert rows is None and found.tolist() == [True, False, True, False]
+
+
+def test_vectors_are_read_only_from_the_shards_holding_the_rows_asked_for(tmp_path, monkeypatch):
+    cache = EmbeddingCache(tmp_path)
+    cache.store("m", text_keys(["a", "b"]), vectors_of(["a", "b"]))
+    cache.store("m", text_keys(["c", "d"]), vectors_of(["c", "d"]))
+    cache.store("m", text_keys(["d", "e"]), np.full((2, 4), 7.0))  # d again, the newer copy: the one read
+    read = []
+    real = embed._read_shard
+    monkeypatch.setattr(embed, "_read_shard", lambda path: read.append(path) or real(path))
+    shards = {np.load(p)["key"][0]: p for p in files(cache, "m")[0]}
+    rows, found = EmbeddingCache(tmp_path).scan("m", text_keys(["d", "x", "c"]))
+    assert found.tolist() == [True, False, True]
+    np.testing.assert_array_equal(rows[[0, 2]], [np.full(4, 7.0), vectors_of(["c"])[0]])
+    # the newest shard for d, then the one of c; the shard of a and b is never read
+    assert read == [shards[text_keys(["d"])[0]], shards[text_keys(["c"])[0]]]
+
+
+def test_a_repeated_key_in_a_shard_serves_its_last_row(tmp_path):
+    cache = EmbeddingCache(tmp_path)
+    cache.store("m", text_keys(["a", "b", "a"]), np.array([[1.0], [2.0], [3.0]]))
+    rows, found = EmbeddingCache(tmp_path).scan("m", text_keys(["a", "b"]))
+    assert found.all() and rows[:, 0].tolist() == [3.0, 2.0]
+    stored = np.load(files(cache, "m")[1][0])
+    assert dict(zip(stored["key"].tolist(), stored["row"].tolist(), strict=True)) == {
+        text_keys(["a"])[0]: 2, text_keys(["b"])[0]: 1}
+
+
+def test_keys_sharing_their_first_eight_bytes_are_told_apart():
+    keys = np.array([b"\x01" * 8 + b"\x02" * 8, b"\x01" * 8 + b"\x01" * 8, b"\x00" * 16, b"\x01" * 8 + b"\x03" * 8],
+                    dtype="S16")
+    index = embed.KeyIndex(embed.KeyIndex.table(keys))
+    assert index.keys is not None  # the slow path: whole keys compared
+    query = np.array([b"\x01" * 8 + b"\x03" * 8, b"\x01" * 8 + b"\x00" * 8, b"\x01" * 8 + b"\x01" * 8, b"\x00" * 16,
+                      b"\x01" * 8 + b"\x02" * 8, b"\xff" * 16], dtype="S16")
+    assert index.find(embed._Query.of(query)).tolist() == [3, -1, 1, 2, 0, -1]
+
+
+def test_a_cache_from_before_key_indexes_gets_them_on_its_first_lookup(tmp_path):
+    cache, identity = EmbeddingCache(tmp_path), CountingEmbedder.identity
+    texts = ["speech", "robots", "proteins"]
+    write_array(cache.folder(identity), "shard", embed._table(text_keys(texts), vectors_of(texts)))  # as before
+    assert files(cache)[1] == []
+    rows, found = EmbeddingCache(tmp_path).scan(identity, text_keys(["robots", "planets"]))
+    assert found.tolist() == [True, False] and np.array_equal(rows[0], vectors_of(["robots"])[0])
+    ((shard,), (index,)) = files(cache)
+    assert index.name.startswith(f"keys.{shard.name.split('.')[1]}.")
+    assert sorted(np.load(index)["key"].tolist()) == sorted(text_keys(texts).tolist())
+    assert embed_texts(texts, CountingEmbedder(), cache).computed == 0
+
+
+def test_a_damaged_key_index_is_warned_about_and_built_again(tmp_path):
+    cache, model = EmbeddingCache(tmp_path), CountingEmbedder()
+    expected = embed_texts(TEXTS, model, cache).vectors
+    ((shard,), (index,)) = files(cache)
+    data = bytearray(index.read_bytes())
+    data[-1] ^= 0x55
+    index.write_bytes(bytes(data))
+    with pytest.warns(CacheWarning, match=r"keys\.[0-9a-f]{16}\.[0-9a-f]{16}\.npy: its bytes do not match"):
+        result = embed_texts(TEXTS, model, EmbeddingCache(tmp_path), return_vectors=False)
+    assert (result.computed, result.cached) == (0, 3)
+    assert files(cache) == ([shard], [index])  # the same index, whole again
+    np.testing.assert_array_equal(embed_texts(TEXTS, model, EmbeddingCache(tmp_path)).vectors, expected)
+
+
+def test_an_intact_index_that_disagrees_with_its_shard_is_not_trusted(tmp_path):
+    cache = EmbeddingCache(tmp_path)
+    cache.store("m", text_keys(TEXTS), vectors_of(TEXTS))
+    ((shard,), (index,)) = files(cache, "m")
+    lying = np.load(index)
+    lying["row"] = lying["row"][::-1]  # rows swapped, saved under a valid checksum
+    index.unlink()
+    write_array(cache.folder("m"), f"keys.{shard.name.split('.')[1]}", lying)
+    with pytest.warns(CacheWarning, match=f"does not match the keys of {shard.name}"):
+        rows, found = EmbeddingCache(tmp_path).scan("m", text_keys(TEXTS))
+    assert found.all()
+    np.testing.assert_array_equal(rows, vectors_of(TEXTS))
+    ((_,), (rebuilt,)) = files(cache, "m")
+    assert rebuilt.name == index.name  # the true index again
+
+
+def test_an_index_file_that_is_not_a_sorted_index_is_dropped(tmp_path):
+    cache = EmbeddingCache(tmp_path)
+    cache.store("m", text_keys(TEXTS), vectors_of(TEXTS))
+    ((shard,), (index,)) = files(cache, "m")
+    unsorted = np.load(index)[::-1].copy()
+    index.unlink()
+    write_array(cache.folder("m"), f"keys.{shard.name.split('.')[1]}", unsorted)
+    with pytest.warns(CacheWarning, match="it is not a sorted key index"):
+        found = EmbeddingCache(tmp_path).scan("m", text_keys(TEXTS), vectors=False)[1]
+    assert found.all() and [p.name for p in files(cache, "m")[1]] == [index.name]
+
+
+def test_merging_keeps_one_index_per_shard_and_no_other(tmp_path, monkeypatch):
+    monkeypatch.setattr(embed, "COMPACT_AFTER", 3)
+    cache, model = EmbeddingCache(tmp_path), CountingEmbedder()
+    texts = [f"text {i}" for i in range(10)]
+    for text in texts:  # one shard per call; merged whenever more than 3 are small
+        embed_texts([text], model, cache)
+    shards, indexes = files(cache)
+    assert len(shards) < 10 and sorted(p.name.split(".")[1] for p in indexes) == sorted(
+        p.name.split(".")[1] for p in shards)
+    assert sum(len(np.load(p)) for p in indexes) == sum(len(np.load(p)) for p in shards) == 10
+
+
+def test_concurrent_stores_and_merges_leave_every_key_indexed(tmp_path, monkeypatch):
+    monkeypatch.setattr(embed, "COMPACT_AFTER", 4)
+    texts = [f"paper {i}" for i in range(120)]
+
+    def store_in_fives(part):
+        cache = EmbeddingCache(tmp_path)  # each writer its own instance, as two processes would have
+        for start in range(0, len(part), 5):
+            embed_texts(part[start:start + 5], CountingEmbedder(), cache, progress=False)
+
+    assert in_threads(store_in_fives, [texts[i::3] + texts[:15] for i in range(3)]) == []
+    cache = EmbeddingCache(tmp_path)
+    shards, indexes = files(cache)
+    assert {p.name.split(".")[1] for p in indexes} >= {p.name.split(".")[1] for p in shards}
+    assert cache.scan(CountingEmbedder.identity, text_keys(texts), vectors=False)[1].all()
+    model = CountingEmbedder()
+    final = embed_texts(texts, model, cache)
+    assert final.computed == 0 and model.seen == []
+    np.testing.assert_array_equal(final.vectors, vectors_of(texts))
 
 
 def test_text_keys_are_fixed_width_and_differ_for_different_texts():

@@ -37,15 +37,30 @@ def digest_bytes(*parts: bytes | str) -> str:
 
 def write_array(folder: Path, stem: str, array: np.ndarray) -> Path:
     """Store `array` as `folder/<stem>.<digest>.npy` atomically; returns the path."""
+    return write_file(folder, stem, array_bytes(array), SUFFIX)
+
+
+def array_bytes(array: np.ndarray) -> bytes:
+    """The bytes write_array stores for `array` (so a caller can name a file after them before writing it)."""
     buffer = io.BytesIO()
     np.save(buffer, np.ascontiguousarray(array), allow_pickle=False)
-    return write_file(folder, stem, buffer.getvalue(), SUFFIX)
+    return buffer.getvalue()
+
+
+def file_digest(data: bytes) -> str:
+    """The checksum a stored file's name carries: the first 16 hex digits of the SHA-256 of its bytes."""
+    return hashlib.sha256(data).hexdigest()[:16]
+
+
+def name_digest(path: Path) -> str:
+    """The checksum in a stored file's name (`<stem>.<digest><suffix>`)."""
+    return path.name[: -len(path.suffix)].rsplit(".", 1)[-1]
 
 
 def write_file(folder: Path, stem: str, data: bytes, suffix: str) -> Path:
     """Store `data` as `folder/<stem>.<digest><suffix>` atomically; returns the path."""
     folder.mkdir(parents=True, exist_ok=True)
-    target = folder / f"{stem}.{hashlib.sha256(data).hexdigest()[:16]}{suffix}"
+    target = folder / f"{stem}.{file_digest(data)}{suffix}"
     if target.exists():  # same content already there (another run wrote it)
         return target
     fd, tmp = tempfile.mkstemp(dir=folder, prefix=".tmp-", suffix=suffix)
@@ -77,8 +92,7 @@ def read_file(path: Path) -> bytes | None:
         data = path.read_bytes()
     except FileNotFoundError:
         return None
-    expected = path.name[: -len(path.suffix)].rsplit(".", 1)[-1]
-    if hashlib.sha256(data).hexdigest()[:16] != expected:
+    if file_digest(data) != name_digest(path):
         drop(path, "its bytes do not match its checksum")
         return None
     return data

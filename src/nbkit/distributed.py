@@ -12,12 +12,14 @@ Scheduler options (CLI `--scheduler`, notebook parameter `scheduler`):
   "local", "local:N"  a LocalCluster on 127.0.0.1 with N worker processes of one thread each (default: one per core)
   "tcp://host:8786"   an existing cluster (`dask scheduler` + `dask worker tcp://host:8786` on each machine)
 
-Embedding is partitioned by text hash: the distinct texts are ordered by their 128-bit key and cut into
-`ceil(n / partition_size)` key ranges, so a text's partition depends only on its key and the number of texts,
-never on the corpus order. Each partition is one task: it builds its worker's embedder from a small picklable
-`EmbedderSpec` (loaded once per worker process), looks its texts up in the shared content-addressed cache,
-encodes the rest and streams them to the cache (nbkit.embed.embed_texts). A rerun, or the retry of a partition
-whose worker died, therefore computes only what is not stored yet. Workers need the cache folder and the model
+Embedding is partitioned by text hash: the client first checks every text against the cache's key indexes (keys
+only, ~20 bytes a text), then orders the distinct texts not stored yet by their 128-bit key and cuts them into
+`ceil(n / partition_size)` key ranges, so a text's partition depends only on its key and the number of texts to
+embed, never on the corpus order. Each partition is one task: it builds its worker's embedder from a small
+picklable `EmbedderSpec` (loaded once per worker process), looks its texts up in the shared content-addressed
+cache again (another job may have stored them meanwhile, or this task's earlier attempt on a worker that died),
+encodes the rest and streams them to the cache (nbkit.embed.embed_texts). A rerun therefore starts no task, and
+the retry of a partition computes only what is not stored yet. Workers need the cache folder and the model
 at the same paths (a shared file system), and loading needs the input files there too.
 """
 
@@ -76,6 +78,17 @@ def worker_embedder(spec: EmbedderSpec) -> Any:
         if spec not in _built:
             _built[spec] = spec.build()
         return _built[spec]
+
+
+_caches: dict[str, EmbeddingCache] = {}
+
+
+def worker_cache(root: str) -> EmbeddingCache:
+    """The cache at `root` for this process, kept between tasks: it reads each shard's key index once."""
+    with _building:
+        if root not in _caches:
+            _caches[root] = EmbeddingCache(root)
+        return _caches[root]
 
 
 class HashEmbedder:
@@ -173,7 +186,7 @@ def embed_partition(spec: EmbedderSpec, identity: str, cache_root: str, texts: l
     if embedder.identity != identity:  # a different model version on this machine would poison the cache
         raise NbkitError(f"worker's embedding model is {embedder.identity}, the client's {identity}: install the "
                          "same model on every machine")
-    result = embed_texts(texts, embedder, EmbeddingCache(cache_root), progress=False, store_every=store_every,
+    result = embed_texts(texts, embedder, worker_cache(cache_root), progress=False, store_every=store_every,
                          return_vectors=return_vectors)
     return PartitionResult(vectors=result.vectors if return_vectors else None, found=result.found,
                            computed=result.computed)
@@ -212,39 +225,53 @@ def embed_corpus(texts: Sequence[str], spec: EmbedderSpec, cache_dir: str | Path
     from tqdm.auto import tqdm
 
     keys = text_keys(texts)
+    # The whole corpus is checked here, once, against the cache's key indexes (reading vectors only when they are
+    # asked for): only texts not stored yet travel to the workers, and a rerun starts no task at all. Each task
+    # checks its own texts again, so the retry of a partition whose worker died computes only what it lost.
+    vectors, found = cache.scan(embedder.identity, keys, vectors=return_vectors)
     unique_keys, first, inverse = np.unique(keys, return_index=True, return_inverse=True)
-    parts = partitions(unique_keys, partition_size)
+    todo = np.flatnonzero(~found[first])  # distinct texts not in the cache
+    parts = [todo[rows] for rows in partitions(unique_keys[todo], partition_size)]
     run = uuid.uuid4().hex  # task keys of this call (two calls on the same texts are two jobs)
-    futures = {}
-    for number, rows in enumerate(parts):
-        part_texts = [texts[first[i]] for i in rows]
-        future = client.submit(embed_partition, spec, embedder.identity, str(Path(cache_dir).resolve()),
-                               part_texts, return_vectors, store_every, key=f"embed-partition-{run}-{number}")
+    root = str(Path(cache_dir).resolve())
+
+    def submit(number: int) -> Any:
+        rows = parts[number]
+        future = client.submit(embed_partition, spec, embedder.identity, root, [texts[first[i]] for i in rows],
+                               return_vectors, store_every, key=f"embed-partition-{run}-{number}")
         futures[future] = rows
+        return future
+
+    # Tasks in flight: two per worker thread (counted when the job starts) keep every worker busy while the texts
+    # the scheduler holds stay a few partitions' worth, not the corpus.
+    futures: dict[Any, np.ndarray] = {}
+    submitted = min(max(4, 2 * sum(client.nthreads().values())), len(parts)) if parts else 0
+    waiting = as_completed([submit(number) for number in range(submitted)]) if parts else []
     # the input positions of distinct text j are order[bounds[j]:bounds[j + 1]]: each partition's vectors go
     # straight into the result, with no second whole-corpus array
     order = np.argsort(inverse, kind="stable")
     bounds = np.searchsorted(inverse[order], np.arange(len(unique_keys) + 1))
-    vectors: np.ndarray | None = None
-    found = np.zeros(len(unique_keys), dtype=bool)
     computed = 0
-    with tqdm(total=len(unique_keys), unit="text", desc="embedding", disable=not progress) as bar:
-        for future in as_completed(futures):
+    with tqdm(total=len(todo), unit="text", desc="embedding", disable=not progress or not len(todo)) as bar:
+        for future in waiting:
             rows = futures.pop(future)
             part: PartitionResult = future.result()
             future.release()
+            if submitted < len(parts):
+                waiting.add(submit(submitted))
+                submitted += 1
+            counts = bounds[rows + 1] - bounds[rows]
+            positions = order[np.repeat(bounds[rows] - np.cumsum(counts) + counts, counts) + np.arange(counts.sum())]
             if part.vectors is not None and part.vectors.size:
                 if vectors is None:
                     vectors = np.empty((len(texts), part.vectors.shape[1]), dtype=np.float32)
-                counts = bounds[rows + 1] - bounds[rows]
-                starts = np.repeat(bounds[rows] - np.cumsum(counts) + counts, counts)
-                vectors[order[starts + np.arange(counts.sum())]] = np.repeat(part.vectors, counts, axis=0)
-            found[rows] = part.found
+                vectors[positions] = np.repeat(part.vectors, counts, axis=0)
+            found[positions] = np.repeat(part.found, counts)
             computed += part.computed
             bar.update(len(rows))
-    if vectors is None:
+    if vectors is None or not return_vectors:
         vectors = np.empty((0, 0), dtype=np.float32)
-    return Embeddings(vectors=vectors, computed=computed, cached=int(found[inverse].sum()), found=found[inverse])
+    return Embeddings(vectors=vectors, computed=computed, cached=int(found.sum()), found=found)
 
 
 # --- loading ----------------------------------------------------------------------------------------------------
