@@ -92,12 +92,13 @@ def test_options_rename_collections_and_map_columns(tmp_path, capsys):
     assert "nbkit: error: --column expects NAME=VALUE, got 'title'" in capsys.readouterr().err
 
 
-def test_python_dash_m_nbkit(tmp_path):
-    done = subprocess.run([sys.executable, "-m", "nbkit", "load", str(HF / "cut_off.txt")],
+@pytest.mark.parametrize("module", ["nbkit", "nbkit.cli"])
+def test_python_dash_m_nbkit(tmp_path, module):
+    done = subprocess.run([sys.executable, "-m", module, "load", str(HF / "cut_off.txt")],
                           capture_output=True, text=True, check=False)
     assert done.returncode == 0
     assert "2 listings -> 2 papers" in done.stdout
-    done = subprocess.run([sys.executable, "-m", "nbkit", "load", str(tmp_path / "nope")],
+    done = subprocess.run([sys.executable, "-m", module, "load", str(tmp_path / "nope")],
                           capture_output=True, text=True, check=False)
     assert done.returncode == 2
     assert done.stderr.strip() == f"nbkit: error: {tmp_path / 'nope'}: no such file or directory"

@@ -339,3 +339,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("nbkit: interrupted", file=sys.stderr)
         return 130
+
+
+if __name__ == "__main__":  # `python -m nbkit.cli ...` as well as `python -m nbkit ...` and `nbkit ...`
+    raise SystemExit(console())
