@@ -350,7 +350,7 @@ def _execute_run(paths: Sequence[Path], parameters: dict[str, Any], declared: di
         write_run_index(record)
     except Exception as exc:  # the notebooks' outputs stand: the run is marked failed, the sweep goes on
         message = str(exc).splitlines()[0] if str(exc) else ""
-        record.results.append(RunResult(FINDINGS_PAGE, str(folder / "index.html"), "failed", 0.0,
+        record.results.append(RunResult(FINDINGS_PAGE, str(folder / FINDINGS_PAGE), "failed", 0.0,
                                         error=f"findings page not written ({exc.__class__.__name__}: {message})"))
         write_manifest(record, facts.result())
     return record
