@@ -168,3 +168,13 @@ def test_a_broken_json_array_is_reported_as_before(tmp_path):
     with pytest.raises(Exception) as error:
         read_file(broken, broken.name)
     assert str(error.value) == f"{broken}: invalid JSON (Expecting value at line 2, column 11)"
+
+
+def test_a_json_array_with_text_beyond_ascii_reads_the_same_typed_and_generically(tmp_path):
+    work = {"id": "https://openalex.org/W1", "title": "Über Straßen", "abstract_inverted_index": {"Kurz.": [0]},
+            "authorships": [{"author": {"display_name": "Jürgen Groß"}, "institutions": [{"display_name": "日本"}]}]}
+    array = tmp_path / "works.json"
+    array.write_text(json.dumps([work, work], ensure_ascii=False), encoding="utf-8")
+    typed = _read(array, typed=True)
+    assert typed == _read(array, typed=False)
+    assert typed[4] == ["Über Straßen", "Über Straßen"] and typed[6]["authors"] == {0: "Jürgen Groß", 1: "Jürgen Groß"}

@@ -696,12 +696,14 @@ def _read_json_records(lines: Iterator[str], parsed: ParsedFile, add: AddRecord,
                 _add_line(parsed, text, line_number, add, is_record, null_reason)
     elif first.lstrip().startswith("["):
         text = "\n" * (number - 1) + first + "".join(lines)
-        elements = _raw_elements(text) if fast is not None else None
+        # msgspec reads ASCII text in place but keeps a UTF-8 copy of other text as long as the text lives
+        data = text if fast is None or text.isascii() else text.encode()
+        elements = _raw_elements(data) if fast is not None else None
         if elements is None:
             for place, value in enumerate(array_elements(text, parsed), 1):
                 _add_value(parsed, value, place, add, null_reason)
         else:
-            del text  # the elements hold the text's bytes
+            del text, data  # the elements hold the bytes they came from
             for place, raw in enumerate(elements, 1):
                 if not fast(parsed, raw, place):
                     _add_value(parsed, json.loads(bytes(raw)), place, add, null_reason)
@@ -729,7 +731,7 @@ def _read_json_records(lines: Iterator[str], parsed: ParsedFile, add: AddRecord,
 _RAW_ARRAY = msgspec.json.Decoder(list[msgspec.Raw])
 
 
-def _raw_elements(text: str) -> list[msgspec.Raw] | None:
+def _raw_elements(text: str | bytes) -> list[msgspec.Raw] | None:
     """The elements of a JSON array as their undecoded JSON text (msgspec checks the syntax and builds no values);
     None when msgspec does not take the document (invalid JSON, NaN, not an array): then array_elements reads it
     and reports any error as before."""
