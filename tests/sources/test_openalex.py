@@ -8,8 +8,10 @@ import pandas as pd
 import pytest
 
 from nbkit.corpus import load_corpus
-from nbkit.sources import detect_format
-from nbkit.sources.openalex import rebuild_abstract
+from nbkit.sources import JSON_READERS, detect_format, read_file
+from nbkit.sources.base import ParsedFile
+from nbkit.sources.openalex import add_typed_work, rebuild_abstract
+from nbkit.sources.records import read_json_records
 from tests.conftest import FIXTURES, plain
 
 OPENALEX = FIXTURES / "openalex"
@@ -100,3 +102,79 @@ def test_the_doi_is_passed_as_written_so_the_loader_normalizes_or_flags_it():
     rows = plain(load_corpus([OPENALEX / "malformed_doi.jsonl"]).listings)[["source_line", "doi", "flags"]]
     assert rows.values.tolist() == [[1, "10.1109/cvpr.2016.90", []], [2, None, ["invalid_doi"]]]
 
+
+
+TYPED = OPENALEX / "typed_fallbacks.jsonl"
+OPENALEX_READER = next(r for r in JSON_READERS if r.name == "openalex")
+
+
+def _read(path, *, typed):
+    """What the OpenAlex reader gives for a file, with or without the typed path."""
+    parsed = ParsedFile(path=str(path), name=path.name, format="openalex", collection=path.stem)
+    with path.open(encoding="utf-8") as lines:
+        read_json_records(lines, parsed, OPENALEX_READER.add, OPENALEX_READER.looks_like, None,
+                          OPENALEX_READER.fields, OPENALEX_READER.fast if typed else None)
+    listings = parsed.listings
+    return (parsed.blocks, parsed.listing_blocks, parsed.rejections, listings.source_line, listings.title,
+            listings.abstract, listings.sparse)
+
+
+def test_works_that_fit_the_typed_shape_are_read_from_it_and_the_others_generically():
+    parsed = ParsedFile(path=str(TYPED), name=TYPED.name, format="openalex", collection="t")
+    lines = TYPED.read_text(encoding="utf-8").splitlines()
+    taken = [add_typed_work(parsed, line, number) for number, line in enumerate(lines, 1)]
+    # Generic: 2 a null authorship, 3 an author without a display name, 5 the year as a string, 6 a numeric
+    # PMID, 7 a topic as a string, 8 a display name that needs cleaning, 10 no title, 11 a numeric DOI.
+    assert taken == [True, False, False, True, False, False, False, False, True, False, False, True]
+    assert parsed.listings.source_line == [1, 4, 9, 12] and parsed.blocks == parsed.listing_blocks == 4
+
+
+def test_the_typed_path_gives_what_the_generic_path_gives():
+    typed = _read(TYPED, typed=True)
+    assert typed == _read(TYPED, typed=False)
+    blocks, listing_blocks, rejections, lines, titles, abstracts, sparse = typed
+    assert (blocks, listing_blocks) == (12, 11)
+    assert [(r.line, r.reason) for r in rejections] == [(10, "OpenAlex work without a title")]
+    assert lines == [1, 2, 3, 4, 5, 6, 7, 8, 9, 11, 12]
+    assert titles[8] == "Work 209 by its display name"
+    assert abstracts[0] == "Typed works" and abstracts[3] == "Gap end" and abstracts[10] is None  # "1": skipped
+    assert sparse["authors"] == {0: "Ada Lovelace", 1: "Ada Lovelace", 2: "B. Raw; Ada Lovelace", 3: "Ada Lovelace",
+                                 4: "Ada Lovelace", 5: "Ada Lovelace", 6: "Ada Lovelace", 7: "Ada Lovelace",
+                                 8: "Ada Lovelace", 9: "Ada Lovelace"}
+    assert sparse["authors_count"] == {0: 1, 1: 2, 2: 2, 3: 1, 4: 1, 5: 1, 6: 1, 7: 1, 8: 1, 9: 1}
+    assert sparse["categories"] == {0: ["Machine learning"], 6: ["Machine learning"], 8: ["Computer science"]}
+    assert sparse["arxiv_id"] == {0: "2101.00001", 9: "2101.00011", 10: "2101.00012"}
+    assert sparse["doi"] == {0: "https://doi.org/10.48550/arXiv.2101.00001"}  # 11's number is no DOI
+    assert sparse["pmid"] == {0: "111", 5: "29456894"}
+    assert sparse["date_text"][4] == "2019" and sparse["date_text"][0] == "2021-03-04"
+    assert sparse["openalex_id"][10] == "W212" and sparse["flags"] == {10: ["missing_abstract"]}
+
+
+def test_works_in_a_json_array_read_as_in_json_lines(tmp_path):
+    lines = TYPED.read_text(encoding="utf-8").splitlines()
+    array = tmp_path / "works.json"
+    array.write_text("[\n" + ",\n".join(lines) + "\n]\n", encoding="utf-8")
+    typed = _read(array, typed=True)
+    assert typed == _read(array, typed=False)
+    assert typed[3] == [1, 2, 3, 4, 5, 6, 7, 8, 9, 11, 12]  # places in the array
+    lines_read = _read(TYPED, typed=True)
+    assert typed[3:] == lines_read[3:] and typed[1] == lines_read[1]
+    assert [(r.line, r.text) for r in typed[2]] == [(r.line, r.text) for r in lines_read[2]]
+
+
+def test_a_broken_json_array_is_reported_as_before(tmp_path):
+    broken = tmp_path / "works.json"
+    broken.write_text('[{"id": "https://openalex.org/W1", "title": "A", "apc": NaN},\n{"title": }]', encoding="utf-8")
+    with pytest.raises(Exception) as error:
+        read_file(broken, broken.name)
+    assert str(error.value) == f"{broken}: invalid JSON (Expecting value at line 2, column 11)"
+
+
+def test_a_json_array_with_text_beyond_ascii_reads_the_same_typed_and_generically(tmp_path):
+    work = {"id": "https://openalex.org/W1", "title": "Über Straßen", "abstract_inverted_index": {"Kurz.": [0]},
+            "authorships": [{"author": {"display_name": "Jürgen Groß"}, "institutions": [{"display_name": "日本"}]}]}
+    array = tmp_path / "works.json"
+    array.write_text(json.dumps([work, work], ensure_ascii=False), encoding="utf-8")
+    typed = _read(array, typed=True)
+    assert typed == _read(array, typed=False)
+    assert typed[4] == ["Über Straßen", "Über Straßen"] and typed[6]["authors"] == {0: "Jürgen Groß", 1: "Jürgen Groß"}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import json
 
 import pandas as pd
@@ -366,11 +367,12 @@ def test_one_record_or_a_page_in_a_json_object(write, content, titles):
     assert load_corpus([write("p.json", content)]).listings["title"].tolist() == titles
 
 
-def _read_json_lines(path, reader, fields):
-    """A JSON reader's raw result with JSON Lines decoded keeping only `fields` (empty: whole records)."""
+def _read_json_lines(path, reader, fields, fast=None):
+    """A JSON reader's raw result with JSON Lines decoded keeping only `fields` (empty: whole records), and read
+    by `fast` (the reader's typed path) where it can."""
     parsed = ParsedFile(path=str(path), name=path.name, format=reader.name, collection=path.stem)
     with path.open(encoding="utf-8") as lines:
-        read_json_records(lines, parsed, reader.add, reader.looks_like, reader.null_reason, fields)
+        read_json_records(lines, parsed, reader.add, reader.looks_like, reader.null_reason, fields, fast)
     listings = parsed.listings
     return (parsed.blocks, parsed.listing_blocks, parsed.rejections, listings.source_line, listings.title,
             listings.abstract, listings.abstract_line, listings.sparse)
@@ -380,6 +382,7 @@ def test_decoding_only_the_fields_read_gives_what_whole_decoding_gives():
     path = FIXTURES / "openalex" / "decoding_edge_cases.jsonl"
     fast = _read_json_lines(path, READERS["openalex"], READERS["openalex"].fields)
     assert fast == _read_json_lines(path, READERS["openalex"], ())
+    assert fast == _read_json_lines(path, READERS["openalex"], READERS["openalex"].fields, READERS["openalex"].fast)
     blocks, listing_blocks, rejections, lines, titles, abstracts, _, sparse = fast
     assert (blocks, listing_blocks) == (9, 6)
     assert [(r.line, r.reason) for r in rejections] == [
@@ -402,4 +405,25 @@ def test_every_fixture_record_as_json_lines_reads_the_same_with_only_the_fields_
     path.write_text("".join(json.dumps(record) + "\n" for _, record in records), encoding="utf-8")
     fast = _read_json_lines(path, READERS[name], READERS[name].fields)
     assert fast == _read_json_lines(path, READERS[name], ())
+    assert fast == _read_json_lines(path, READERS[name], READERS[name].fields, READERS[name].fast)
     assert fast[1] >= 2  # listings were read, not only rejections
+
+
+@pytest.mark.parametrize("enabled", [True, False])
+def test_the_garbage_collector_is_paused_while_json_records_are_read_and_restored_after(enabled, write):
+    states = []
+
+    def add(parsed, record, place):
+        states.append(gc.isenabled())
+        raise ValueError("stop")  # restored on the way out of an error too
+
+    path = write("w.jsonl", '{"title": "A"}\n')
+    parsed = ParsedFile(path=str(path), name=path.name, format="x", collection="w")
+    was = gc.isenabled()
+    (gc.enable if enabled else gc.disable)()
+    try:
+        with pytest.raises(ValueError), path.open(encoding="utf-8") as lines:
+            read_json_records(lines, parsed, add, lambda record: True)
+        assert (states, gc.isenabled()) == ([False], enabled)
+    finally:
+        (gc.enable if was else gc.disable)()

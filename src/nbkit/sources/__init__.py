@@ -79,6 +79,8 @@ class JsonReader:
     null_reason: the rejection reason for a JSON null where a record was expected (batch responses).
     fields: every key `looks_like` and `add` read, so JSON Lines records are decoded without the rest
         (records.field_decoder); empty: decoded whole.
+    fast: reads one record from its JSON text when it fits a typed shape, else returns False (records.py,
+        read_json_records).
     """
 
     name: str
@@ -88,11 +90,13 @@ class JsonReader:
     null_reason: str | None = None
     aliases: tuple[str, ...] = ()
     fields: tuple[str, ...] = ()
+    fast: Callable[[ParsedFile, Any, int], bool] | None = None  # (ParsedFile, JSON text, place) -> read it?
 
 
 # Tried in order on the first record of a JSON file, before the arXiv snapshot and the generic readers.
 JSON_READERS: tuple[JsonReader, ...] = (
-    JsonReader("openalex", openalex.looks_like_work, openalex.EVIDENCE, openalex.add_work, fields=openalex.FIELDS),
+    JsonReader("openalex", openalex.looks_like_work, openalex.EVIDENCE, openalex.add_work, fields=openalex.FIELDS,
+               fast=openalex.add_typed_work),
     JsonReader("s2", semantic_scholar.looks_like_paper, semantic_scholar.EVIDENCE, semantic_scholar.add_paper,
                semantic_scholar.NULL_REASON, aliases=("semantic_scholar", "semanticscholar"),
                fields=semantic_scholar.FIELDS),
@@ -256,7 +260,8 @@ def read_file(path: Path, name: str, *, fmt: str | None = None,
             if mapping:
                 target.warnings.append(f"column mapping not used: {fmt} records have fixed fields (pass "
                                        "--format json to map them yourself)")
-            return read_json_records(text, target, reader.add, reader.looks_like, reader.null_reason, reader.fields)
+            return read_json_records(text, target, reader.add, reader.looks_like, reader.null_reason, reader.fields,
+                                     reader.fast)
         if fmt == "hf_page":
             return parse_hf_page(text, target)
         if fmt in ("csv", "tsv"):

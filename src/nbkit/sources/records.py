@@ -16,7 +16,9 @@ lists of objects ({name}, {family, given}), and arXiv ids also come from arxiv.o
 from __future__ import annotations
 
 import ast
+import contextlib
 import csv
+import gc
 import json
 import re
 import sys
@@ -615,6 +617,7 @@ def _invalid_json(exc: json.JSONDecodeError, parsed: ParsedFile) -> NbkitError:
 
 
 AddRecord = Callable[[ParsedFile, dict, int], None]
+AddText = Callable[[ParsedFile, "str | bytes | msgspec.Raw", int], bool]
 
 
 def text_value(value: Any) -> str | None:
@@ -637,7 +640,8 @@ def add_fixed_record(parsed: ParsedFile, record: Mapping[str, Any], place: int, 
 
 
 def read_json_records(lines: Iterator[str], parsed: ParsedFile, add: AddRecord, is_record: Callable[[dict], bool],
-                      null_reason: str | None = None, fields: tuple[str, ...] = ()) -> ParsedFile:
+                      null_reason: str | None = None, fields: tuple[str, ...] = (),
+                      fast: AddText | None = None) -> ParsedFile:
     """Records of a fixed-format JSON source (OpenAlex, Semantic Scholar, CSL-JSON) in any of its shapes.
 
     JSON Lines (the first line is a whole object) give each record its line; a line holding a page of records
@@ -645,8 +649,32 @@ def read_json_records(lines: Iterator[str], parsed: ParsedFile, add: AddRecord, 
     each record its 1-based position. `is_record` tells a record of the format from a holder of records;
     `add(parsed, record, place)` reads one record. A value that is not an object is rejected here (a JSON null
     with `null_reason` when one is given). `fields` (every key `add` and `is_record` read): JSON Lines records are
-    decoded with only those keys (see field_decoder), about twice as fast on OpenAlex works.
+    decoded with only those keys (see field_decoder), about twice as fast on OpenAlex works. `fast(parsed, json
+    text, place)`: reads a JSON Lines record or an array element from its text when it can (typed decoding) and
+    returns True, else False and the record is read as above.
     """
+    with gc_paused():
+        return _read_json_records(lines, parsed, add, is_record, null_reason, fields, fast)
+
+
+@contextlib.contextmanager
+def gc_paused() -> Iterator[None]:
+    """The cyclic garbage collector off while a file is read, as it was before afterwards. Decoding a record makes
+    hundreds of lists and dicts (an inverted index: one list a word), which set off collections that walk every
+    young object, and then the ever larger old generation of listings read so far; none of them form cycles,
+    reference counting frees them. Measured on OpenAlex works: 4-5% less CPU at 100,000 works, within the noise
+    at 20,000."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def _read_json_records(lines: Iterator[str], parsed: ParsedFile, add: AddRecord, is_record: Callable[[dict], bool],
+                       null_reason: str | None, fields: tuple[str, ...], fast: AddText | None) -> ParsedFile:
     lines = iter(lines)
     number, first = _first_content_line(lines)
     try:
@@ -656,6 +684,8 @@ def read_json_records(lines: Iterator[str], parsed: ParsedFile, add: AddRecord, 
     if isinstance(head, dict) and is_record(head):
         decode = field_decoder(fields) if fields else _no_decoder
         for line_number, line in enumerate(_chain(first, lines), number):
+            if fast is not None and fast(parsed, line, line_number):  # msgspec ignores the surrounding space
+                continue
             text = line.strip()
             if not text:
                 continue
@@ -666,8 +696,17 @@ def read_json_records(lines: Iterator[str], parsed: ParsedFile, add: AddRecord, 
                 _add_line(parsed, text, line_number, add, is_record, null_reason)
     elif first.lstrip().startswith("["):
         text = "\n" * (number - 1) + first + "".join(lines)
-        for place, value in enumerate(array_elements(text, parsed), 1):
-            _add_value(parsed, value, place, add, null_reason)
+        # msgspec reads ASCII text in place but keeps a UTF-8 copy of other text as long as the text lives
+        data = text if fast is None or text.isascii() else text.encode()
+        elements = _raw_elements(data) if fast is not None else None
+        if elements is None:
+            for place, value in enumerate(array_elements(text, parsed), 1):
+                _add_value(parsed, value, place, add, null_reason)
+        else:
+            del text, data  # the elements hold the bytes they came from
+            for place, raw in enumerate(elements, 1):
+                if not fast(parsed, raw, place):
+                    _add_value(parsed, json.loads(bytes(raw)), place, add, null_reason)
     elif first.strip():
         text = "\n" * (number - 1) + first + "".join(lines)
         try:
@@ -687,6 +726,19 @@ def read_json_records(lines: Iterator[str], parsed: ParsedFile, add: AddRecord, 
     if parsed.blocks == 0:
         raise NbkitError("no records in file", parsed.path)
     return parsed
+
+
+_RAW_ARRAY = msgspec.json.Decoder(list[msgspec.Raw])
+
+
+def _raw_elements(text: str | bytes) -> list[msgspec.Raw] | None:
+    """The elements of a JSON array as their undecoded JSON text (msgspec checks the syntax and builds no values);
+    None when msgspec does not take the document (invalid JSON, NaN, not an array): then array_elements reads it
+    and reports any error as before."""
+    try:
+        return _RAW_ARRAY.decode(text)
+    except msgspec.DecodeError:
+        return None
 
 
 class PartialRecord(dict):
