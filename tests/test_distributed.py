@@ -174,6 +174,52 @@ def test_a_worker_killed_mid_job_loses_nothing(client, tmp_path):
     assert pid not in client.run(os.getpid).values()
 
 
+class CountingClient:
+    """A Client that notes, at each task it starts, how many of its tasks are unfinished (including that one)."""
+
+    def __init__(self, client) -> None:
+        self.client, self.futures, self.in_flight = client, [], []
+
+    def submit(self, *args, **kwargs):
+        future = self.client.submit(*args, **kwargs)
+        self.futures.append(future)
+        self.in_flight.append(sum(not f.done() for f in self.futures))
+        return future
+
+    def __getattr__(self, name):
+        return getattr(self.client, name)
+
+
+def test_workers_that_join_a_running_job_get_work(tmp_path):
+    pytest.importorskip("dask.distributed")
+    from dask.distributed import Client, LocalCluster
+
+    slow = EmbedderSpec(backend="hash", options=(("delay", 0.01),))  # 10 texts a partition: ~0.1 s each
+    corpus = texts(800, "joined")
+    # worker threads in this process (in-process transport, no ports): they join in a moment, and sleeping tasks
+    # leave the cores to the others
+    with LocalCluster(n_workers=1, threads_per_worker=1, processes=False, dashboard_address=None) as cluster, \
+            Client(cluster) as real:
+        client = CountingClient(real)
+        done: dict = {}
+        job = threading.Thread(target=lambda: done.update(result=embed_corpus(
+            corpus, slow, tmp_path, client=client, partition_size=10, progress=False)))
+        job.start()
+        deadline = time.monotonic() + 30
+        while not client.futures and time.monotonic() < deadline:
+            time.sleep(0.01)
+        started = len(client.in_flight)
+        cluster.scale(5)  # four more workers of one thread each, while the job runs
+        real.wait_for_workers(5, timeout=60)
+        job.join(timeout=120)
+    assert not job.is_alive() and len(client.futures) == 80
+    assert max(client.in_flight[:started]) <= 4  # 1 thread when the job started: the window's floor, 4
+    # up to two per thread once the four have joined (the window is recounted at most once a second); the window
+    # fixed at the job's start kept it at 4
+    assert 4 < max(client.in_flight) <= 10
+    assert np.array_equal(done["result"].vectors, HashEmbedder().encode(corpus))
+
+
 def test_the_real_model_on_the_cluster(client, tmp_path):
     corpus = ["Robot grasping with tactile sensing.", "Protein structure prediction.", "Speech recognition.",
               "Robot grasping with tactile sensing."]

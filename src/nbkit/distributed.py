@@ -205,6 +205,23 @@ def partitions(keys: np.ndarray, partition_size: int = PARTITION_SIZE) -> list[n
     return [order[bounds[i]:bounds[i + 1]] for i in range(parts) if bounds[i + 1] > bounds[i]]
 
 
+class TaskWindow:
+    """How many partitions to keep in flight: two per worker thread of the cluster now, at least 4. Enough to keep
+    every worker busy while the texts the scheduler holds stay a few partitions' worth, not the corpus. Counted
+    again (one scheduler call) at most every `every` seconds, so workers that join a running job get work and the
+    call costs nothing beside a partition's seconds of encoding."""
+
+    def __init__(self, client: Any, every: float = 1.0) -> None:
+        self.client, self.every = client, every
+        self.checked, self.threads = -math.inf, 0
+
+    def size(self) -> int:
+        if time.monotonic() - self.checked >= self.every:
+            self.threads = sum(self.client.nthreads().values())
+            self.checked = time.monotonic()
+        return max(4, 2 * self.threads)
+
+
 def embed_corpus(texts: Sequence[str], spec: EmbedderSpec, cache_dir: str | Path, *, client: Any = None,
                  partition_size: int = PARTITION_SIZE, return_vectors: bool = True, progress: bool = True,
                  store_every: int = STORE_EVERY) -> Embeddings:
@@ -242,10 +259,9 @@ def embed_corpus(texts: Sequence[str], spec: EmbedderSpec, cache_dir: str | Path
         futures[future] = rows
         return future
 
-    # Tasks in flight: two per worker thread (counted when the job starts) keep every worker busy while the texts
-    # the scheduler holds stay a few partitions' worth, not the corpus.
     futures: dict[Any, np.ndarray] = {}
-    submitted = min(max(4, 2 * sum(client.nthreads().values())), len(parts)) if parts else 0
+    window = TaskWindow(client)
+    submitted = min(window.size(), len(parts)) if parts else 0
     waiting = as_completed([submit(number) for number in range(submitted)]) if parts else []
     # the input positions of distinct text j are order[bounds[j]:bounds[j + 1]]: each partition's vectors go
     # straight into the result, with no second whole-corpus array
@@ -257,7 +273,7 @@ def embed_corpus(texts: Sequence[str], spec: EmbedderSpec, cache_dir: str | Path
             rows = futures.pop(future)
             part: PartitionResult = future.result()
             future.release()
-            if submitted < len(parts):
+            while submitted < len(parts) and len(futures) < window.size():
                 waiting.add(submit(submitted))
                 submitted += 1
             counts = bounds[rows + 1] - bounds[rows]
