@@ -61,6 +61,12 @@ def test_scheduler_options_are_read_or_refused_in_one_line():
         parse_scheduler(None, workers=2)
 
 
+def test_local_workers_start_without_dask_s_malloc_trim(client):
+    # Dask's MALLOC_TRIM_THRESHOLD_=65536 made every large array of an encode batch a fresh mmap (WORKER_ENVIRON)
+    environ = client.run(lambda: (os.environ.get("MALLOC_TRIM_THRESHOLD_"), os.environ.get("OMP_NUM_THREADS")))
+    assert list(environ.values()) == [(None, "1"), (None, "1")]
+
+
 def test_an_unreachable_cluster_is_one_line():
     pytest.importorskip("dask.distributed")
     with pytest.raises(NbkitError, match=r"cannot reach the Dask scheduler at tcp://127.0.0.1:9"), \

@@ -45,6 +45,12 @@ from nbkit.errors import NbkitError
 
 PARTITION_SIZE = 2048  # distinct texts per task: ~100 s of MiniLM on one core, ~3 MiB of vectors
 ADDRESS_SCHEMES = ("tcp", "tls", "ws", "wss", "ucx")  # dask.distributed's comm protocols
+# Dask's nanny starts each worker with MALLOC_TRIM_THRESHOLD_=65536 (to give freed memory back at once). glibc
+# then also stops raising its mmap threshold, so every array over 128 KiB of an encode batch is a fresh mmap,
+# page-faulted in and unmapped again: ~0.4 s of system CPU per 4,096 static texts, ~9% of a worker's encode
+# (measured; ~0 without it). Unset (None) for the workers nbkit starts; `dask worker` takes the same setting from
+# a Dask config file (README, "Large corpora").
+WORKER_ENVIRON = {"distributed.nanny.pre-spawn-environ.MALLOC_TRIM_THRESHOLD_": None}
 # The model backends of nbkit.embed, and "hash": a stand-in model for tests and overhead measurements.
 BACKENDS = (*MODEL_BACKENDS, "hash")
 
@@ -148,13 +154,15 @@ def open_scheduler(scheduler: Any = None, workers: int | None = None, *, timeout
     if kind == "none":
         yield None
         return
+    import dask
     from dask.distributed import Client, LocalCluster
 
     if kind == "local":
         # one thread per worker process: torch and onnxruntime use their own threads, and Dask's nanny sets
-        # OMP_NUM_THREADS=1, so N workers use N cores
-        with LocalCluster(n_workers=value, threads_per_worker=1, processes=True, host="127.0.0.1",
-                          scheduler_port=0, dashboard_address=None) as cluster, Client(cluster) as client:
+        # OMP_NUM_THREADS=1, so N workers use N cores. WORKER_ENVIRON: see there.
+        with dask.config.set(WORKER_ENVIRON), \
+                LocalCluster(n_workers=value, threads_per_worker=1, processes=True, host="127.0.0.1",
+                             scheduler_port=0, dashboard_address=None) as cluster, Client(cluster) as client:
             yield client
         return
     try:
