@@ -429,10 +429,15 @@ def test_an_index_whose_shard_never_came_is_removed_once_old(tmp_path):
     old = time.time() - embed.ORPHAN_AFTER_S - 5
     # a writer crashed between the index and its shard, long ago; another is between the two right now
     crashed = write_array(folder, "keys.00000000000000aa", KeyIndex.table(text_keys(["x"])))
-    os.utime(crashed, (old, old))
+    half_written = folder / ".tmp-k2x9q.npy"  # and one crashed mid-write
+    half_written.write_bytes(b"\x93NUMPY")
+    for path in (crashed, half_written):
+        os.utime(path, (old, old))
     writing = write_array(folder, "keys.00000000000000bb", KeyIndex.table(text_keys(["y"])))
+    being_written = folder / ".tmp-p0w7z.npy"
+    being_written.write_bytes(b"\x93NUMPY")
     cache.store("m", text_keys(["a"]), vectors_of(["a"]))
-    assert not crashed.exists() and writing.exists()
+    assert not crashed.exists() and not half_written.exists() and writing.exists() and being_written.exists()
     ((shard,), indexes) = files(cache, "m")
     assert sorted(p.name.split(".")[1] for p in indexes) == sorted([shard.name.split(".")[1], "00000000000000bb"])
     assert EmbeddingCache(tmp_path).scan("m", text_keys(["a"]), vectors=False)[1].all()
@@ -448,7 +453,7 @@ def test_an_old_index_written_again_by_its_writer_is_not_swept(tmp_path):
     old = time.time() - embed.ORPHAN_AFTER_S - 5
     os.utime(index, (old, old))
     assert write_array(cache.folder("m"), f"keys.{digest}", KeyIndex.table(table["key"])) == index
-    assert cache.drop_orphan_indexes("m") == [] and index.exists()
+    assert cache.drop_orphans("m") == [] and index.exists()
 
 
 def test_text_keys_are_fixed_width_and_differ_for_different_texts():

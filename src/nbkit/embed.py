@@ -394,12 +394,12 @@ class EmbeddingCache:
         self._write_shard(identity, _table(keys, vectors))
         if len(self._small_shards(identity)) > COMPACT_AFTER:
             self.compact(identity)
-        self.drop_orphan_indexes(identity)
+        self.drop_orphans(identity)
 
     def _write_shard(self, identity: str, table: np.ndarray) -> Path:
         """The shard and its index, the index first: a reader that lists the shard finds its index (a crash
         between the two leaves an index no shard names: nothing reads it, and a later store removes it,
-        drop_orphan_indexes)."""
+        drop_orphans)."""
         folder, data = self.folder(identity), array_bytes(table)
         index_table = KeyIndex.table(table["key"])
         write_array(folder, f"{KEYS}.{file_digest(data)}", index_table)
@@ -468,19 +468,21 @@ class EmbeddingCache:
                 for index in path.parent.glob(f"{KEYS}.{name_digest(path)}.*{SUFFIX}"):
                     index.unlink(missing_ok=True)
 
-    def drop_orphan_indexes(self, identity: str) -> list[Path]:
-        """Remove the key indexes whose shard is missing and that are older than ORPHAN_AFTER_S seconds (a crash
-        between writing an index and its shard, or between removing a merged shard and its index); the paths
-        removed. A younger one may belong to a writer about to write its shard, so it stays until a later store
-        (write_file refreshes the time of an index written again)."""
+    def drop_orphans(self, identity: str) -> list[Path]:
+        """Remove what crashed writers left, once older than ORPHAN_AFTER_S seconds: key indexes whose shard is
+        missing (a crash between writing an index and its shard, or between removing a merged shard and its
+        index) and temporary files (a crash mid-write); the paths removed. A younger file may belong to a writer
+        about to finish, so it stays until a later store (write_file refreshes the time of an index written
+        again)."""
         folder = self.folder(identity)
         shards = {name_digest(p) for p in folder.glob(f"{SHARD}.*{SUFFIX}")}
         removed = []
-        for path in folder.glob(f"{KEYS}.*{SUFFIX}"):
-            shard = path.name.split(".")[1]
-            if shard in shards or (age := age_s(path)) is None or age <= ORPHAN_AFTER_S:
+        indexes = [p for p in folder.glob(f"{KEYS}.*{SUFFIX}") if p.name.split(".")[1] not in shards]
+        for path in [*indexes, *folder.glob(".tmp-*")]:
+            if (age := age_s(path)) is None or age <= ORPHAN_AFTER_S:
                 continue
-            if not (folder / f"{SHARD}.{shard}{SUFFIX}").exists():  # looked at again: not written meanwhile
+            shard = folder / f"{SHARD}.{path.name.split('.')[1]}{SUFFIX}"
+            if path.name.startswith(".tmp-") or not shard.exists():  # looked at again: not written meanwhile
                 path.unlink(missing_ok=True)
                 removed.append(path)
         return removed
