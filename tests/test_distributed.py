@@ -202,9 +202,9 @@ def test_workers_that_join_a_running_job_get_work(tmp_path):
 
     slow = EmbedderSpec(backend="hash", options=(("delay", 0.01),))  # 10 texts a partition: ~0.1 s each
     corpus = texts(800, "joined")
-    # worker threads in this process (in-process transport, no ports): they join in a moment, and sleeping tasks
-    # leave the cores to the others
-    with LocalCluster(n_workers=1, threads_per_worker=1, processes=False, dashboard_address=None) as cluster, \
+    # worker threads in this process: they join in a moment, and sleeping tasks leave the cores to the others; the
+    # HTTP server on a free port (not 8787, which the module's other cluster holds: a warning)
+    with LocalCluster(n_workers=1, threads_per_worker=1, processes=False, dashboard_address=":0") as cluster, \
             Client(cluster) as real:
         client = CountingClient(real)
         done: dict = {}
