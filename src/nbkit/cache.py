@@ -4,7 +4,8 @@ Every file is written to a temporary name in the same folder and moved into plac
 sees either the whole file or none of it, and two runs writing the same content write the same name. The name
 carries the first 16 hex digits of the SHA-256 of the file's bytes (`<stem>.<digest>.npy`); a file whose bytes no
 longer match its name (a crash mid-copy, disk trouble, a hand edit) is reported with a warning, removed, and read
-as missing, so the caller recomputes it. No pickle: arrays are loaded with `allow_pickle=False`.
+as missing, so the caller recomputes it. No pickle: arrays are loaded with `allow_pickle=False`. `lock_file` gives
+one process at a time a step that must not run twice at once (the embedding cache's merges).
 """
 
 from __future__ import annotations
