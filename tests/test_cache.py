@@ -1,11 +1,14 @@
-"""The checksummed array store: atomic files, same content same name, corruption found and dropped."""
+"""The checksummed array store: atomic files, same content same name, corruption found and dropped; the lock file."""
 
 from __future__ import annotations
+
+import os
+import time
 
 import numpy as np
 import pytest
 
-from nbkit.cache import CacheWarning, digest_bytes, find_array, list_arrays, read_array, write_array
+from nbkit.cache import CacheWarning, digest_bytes, find_array, list_arrays, lock_file, read_array, write_array
 
 
 def test_an_array_comes_back_as_written(tmp_path):
@@ -60,3 +63,18 @@ def test_digest_parts_are_length_prefixed():
     assert digest_bytes("ab", "c") != digest_bytes("a", "bc")
     assert digest_bytes("x") == digest_bytes(b"x")
     assert len(digest_bytes("x")) == 64
+
+
+def test_a_lock_file_has_one_holder_and_a_stale_one_is_taken(tmp_path):
+    lock = tmp_path / "compact.lock"
+    with lock_file(lock, stale_after=60) as first:
+        with lock_file(lock, stale_after=60) as second:
+            assert (first, second) == (True, False)
+        assert lock.exists()  # the second left the first one's lock alone
+    assert not lock.exists()
+    lock.write_text("crashed-host 99 token")
+    old = time.time() - 120
+    os.utime(lock, (old, old))
+    with lock_file(lock, stale_after=60) as taken:
+        assert taken and lock.read_text() != "crashed-host 99 token"
+    assert sorted(p.name for p in tmp_path.iterdir()) == []  # no lock, nothing moved aside left behind

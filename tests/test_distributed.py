@@ -61,6 +61,12 @@ def test_scheduler_options_are_read_or_refused_in_one_line():
         parse_scheduler(None, workers=2)
 
 
+def test_local_workers_start_without_dask_s_malloc_trim(client):
+    # Dask's MALLOC_TRIM_THRESHOLD_=65536 made every large array of an encode batch a fresh mmap (WORKER_ENVIRON)
+    environ = client.run(lambda: (os.environ.get("MALLOC_TRIM_THRESHOLD_"), os.environ.get("OMP_NUM_THREADS")))
+    assert list(environ.values()) == [(None, "1"), (None, "1")]
+
+
 def test_an_unreachable_cluster_is_one_line():
     pytest.importorskip("dask.distributed")
     with pytest.raises(NbkitError, match=r"cannot reach the Dask scheduler at tcp://127.0.0.1:9"), \
@@ -172,6 +178,52 @@ def test_a_worker_killed_mid_job_loses_nothing(client, tmp_path):
     assert found.all()  # the cache is complete
     client.wait_for_workers(2, timeout=120)  # the nanny restarted the killed worker
     assert pid not in client.run(os.getpid).values()
+
+
+class CountingClient:
+    """A Client that notes, at each task it starts, how many of its tasks are unfinished (including that one)."""
+
+    def __init__(self, client) -> None:
+        self.client, self.futures, self.in_flight = client, [], []
+
+    def submit(self, *args, **kwargs):
+        future = self.client.submit(*args, **kwargs)
+        self.futures.append(future)
+        self.in_flight.append(sum(not f.done() for f in self.futures))
+        return future
+
+    def __getattr__(self, name):
+        return getattr(self.client, name)
+
+
+def test_workers_that_join_a_running_job_get_work(tmp_path):
+    pytest.importorskip("dask.distributed")
+    from dask.distributed import Client, LocalCluster
+
+    slow = EmbedderSpec(backend="hash", options=(("delay", 0.01),))  # 10 texts a partition: ~0.1 s each
+    corpus = texts(800, "joined")
+    # worker threads in this process: they join in a moment, and sleeping tasks leave the cores to the others; the
+    # HTTP server on a free port (not 8787, which the module's other cluster holds: a warning)
+    with LocalCluster(n_workers=1, threads_per_worker=1, processes=False, dashboard_address=":0") as cluster, \
+            Client(cluster) as real:
+        client = CountingClient(real)
+        done: dict = {}
+        job = threading.Thread(target=lambda: done.update(result=embed_corpus(
+            corpus, slow, tmp_path, client=client, partition_size=10, progress=False)))
+        job.start()
+        deadline = time.monotonic() + 30
+        while not client.futures and time.monotonic() < deadline:
+            time.sleep(0.01)
+        started = len(client.in_flight)
+        cluster.scale(5)  # four more workers of one thread each, while the job runs
+        real.wait_for_workers(5, timeout=60)
+        job.join(timeout=120)
+    assert not job.is_alive() and len(client.futures) == 80
+    assert max(client.in_flight[:started]) <= 4  # 1 thread when the job started: the window's floor, 4
+    # up to two per thread once the four have joined (the window is recounted at most once a second); the window
+    # fixed at the job's start kept it at 4
+    assert 4 < max(client.in_flight) <= 10
+    assert np.array_equal(done["result"].vectors, HashEmbedder().encode(corpus))
 
 
 def test_the_real_model_on_the_cluster(client, tmp_path):

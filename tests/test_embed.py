@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import hashlib
+import os
 import threading
+import time
 from pathlib import Path
 
 import numpy as np
@@ -14,6 +16,7 @@ from nbkit import embed
 from nbkit.cache import CacheWarning, write_array
 from nbkit.embed import (
     EmbeddingCache,
+    KeyIndex,
     SentenceEmbedder,
     document_texts,
     embed_texts,
@@ -334,6 +337,123 @@ def test_concurrent_stores_and_merges_leave_every_key_indexed(tmp_path, monkeypa
     final = embed_texts(texts, model, cache)
     assert final.computed == 0 and model.seen == []
     np.testing.assert_array_equal(final.vectors, vectors_of(texts))
+
+
+def rows_and_keys(cache: EmbeddingCache, identity: str = CountingEmbedder.identity) -> tuple[int, int]:
+    """Rows over every shard, and distinct keys among them."""
+    keys = [np.load(p)["key"] for p in files(cache, identity)[0]]
+    return sum(len(k) for k in keys), len(np.unique(np.concatenate(keys)))
+
+
+def test_two_writers_merging_at_once_leave_no_duplicate_rows(tmp_path, monkeypatch):
+    # one writer pauses after reading the small shards, as a slow merge does; another stores a shard and merges
+    # meanwhile. Each merged shard is full (5 rows of 32 bytes + header), so no later merge would remove copies.
+    monkeypatch.setattr(embed, "COMPACT_AFTER", 100)  # merges only when asked for here
+    monkeypatch.setattr(embed, "SHARD_BYTES", 256)
+    identity = CountingEmbedder.identity
+    for i in range(5):
+        EmbeddingCache(tmp_path).store(identity, text_keys([f"t{i}"]), vectors_of([f"t{i}"]))
+    reading, go_on = threading.Event(), threading.Event()
+    write_shard = EmbeddingCache._write_shard
+
+    def paused(self, ident, table):
+        if threading.current_thread().name == "slow":
+            reading.set()
+            assert go_on.wait(10)
+        return write_shard(self, ident, table)
+
+    monkeypatch.setattr(EmbeddingCache, "_write_shard", paused)
+    slow = threading.Thread(target=EmbeddingCache(tmp_path).compact, args=(identity,), name="slow")
+    slow.start()
+    assert reading.wait(10)
+    other = EmbeddingCache(tmp_path)
+    other.store(identity, text_keys(["t5"]), vectors_of(["t5"]))
+    other.compact(identity)  # the lock is held: this writer leaves the merge to the other one
+    assert (tmp_path / "embeddings" / identity / "compact.lock").exists()
+    go_on.set()
+    slow.join()
+    assert not (tmp_path / "embeddings" / identity / "compact.lock").exists()  # released
+    assert rows_and_keys(EmbeddingCache(tmp_path)) == (6, 6)
+    EmbeddingCache(tmp_path).compact(identity)
+    assert rows_and_keys(EmbeddingCache(tmp_path)) == (6, 6)
+    found = EmbeddingCache(tmp_path).scan(identity, text_keys([f"t{i}" for i in range(6)]))
+    assert found[1].all() and np.array_equal(found[0], vectors_of([f"t{i}" for i in range(6)]))
+
+
+def test_a_merge_writes_no_key_a_full_shard_holds(tmp_path, monkeypatch):
+    monkeypatch.setattr(embed, "COMPACT_AFTER", 100)
+    monkeypatch.setattr(embed, "SHARD_BYTES", 256)  # 5 rows (+ header) make a full shard, one row not
+    cache, identity = EmbeddingCache(tmp_path), CountingEmbedder.identity
+    cache.store(identity, text_keys(list("abcde")), vectors_of(list("abcde")))
+    cache.store(identity, text_keys(["a", "f"]), vectors_of(["a", "f"]))  # a again (two jobs embedded it)
+    cache.store(identity, text_keys(["f", "g", "b"]), vectors_of(["f", "g", "b"]))
+    assert rows_and_keys(cache) == (10, 7)
+    cache.compact(identity)
+    shards = sorted((np.load(p)["key"] for p in files(cache)[0]), key=len)
+    assert [sorted(k) for k in shards] == [sorted(text_keys(["f", "g"])), sorted(text_keys(list("abcde")))]
+    assert EmbeddingCache(tmp_path).scan(identity, text_keys(list("abcdefg")), vectors=False)[1].all()
+
+
+def test_a_merge_keeps_the_copy_lookups_read(tmp_path, monkeypatch):
+    monkeypatch.setattr(embed, "COMPACT_AFTER", 100)
+    cache = EmbeddingCache(tmp_path)
+    cache.store("m", text_keys(["a", "b"]), np.array([[1.0], [2.0]]))
+    cache.store("m", text_keys(["b", "c", "b"]), np.array([[3.0], [4.0], [5.0]]))  # b's newest copy: 5
+    before = cache.scan("m", text_keys(["a", "b", "c"]))[0]
+    cache.compact("m")
+    ((shard,), _) = files(cache, "m")
+    assert len(np.load(shard)) == 3
+    np.testing.assert_array_equal(EmbeddingCache(tmp_path).scan("m", text_keys(["a", "b", "c"]))[0], before)
+    np.testing.assert_array_equal(before, [[1.0], [5.0], [4.0]])
+
+
+def test_a_lock_left_by_a_crashed_merge_is_taken_once_stale(tmp_path, monkeypatch):
+    monkeypatch.setattr(embed, "COMPACT_AFTER", 100)
+    cache = EmbeddingCache(tmp_path)
+    for text in ["a", "b", "c"]:
+        cache.store("m", text_keys([text]), vectors_of([text]))
+    lock = cache.folder("m") / "compact.lock"
+    lock.write_text("other-host 123 token")  # a merge running elsewhere
+    cache.compact("m")
+    assert len(files(cache, "m")[0]) == 3 and lock.read_text() == "other-host 123 token"
+    old = time.time() - embed.LOCK_STALE_S - 5  # the same lock, never released: its writer crashed
+    os.utime(lock, (old, old))
+    cache.compact("m")
+    assert len(files(cache, "m")[0]) == 1 and not lock.exists()
+    assert [p.name for p in cache.folder("m").iterdir() if "lock" in p.name] == []
+
+
+def test_an_index_whose_shard_never_came_is_removed_once_old(tmp_path):
+    cache = EmbeddingCache(tmp_path)
+    folder = cache.folder("m")
+    old = time.time() - embed.ORPHAN_AFTER_S - 5
+    # a writer crashed between the index and its shard, long ago; another is between the two right now
+    crashed = write_array(folder, "keys.00000000000000aa", KeyIndex.table(text_keys(["x"])))
+    half_written = folder / ".tmp-k2x9q.npy"  # and one crashed mid-write
+    half_written.write_bytes(b"\x93NUMPY")
+    for path in (crashed, half_written):
+        os.utime(path, (old, old))
+    writing = write_array(folder, "keys.00000000000000bb", KeyIndex.table(text_keys(["y"])))
+    being_written = folder / ".tmp-p0w7z.npy"
+    being_written.write_bytes(b"\x93NUMPY")
+    cache.store("m", text_keys(["a"]), vectors_of(["a"]))
+    assert not crashed.exists() and not half_written.exists() and writing.exists() and being_written.exists()
+    ((shard,), indexes) = files(cache, "m")
+    assert sorted(p.name.split(".")[1] for p in indexes) == sorted([shard.name.split(".")[1], "00000000000000bb"])
+    assert EmbeddingCache(tmp_path).scan("m", text_keys(["a"]), vectors=False)[1].all()
+
+
+def test_an_old_index_written_again_by_its_writer_is_not_swept(tmp_path):
+    # the index of a shard that was never written, then the same texts stored again: the writer finds the index
+    # already there (same bytes, same name); it must count as fresh until the shard follows
+    cache = EmbeddingCache(tmp_path)
+    table = embed._table(text_keys(["a"]), vectors_of(["a"]))
+    digest = embed.file_digest(embed.array_bytes(table))
+    index = write_array(cache.folder("m"), f"keys.{digest}", KeyIndex.table(table["key"]))
+    old = time.time() - embed.ORPHAN_AFTER_S - 5
+    os.utime(index, (old, old))
+    assert write_array(cache.folder("m"), f"keys.{digest}", KeyIndex.table(table["key"])) == index
+    assert cache.drop_orphans("m") == [] and index.exists()
 
 
 def test_text_keys_are_fixed_width_and_differ_for_different_texts():

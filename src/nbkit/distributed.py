@@ -45,6 +45,12 @@ from nbkit.errors import NbkitError
 
 PARTITION_SIZE = 2048  # distinct texts per task: ~100 s of MiniLM on one core, ~3 MiB of vectors
 ADDRESS_SCHEMES = ("tcp", "tls", "ws", "wss", "ucx")  # dask.distributed's comm protocols
+# Dask's nanny starts each worker with MALLOC_TRIM_THRESHOLD_=65536 (to give freed memory back at once). glibc
+# then also stops raising its mmap threshold, so every array over 128 KiB of an encode batch is a fresh mmap,
+# page-faulted in and unmapped again: ~0.4 s of system CPU per 4,096 static texts, ~9% of a worker's encode
+# (measured; ~0 without it). Unset (None) for the workers nbkit starts; `dask worker` takes the same setting from
+# a Dask config file (README, "Large corpora").
+WORKER_ENVIRON = {"distributed.nanny.pre-spawn-environ.MALLOC_TRIM_THRESHOLD_": None}
 # The model backends of nbkit.embed, and "hash": a stand-in model for tests and overhead measurements.
 BACKENDS = (*MODEL_BACKENDS, "hash")
 
@@ -148,13 +154,15 @@ def open_scheduler(scheduler: Any = None, workers: int | None = None, *, timeout
     if kind == "none":
         yield None
         return
+    import dask
     from dask.distributed import Client, LocalCluster
 
     if kind == "local":
         # one thread per worker process: torch and onnxruntime use their own threads, and Dask's nanny sets
-        # OMP_NUM_THREADS=1, so N workers use N cores
-        with LocalCluster(n_workers=value, threads_per_worker=1, processes=True, host="127.0.0.1",
-                          scheduler_port=0, dashboard_address=None) as cluster, Client(cluster) as client:
+        # OMP_NUM_THREADS=1, so N workers use N cores. WORKER_ENVIRON: see there.
+        with dask.config.set(WORKER_ENVIRON), \
+                LocalCluster(n_workers=value, threads_per_worker=1, processes=True, host="127.0.0.1",
+                             scheduler_port=0, dashboard_address=None) as cluster, Client(cluster) as client:
             yield client
         return
     try:
@@ -205,6 +213,23 @@ def partitions(keys: np.ndarray, partition_size: int = PARTITION_SIZE) -> list[n
     return [order[bounds[i]:bounds[i + 1]] for i in range(parts) if bounds[i + 1] > bounds[i]]
 
 
+class TaskWindow:
+    """How many partitions to keep in flight: two per worker thread of the cluster now, at least 4. Enough to keep
+    every worker busy while the texts the scheduler holds stay a few partitions' worth, not the corpus. Counted
+    again (one scheduler call) at most every `every` seconds, so workers that join a running job get work and the
+    call costs nothing beside a partition's seconds of encoding."""
+
+    def __init__(self, client: Any, every: float = 1.0) -> None:
+        self.client, self.every = client, every
+        self.checked, self.threads = -math.inf, 0
+
+    def size(self) -> int:
+        if time.monotonic() - self.checked >= self.every:
+            self.threads = sum(self.client.nthreads().values())
+            self.checked = time.monotonic()
+        return max(4, 2 * self.threads)
+
+
 def embed_corpus(texts: Sequence[str], spec: EmbedderSpec, cache_dir: str | Path, *, client: Any = None,
                  partition_size: int = PARTITION_SIZE, return_vectors: bool = True, progress: bool = True,
                  store_every: int = STORE_EVERY) -> Embeddings:
@@ -242,10 +267,9 @@ def embed_corpus(texts: Sequence[str], spec: EmbedderSpec, cache_dir: str | Path
         futures[future] = rows
         return future
 
-    # Tasks in flight: two per worker thread (counted when the job starts) keep every worker busy while the texts
-    # the scheduler holds stay a few partitions' worth, not the corpus.
     futures: dict[Any, np.ndarray] = {}
-    submitted = min(max(4, 2 * sum(client.nthreads().values())), len(parts)) if parts else 0
+    window = TaskWindow(client)
+    submitted = min(window.size(), len(parts)) if parts else 0
     waiting = as_completed([submit(number) for number in range(submitted)]) if parts else []
     # the input positions of distinct text j are order[bounds[j]:bounds[j + 1]]: each partition's vectors go
     # straight into the result, with no second whole-corpus array
@@ -257,7 +281,7 @@ def embed_corpus(texts: Sequence[str], spec: EmbedderSpec, cache_dir: str | Path
             rows = futures.pop(future)
             part: PartitionResult = future.result()
             future.release()
-            if submitted < len(parts):
+            while submitted < len(parts) and len(futures) < window.size():
                 waiting.add(submit(submitted))
                 submitted += 1
             counts = bounds[rows + 1] - bounds[rows]

@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import os
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -41,10 +42,12 @@ import pandas as pd
 
 from nbkit.cache import (
     SUFFIX,
+    age_s,
     array_bytes,
     drop,
     file_digest,
     list_arrays,
+    lock_file,
     name_digest,
     read_array,
     write_array,
@@ -67,6 +70,9 @@ KEY_BYTES = 16  # text keys: the first 128 bits of SHA-256
 COMPACT_AFTER = 16  # merge an identity's small shards when more than this many accumulate
 SHARD_BYTES = 64 << 20  # a merged shard holds at most this much (~43,000 MiniLM vectors); bigger ones stay as they are
 STORE_EVERY = 4096  # texts per shard written while embedding (6 MiB of MiniLM vectors)
+LOCK = "compact.lock"  # held by the one writer merging an identity's shards
+LOCK_STALE_S = 600  # a merge takes seconds and refreshes its lock: one this old was left by a writer that crashed
+ORPHAN_AFTER_S = 600  # an index without its shard this old is left by a crash (its writer wrote the shard next)
 SHARD, KEYS = "shard", "keys"  # file stems: shard.<checksum>.npy and its index keys.<shard checksum>.<checksum>.npy
 
 
@@ -278,9 +284,11 @@ class EmbeddingCache:
     """Vectors by (model identity, text key) under `root/embeddings/<identity>/`.
 
     Each store writes one new shard (a structured .npy of 16-byte keys and float32 vectors, written to a temporary
-    name and renamed into place), so parallel runs and Dask workers never write the same file, and two writers
-    storing the same texts only leave a duplicate that lookups ignore. Small shards are merged when they pile up,
-    into shards of at most SHARD_BYTES, so no step ever reads the whole cache into memory at once.
+    name and renamed into place), so parallel runs and Dask workers never write the same file; two writers storing
+    the same texts leave a duplicate that lookups ignore until the next merge. Small shards are merged when they
+    pile up, into shards of at most SHARD_BYTES, so no step ever reads the whole cache into memory at once; one
+    writer merges at a time (a lock file), and a merge writes no key the cache holds elsewhere, so merged shards
+    never repeat a key.
 
     Each shard has a KeyIndex beside it, written just before the shard, so a lookup reads keys only, and vectors
     only from the shards that hold rows asked for. An index is checked like every cache file (its checksum), names
@@ -386,10 +394,12 @@ class EmbeddingCache:
         self._write_shard(identity, _table(keys, vectors))
         if len(self._small_shards(identity)) > COMPACT_AFTER:
             self.compact(identity)
+        self.drop_orphans(identity)
 
     def _write_shard(self, identity: str, table: np.ndarray) -> Path:
         """The shard and its index, the index first: a reader that lists the shard finds its index (a crash
-        between the two leaves an index no shard names, which nothing reads)."""
+        between the two leaves an index no shard names: nothing reads it, and a later store removes it,
+        drop_orphans)."""
         folder, data = self.folder(identity), array_bytes(table)
         index_table = KeyIndex.table(table["key"])
         write_array(folder, f"{KEYS}.{file_digest(data)}", index_table)
@@ -408,23 +418,49 @@ class EmbeddingCache:
         return small
 
     def compact(self, identity: str) -> None:
-        """Merge an identity's small shards into as few as fit SHARD_BYTES each. Merged shards (and their indexes)
-        are written before the old ones are removed, so readers never miss a vector; two writers compacting at
-        once at worst leave a duplicate."""
+        """Merge an identity's small shards into as few as fit SHARD_BYTES each, one writer at a time.
+
+        The merge holds the identity's lock file (`compact.lock`, nbkit.cache.lock_file: safe across processes
+        and machines sharing the folder); a writer that finds it held skips its merge, and a later store merges.
+        Under the lock a merge writes each key once and never a key the cache already holds elsewhere: of the
+        small shards' copies of a key it keeps the one lookups read (the newest shard's last row), and it drops
+        every key that a shard it does not merge holds (a full shard, or one written meanwhile). Merged shards
+        (and their indexes) are written before the old ones are removed, so readers never miss a vector."""
+        folder = self.folder(identity)
+        if not folder.is_dir():
+            return
+        lock = folder / LOCK
+        with lock_file(lock, stale_after=LOCK_STALE_S) as held:
+            if held:
+                self._merge(identity, lock)
+
+    def _merge(self, identity: str, lock: Path) -> None:
         paths = self._small_shards(identity)
         if len(paths) <= 1:
             return
+        merging = set(paths)
+        # keys stored outside this merge, by their indexes; each shard merged adds its own, so no key is written twice
+        claimed = [index for shard, index in self.indexes(identity) if shard not in merging]
         tables, merged = [], []
-        for path in paths:
+        for path in reversed(paths):  # newest first: its copy of a key is the one lookups read
             table = _read_shard(path)
             if table is None:
                 continue
-            tables.append(table)
+            with contextlib.suppress(OSError):  # still working: the lock is not stale (nbkit.cache.lock_file)
+                os.utime(lock)
+            own = KeyIndex.table(table["key"])  # each key's last row, from the shard itself
+            query = _Query.of(own["key"])
+            new = np.ones(len(own), dtype=bool)
+            for index in claimed:
+                new[index.find(query) >= 0] = False
+            claimed.append(KeyIndex(own))
+            if new.any():
+                tables.append(table[np.sort(own["row"][new])])
             if sum(t.nbytes for t in tables) >= SHARD_BYTES:
-                merged.append(self._write_merged(identity, tables))
+                merged.append(self._write_shard(identity, np.concatenate(tables)))
                 tables = []
         if tables:
-            merged.append(self._write_merged(identity, tables))
+            merged.append(self._write_shard(identity, np.concatenate(tables)))
         for path in paths:
             if path not in merged:
                 path.unlink(missing_ok=True)
@@ -432,10 +468,24 @@ class EmbeddingCache:
                 for index in path.parent.glob(f"{KEYS}.{name_digest(path)}.*{SUFFIX}"):
                     index.unlink(missing_ok=True)
 
-    def _write_merged(self, identity: str, tables: list[np.ndarray]) -> Path:
-        table = np.concatenate(tables) if len(tables) > 1 else tables[0]
-        keep = ~pd.Index(table["key"]).duplicated(keep="last")
-        return self._write_shard(identity, table[keep])
+    def drop_orphans(self, identity: str) -> list[Path]:
+        """Remove what crashed writers left, once older than ORPHAN_AFTER_S seconds: key indexes whose shard is
+        missing (a crash between writing an index and its shard, or between removing a merged shard and its
+        index) and temporary files (a crash mid-write); the paths removed. A younger file may belong to a writer
+        about to finish, so it stays until a later store (write_file refreshes the time of an index written
+        again)."""
+        folder = self.folder(identity)
+        shards = {name_digest(p) for p in folder.glob(f"{SHARD}.*{SUFFIX}")}
+        removed = []
+        indexes = [p for p in folder.glob(f"{KEYS}.*{SUFFIX}") if p.name.split(".")[1] not in shards]
+        for path in [*indexes, *folder.glob(".tmp-*")]:
+            if (age := age_s(path)) is None or age <= ORPHAN_AFTER_S:
+                continue
+            shard = folder / f"{SHARD}.{path.name.split('.')[1]}{SUFFIX}"
+            if path.name.startswith(".tmp-") or not shard.exists():  # looked at again: not written meanwhile
+                path.unlink(missing_ok=True)
+                removed.append(path)
+        return removed
 
 
 def _read_shard(path: Path) -> np.ndarray | None:
