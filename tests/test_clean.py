@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+import re
+import unicodedata
+
 import pandas as pd
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from nbkit.clean import (
     arxiv_id_from_link,
@@ -32,6 +37,21 @@ from nbkit.clean import (
 ])
 def test_clean_text(raw, clean):
     assert clean_text(raw) == clean
+
+
+_STRAY = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u00ad\u200b\u2060\ufeff]")
+
+
+@given(st.text(alphabet=st.sampled_from(["a", "Z", " ", "~", "\t", "\n", "\x00", "\x1f", "\x7f", "\x85", "\u00e9",
+                                         "\u0301", "\u200b", "\u00a0"]), max_size=12))
+def test_clean_text_fast_checks_agree_with_the_rule(raw):
+    # ASCII text is tested for printability with bytes.translate, other text with isprintable(): both must give
+    # what the rule gives (NFC, stray characters to spaces, whitespace runs folded, ends trimmed), and a text
+    # that needs nothing must come back as the same object.
+    expected = " ".join(_STRAY.sub(" ", unicodedata.normalize("NFC", raw)).split())
+    assert clean_text(raw) == expected
+    if raw.isascii() and raw == expected:
+        assert clean_text(raw) is raw
 
 
 def test_title_keys_ignore_case_punctuation_spacing_and_accents():

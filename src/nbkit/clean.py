@@ -22,12 +22,22 @@ from nbkit.schema import STRING
 _STRAY = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u00ad\u200b\u2060\ufeff]")
 
 
+# Printable ASCII, " " to "~": an ASCII text is printable exactly when deleting these bytes leaves nothing.
+_PRINTABLE_ASCII = bytes(range(0x20, 0x7F))
+
+
 def clean_text(text: str) -> str:
     """NFC, no stray control characters, single spaces, no leading or trailing space."""
-    if not text.isascii() and not unicodedata.is_normalized("NFC", text):
-        text = unicodedata.normalize("NFC", text)
+    if text.isascii():
+        # The same test as isprintable() below, in a C loop about 5x cheaper than isprintable's per-character
+        # Unicode lookup: it was a tenth of the RIS reader's time, on its abstracts.
+        printable = not text.encode("ascii").translate(None, _PRINTABLE_ASCII)
+    else:
+        if not unicodedata.is_normalized("NFC", text):
+            text = unicodedata.normalize("NFC", text)
+        printable = text.isprintable()
     # isprintable() is False for every control and every whitespace but " ", so most text skips the rewrite.
-    if text.isprintable() and "  " not in text and text[:1] != " " and text[-1:] != " ":
+    if printable and "  " not in text and text[:1] != " " and text[-1:] != " ":
         return text
     return " ".join(_STRAY.sub(" ", text).split())
 

@@ -6,7 +6,6 @@
 
 from __future__ import annotations
 
-import gc
 import os
 import tempfile
 from collections.abc import Iterable, Iterator, Mapping, Sequence
@@ -25,7 +24,7 @@ from nbkit.dedupe import find_near_duplicates, group_listings, merge_listings
 from nbkit.errors import NbkitError
 from nbkit.report import FileReport, LoadReport
 from nbkit.sources import ParsedFile, read_file
-from nbkit.sources.base import ListingBuffer
+from nbkit.sources.base import ListingBuffer, bulk_allocation
 
 PathLike = str | os.PathLike[str]
 
@@ -101,22 +100,9 @@ def load_corpus(
 
     Raises NbkitError (one line, naming the file) for bad input.
     """
-    with _bulk_allocation():
+    with bulk_allocation():
         return _load(paths, fmt, reference_year, collections, columns, skip_bad_files, near_duplicate_threshold,
                      scheduler)
-
-
-@contextmanager
-def _bulk_allocation() -> Iterator[None]:
-    """Pause the cyclic garbage collector while millions of long-lived strings are created: loading makes no
-    reference cycles, and with the collector on, a million-listing load spends a third of its time in it."""
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()
 
 
 def _read_files(files: list[tuple[Path, str]], fmt: str | None, columns: Mapping[str, str] | None,

@@ -192,3 +192,20 @@ def test_random_ris_exports_account_for_every_record(tmp_path, export):
     assert parsed.blocks == len(parsed.header_lines) + parsed.listing_blocks + len(parsed.rejections)
     record_rejections = [r for r in parsed.rejections if r.reason.startswith("RIS record without")]
     assert parsed.listing_blocks + len(record_rejections) == records
+
+
+def test_record_starts_and_ends_by_substring_search():
+    # Offsets worked out by hand: "TY  - JOUR\n" is 11 characters, "ER  - \n" 7, a blank line 1.
+    text = "TY  - JOUR\nTI  - A\nER  - \n\nTY  - BOOK\nTI  - B\nTY  - CHAP\nTI  - C"
+    form = ris.FORMAT
+    assert form.starts(text) == [0, 27, 46]
+    assert form.record_end(text, 0, 27) == (25, True)  # just past `ER  - `
+    assert form.record_end(text, 27, 46) == (46, False)  # ran into the next TY line
+    assert form.record_end(text, 46, len(text)) == (len(text), False)
+    assert form.starts("\n" + text)[:1] == [1]  # after a leading blank line
+    assert TaggedFormat("RIS", start="TY  -", end="ER  -").record_end("TY  - X\nER  -", 0, 13) == (13, True)
+    # MEDLINE: no end tag; a blank line (spaces allowed) or the end ends a record, always properly.
+    pubmed = "PMID- 1\nTI  - A\n  \nPMID- 2\nTI  - B"
+    assert medline.FORMAT.starts(pubmed) == [0, 19]
+    assert medline.FORMAT.record_end(pubmed, 0, 19) == (15, True)
+    assert medline.FORMAT.record_end(pubmed, 19, len(pubmed)) == (len(pubmed), True)

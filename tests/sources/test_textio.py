@@ -132,3 +132,22 @@ def test_fallback_warning_names_the_line_whatever_the_line_endings(write, ending
         "not valid UTF-8 (line 7); decoded as cp1252 (check accented characters)"]
     assert corpus.listings["title"].tolist() == ["Café Culture"]
     assert corpus.listings["flags"].tolist() == [["encoding_fallback"]]
+
+
+@pytest.mark.parametrize(("pieces", "kinds"), [
+    ([b"a\r\nb\r\n", b"c\r\nd\r\n"], ["CRLF"]),
+    ([b"a\r\nb\r\n", b"c\nd\r\n"], ["CRLF", "LF"]),  # a bare LF only in the second chunk
+    ([b"a\nb\n", b"c\r\nd\n"], ["CRLF", "LF"]),  # LF seen first: not counted again
+    ([b"a\r\nb\r", b"\nc\rd"], ["CR", "CRLF"]),  # a CRLF split across chunks, then a bare CR
+    ([b"a\rb\r\n", b"c\r\n"], ["CR", "CRLF"]),
+])
+def test_line_ending_kinds_across_chunks(monkeypatch, tmp_path, pieces, kinds):
+    # Each chunk is read on its own: the kinds found are the union over the chunks, however the text is cut.
+    from nbkit.sources import textio
+
+    monkeypatch.setattr(textio, "CHUNK_BYTES", len(pieces[0]))
+    path = tmp_path / "endings.txt"
+    path.write_bytes(b"".join(pieces))
+    text, info = textio.read_text(path, lambda chunks: "".join(chunk.text for chunk in chunks), chunks=True)
+    assert text == b"".join(pieces).decode().replace("\r\n", "\n").replace("\r", "\n")
+    assert info.line_endings == kinds

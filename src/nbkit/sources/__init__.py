@@ -21,7 +21,7 @@ from nbkit.errors import NbkitError
 from nbkit.sources import bibtex, csl_json, medline, openalex, ris, semantic_scholar, wos
 from nbkit.sources.arxiv import add_arxiv_record, looks_like_snapshot
 from nbkit.sources.arxiv_atom import looks_like_arxiv_atom, read_arxiv_atom
-from nbkit.sources.base import ParsedFile
+from nbkit.sources.base import ParsedFile, bulk_allocation
 from nbkit.sources.hf_markdown import looks_like_hf_markdown, read_hf_markdown
 from nbkit.sources.hf_page import looks_like_hf_page, parse_hf_page
 from nbkit.sources.records import (
@@ -273,7 +273,8 @@ def read_file(path: Path, name: str, *, fmt: str | None = None,
         return read_json_array("".join(text), target, mapping)  # lines of the whole file
 
     chunks = fmt == "hf_page" or (fmt in _TEXT_READERS and _TEXT_READERS[fmt].chunks)
-    parsed, info = read_text(path, consume, chunks=chunks)
+    with bulk_allocation():
+        parsed, info = read_text(path, consume, chunks=chunks)
     if parsed.blocks == 0:
         raise NbkitError("file has only whitespace", path)
     parsed.encoding = info.encoding

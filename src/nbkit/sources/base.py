@@ -7,6 +7,9 @@ Parquet file. Each block ends up in exactly one place: a listing, a recognized h
 
 from __future__ import annotations
 
+import gc
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -139,3 +142,17 @@ class ParsedFile:
         excerpt = " ".join(text.split())
         excerpt = excerpt if len(excerpt) <= 80 else excerpt[:77] + "..."
         self.rejections.append(Rejection(self.name, line, reason, excerpt))
+
+
+@contextmanager
+def bulk_allocation() -> Iterator[None]:
+    """Pause the cyclic garbage collector while millions of long-lived strings are created: reading makes no
+    reference cycles, and with the collector on, a million-listing load spends a third of its time in it (a RIS
+    file read alone: 100,000 records ran at two thirds of the speed of 20,000). Nested uses are fine."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()

@@ -138,9 +138,9 @@ def _pmid(fields: dict, urls: list[str]) -> str | None:
         match = _PUBMED_URL.search(url) if "pubmed" in url else None
         if match:
             return match.group(1)
-    database = f"{fields.get('name_of_database') or ''} {fields.get('database_provider') or ''}".lower()
     accession = fields.get("accession_number") or ""
-    if accession.isdigit() and len(accession) <= 9 and ("medline" in database or "pubmed" in database):
-        return accession
-    return None
+    if not (accession.isdigit() and len(accession) <= 9):  # most records: no AN, or not a number
+        return None
+    database = f"{fields.get('name_of_database') or ''} {fields.get('database_provider') or ''}".lower()
+    return accession if "medline" in database or "pubmed" in database else None
 
