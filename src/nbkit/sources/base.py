@@ -148,7 +148,8 @@ class ParsedFile:
 def bulk_allocation() -> Iterator[None]:
     """Pause the cyclic garbage collector while millions of long-lived strings are created: reading makes no
     reference cycles, and with the collector on, a million-listing load spends a third of its time in it (a RIS
-    file read alone: 100,000 records ran at two thirds of the speed of 20,000). Nested uses are fine."""
+    file read alone: 100,000 records ran at two thirds of the speed of 20,000; OpenAlex works, whose inverted indexes
+    make a list a word: 4-5% less CPU at 100,000 works). Nested uses are fine."""
     was_enabled = gc.isenabled()
     gc.disable()
     try:
