@@ -8,6 +8,7 @@ matplotlib.use("Agg")
 
 import matplotlib.pyplot as plt
 import pandas as pd
+from matplotlib.backends.backend_agg import FigureCanvasAgg
 
 from nbkit import plots
 
@@ -60,6 +61,27 @@ def test_topic_plots_draw_their_tables():
     visible = [ax for ax in figure.axes if ax.get_visible()]
     assert [[p.get_width() for p in ax.patches] for ax in visible] == [[0.5, 0.25], [0.75]]
     plt.close("all")
+
+
+def test_the_terms_panels_are_placed_so_that_long_terms_and_titles_stay_clear_of_each_other():
+    """plot_topic_terms places its panels by fixed measures (no layout engine): terms cut at 22 characters,
+    their ticks and titles, must fit inside the figure and never run into the next panel."""
+    long = ["reinforcement learning", "catastrophic forgetting in continual learning", "mmmmmmmmmmmmmmmmmmmmmmmm",
+            "test-time scaling", "wide", "pretraining distribution"]
+    terms = pd.DataFrame([{"topic": t, "label": "x", "rank": r + 1, "term": term, "weight": 2.5 - r * 0.3}
+                          for t in range(8) for r, term in enumerate(long)])
+    figure = plots.plot_topic_terms(terms)
+    renderer = FigureCanvasAgg(figure).get_renderer()
+    boxes = [ax.get_tightbbox(renderer) for ax in figure.axes]
+    assert len(boxes) == 8
+    inside = figure.bbox
+    for box in boxes:
+        assert inside.x0 <= box.x0 and box.x1 <= inside.x1 and inside.y0 <= box.y0 and box.y1 <= inside.y1
+    for i, a in enumerate(boxes):
+        for b in boxes[i + 1:]:
+            assert not a.overlaps(b)
+    title = figure._suptitle.get_window_extent(renderer)
+    assert all(not title.overlaps(box) for box in boxes)
 
 
 def test_trend_plots_mark_the_incomplete_period():

@@ -137,6 +137,14 @@ def test_a_run_stops_every_kernel_it_started_ahead(tmp_path, divisor, statuses):
     assert kernels_running() <= before
 
 
+def test_a_run_refused_before_it_starts_stops_the_kernel_started_early(tmp_path):
+    """run_batch starts the first kernel before it reads the notebooks' parameters; a refused run stops it."""
+    before = kernels_running()
+    with pytest.raises(NbkitError, match=r"unknown parameter\(s\) nope"):
+        run_batch([MULTIPLY], parameters={"nope": 1}, out_dir=tmp_path)
+    assert kernels_running() <= before
+
+
 def test_a_findings_page_that_cannot_be_written_fails_the_run_in_one_line_and_keeps_the_notebooks(
         tmp_path, capsys, monkeypatch):
     import nbkit.findings

@@ -275,15 +275,19 @@ def write_html(executed: Path) -> Path:
 
 def execute_run(paths: Sequence[Path], parameters: dict[str, Any], declared: dict[Path, dict[str, dict]],
                 folder: Path, *, kernel_name: str = "python3", progress: bool = True,
-                kernel: ReusedKernel | None = None) -> RunRecord:
+                kernel: ReusedKernel | None = None, first_kernel: Any = None) -> RunRecord:
     """Run the notebooks in order into `folder`; a failing notebook ends the run (later ones may need its
     outputs) and keeps its executed copy with the error in the failing cell. Writes manifest.json and index.html.
 
     With `kernel`, the notebooks run in that already started kernel, its namespace cleared before each one;
-    otherwise each notebook gets a new kernel, started ahead of it: the first one before papermill is imported and
-    the notebook parameterized, each next one while the notebook before it is rendered to HTML (a kernel takes
-    ~1 s to start; this process and the kernel then work at once)."""
-    ahead = [start_kernel(kernel_name, paths[0].parent)] if kernel is None and paths else []
+    otherwise each notebook gets a new kernel, started ahead of it: the first one before the notebook is
+    parameterized (`first_kernel`, when the caller started it even earlier: run_batch does, before papermill is
+    imported), each next one while the notebook before it is rendered to HTML (a kernel takes ~1 s to start; this
+    process and the kernel then work at once). This run stops `first_kernel` too."""
+    if kernel is None and paths:
+        ahead = [first_kernel or start_kernel(kernel_name, paths[0].parent)]
+    else:
+        ahead = [first_kernel] if first_kernel is not None else []
     try:
         return _execute_run(paths, parameters, declared, folder, kernel_name, progress, kernel, ahead)
     finally:
@@ -311,7 +315,7 @@ def _execute_run(paths: Sequence[Path], parameters: dict[str, Any], declared: di
     failed = False
     # Work that needs no executed notebook goes to a thread while the kernels start and run (this process only waits
     # for them meanwhile): the manifest's facts about the inputs and the HTML exporter's warm-up, ~1 s otherwise
-    # spent after the last cell.
+    # spent after the last cell; later, each kernel's stop, while its notebook is rendered.
     with ThreadPoolExecutor(max_workers=1) as pool:
         facts = pool.submit(run_facts, list(effective.values()))
         exporter = pool.submit(html_exporter)
@@ -335,14 +339,19 @@ def _execute_run(paths: Sequence[Path], parameters: dict[str, Any], declared: di
                 failed = True
                 if kernel is not None:
                     kernel.discard()  # whatever state the failure left is not carried into the next run
+            stopping = None
             if kernel is None:
                 if not failed and i + 1 < len(paths):  # it starts while this one stops and is rendered
                     ahead.append(start_kernel(kernel_name, paths[i + 1].parent))
-                stop_kernel(ahead.pop(0))  # papermill stops only the kernels it started itself
+                # papermill stops only the kernels it started itself. Stopping is mostly waiting for the kernel
+                # to exit (~0.3 s): the thread waits for it while this one renders the HTML page.
+                stopping = pool.submit(stop_kernel, ahead.pop(0))
             result.seconds = round(time.perf_counter() - begin, 2)
             if target.exists():
                 exporter.result()
                 result.html = str(write_html(target))
+            if stopping is not None:
+                stopping.result()
             results.append(result)
         record = RunRecord(folder, parameters, results, round(time.perf_counter() - start, 2), started)
         write_manifest(record, facts.result())
@@ -555,11 +564,16 @@ def write_sweep_summary(records: Sequence[tuple[dict[str, Any], RunRecord]], out
 
 # --- entry points --------------------------------------------------------------------------------------------------
 
-def _resolve(notebooks: Sequence[str | Path] | None) -> tuple[list[Path], dict[Path, dict[str, dict]]]:
+def _notebook_paths(notebooks: Sequence[str | Path] | None) -> list[Path]:
     paths = [project_path(n) for n in notebooks] if notebooks else default_notebooks()
     for path in paths:
         if not path.is_file():
             raise NbkitError("no such notebook", path)
+    return paths
+
+
+def _resolve(notebooks: Sequence[str | Path] | None) -> tuple[list[Path], dict[Path, dict[str, dict]]]:
+    paths = _notebook_paths(notebooks)
     return paths, {path: declared_parameters(path) for path in paths}
 
 
@@ -595,15 +609,31 @@ def run_batch(notebooks: Sequence[str | Path] | None = None, *, parameters: dict
     """One run, or a sweep of runs under `<out>/runs/` with sweep.csv and index.html. Sweep runs go on when one
     fails; with jobs > 1 they run in parallel, after the first run alone (it fills the shared caches once).
     Sweep runs reuse one kernel per worker (see ReusedKernel) unless `reuse_kernels` is False."""
-    from tqdm.auto import tqdm
+    paths = _notebook_paths(notebooks)
+    # Unless a sweep is asked for, the first notebook's kernel starts now: it boots (~1 s) on the other core while
+    # this process imports papermill and reads the notebooks' parameters (~1 s). A sweep found only in the values
+    # (a list for a parameter that is not one) does not use it: it is stopped below.
+    early = start_kernel(kernel_name, paths[0].parent) if not sweep else None
+    try:
+        declared = {path: declared_parameters(path) for path in paths}
+        plans = plan_runs(dict(parameters or {}), dict(sweep or {}), declared)
+        out = project_path(out_dir)
+        if len(plans) == 1 and not plans[0][1]:
+            first, early = early, None  # execute_run stops it, whatever happens there
+            record = execute_run(paths, plans[0][0], declared, out, kernel_name=kernel_name, first_kernel=first)
+            _print_outcome([(plans[0][1], record)], out)
+            return [(plans[0][1], record)]
+    finally:
+        if early is not None:
+            stop_kernel(early)
+    return _run_sweep(paths, declared, plans, out, jobs, kernel_name, reuse_kernels)
 
-    paths, declared = _resolve(notebooks)
-    plans = plan_runs(dict(parameters or {}), dict(sweep or {}), declared)
-    out = project_path(out_dir)
-    if len(plans) == 1 and not plans[0][1]:
-        record = execute_run(paths, plans[0][0], declared, out, kernel_name=kernel_name)
-        _print_outcome([(plans[0][1], record)], out)
-        return [(plans[0][1], record)]
+
+def _run_sweep(paths: list[Path], declared: dict[Path, dict[str, dict]],
+               plans: list[tuple[dict[str, Any], dict[str, Any]]], out: Path, jobs: int, kernel_name: str,
+               reuse_kernels: bool) -> list[tuple[dict[str, Any], RunRecord]]:
+    """run_batch's sweep: each plan into its own folder under `<out>/runs/`, then sweep.csv and index.html."""
+    from tqdm.auto import tqdm
 
     names = [run_name(swept) for _, swept in plans]
     if len(set(names)) < len(names):
