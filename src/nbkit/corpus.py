@@ -145,7 +145,7 @@ def _load(paths, fmt, reference_year, collections, columns, skip_bad_files,
     del combined
     spaced = listings.pop("title_words")
     grouping = group_listings(listings)
-    listings["paper_id"] = grouping.paper_ids[grouping.codes]
+    listings["paper_id"] = _strings(grouping.paper_ids[grouping.codes])  # not inferred: pyarrow, copied back
     listings = schema.listings_frame(listings)
     near, skipped_buckets = find_near_duplicates(listings, threshold=near_duplicate_threshold, spaced=spaced,
                                                  grouping=grouping)
@@ -260,7 +260,7 @@ def _strings(values: np.ndarray) -> pd.api.extensions.ExtensionArray:
     conversion cost ~0.1 s a million values even for a column with none; values that are not all text take
     that way."""
     try:
-        return pd.arrays.StringArray(values)
+        return pd.arrays.StringArray(values, dtype=schema.STRING)
     except ValueError:
         return pd.array(values, dtype=schema.STRING)
 
