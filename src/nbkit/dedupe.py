@@ -283,8 +283,9 @@ def merge_listings(listings: pd.DataFrame, codes: np.ndarray | None = None) -> t
     flags: np.ndarray = columns["flags"]  # type: ignore[assignment]
     conflicts = _conflicts(multi, multi_codes, columns["paper_id"], flags)
     has_abstract = ~pd.isna(np.asarray(columns["abstract"], dtype=object))
-    for code in np.flatnonzero(has_abstract):
-        if flags[code] and "missing_abstract" in flags[code]:  # another listing of the paper had the abstract
+    flagged = np.fromiter(map(len, flags), dtype=np.int64, count=len(flags)) > 0  # in C: most papers have none
+    for code in np.flatnonzero(has_abstract & flagged):
+        if "missing_abstract" in flags[code]:  # another listing of the paper had the abstract
             flags[code] = [f for f in flags[code] if f != "missing_abstract"]
     return pd.DataFrame({k: pd.Series(v, dtype=object) if k in ("collections", "code_urls", "categories", "flags")
                          else v for k, v in columns.items()}, copy=False), conflicts
@@ -300,7 +301,13 @@ def _group_lists(values: pd.Series, first: np.ndarray, multi_codes: np.ndarray, 
     vals = values.to_numpy(dtype=object)
     is_list = len(vals) > 0 and isinstance(vals[0], list)
     out = np.empty(len(first), dtype=object)
-    out[:] = vals[first].tolist() if is_list else [[v] if isinstance(v, str) else [] for v in vals[first]]
+    if is_list:
+        out[:] = vals[first].tolist()
+    else:  # [value], or [] where missing; the lists are made in C (zip's 1-tuples), a Python loop costs ~2x
+        firsts = vals[first]
+        out[:] = list(map(list, zip(firsts.tolist())))
+        for index in np.flatnonzero(pd.isna(firsts)):
+            out[index] = []
     if not len(multi_papers):
         return out
     out[multi_papers] = [[] for _ in range(len(multi_papers))]  # papers whose listings have no values at all
