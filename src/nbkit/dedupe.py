@@ -282,7 +282,7 @@ def merge_listings(listings: pd.DataFrame, codes: np.ndarray | None = None) -> t
 
     flags: np.ndarray = columns["flags"]  # type: ignore[assignment]
     conflicts = _conflicts(multi, multi_codes, columns["paper_id"], flags)
-    has_abstract = ~pd.isna(np.asarray(columns["abstract"], dtype=object))
+    has_abstract = ~np.asarray(columns["abstract"].isna())  # on the string array: no object copy
     flagged = np.fromiter(map(len, flags), dtype=np.int64, count=len(flags)) > 0  # in C: most papers have none
     for code in np.flatnonzero(has_abstract & flagged):
         if "missing_abstract" in flags[code]:  # another listing of the paper had the abstract
