@@ -156,6 +156,22 @@ def test_string_columns_are_wrapped_with_python_storage_and_missing_as_na():
         assert [None if v is pd.NA else v for v in out] == expected
 
 
+def test_a_text_field_no_listing_has_is_an_all_missing_column_of_the_same_type():
+    """_text builds an unused field's column without validation (pandas' _from_backing_data): same dtype, same
+    missing values as the validated path, and its own array per call (columns must not share storage)."""
+    from nbkit.corpus import _text
+    from nbkit.schema import STRING
+    from nbkit.sources.base import ListingBuffer
+
+    buffer = ListingBuffer()
+    for line in (1, 5, 9):
+        buffer.add(line, f"Title {line}", "An abstract.", line + 2, doi="10.1/x" if line == 5 else None)
+    empty, other, used = _text(buffer, "pmid"), _text(buffer, "s2_id"), _text(buffer, "doi")
+    assert empty.dtype == STRING and empty.dtype.storage == "python" and len(empty) == 3
+    assert empty.isna().tolist() == [True, True, True] and empty._ndarray is not other._ndarray
+    assert used.dtype == STRING and [None if v is pd.NA else v for v in used] == [None, "10.1/x", None]
+
+
 def test_loading_restores_the_garbage_collector_even_on_error(write):
     assert gc.isenabled()
     with pytest.raises(NbkitError):
