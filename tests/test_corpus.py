@@ -125,6 +125,53 @@ def test_the_whole_fixture_folder_is_accounted_for():
     assert tool.published == pd.Timestamp("2025-02-04")
 
 
+def test_text_columns_keep_python_string_storage():
+    """Every text column of both tables holds Python str objects (StringDtype("python")): a column left to
+    pandas' inference, or wrapped with the default dtype, is pyarrow-backed, copying every string (its repr and the
+    output digests would not show it). Checked on a load with both storage-prone paths: all-missing id columns
+    and paper_id."""
+    from nbkit.schema import LISTING_COLUMNS, PAPER_COLUMNS, STRING
+
+    corpus = load_corpus([HF], reference_year=2025)
+    for frame, columns in ((corpus.listings, LISTING_COLUMNS), (corpus.papers, PAPER_COLUMNS)):
+        text = [c.name for c in columns if c.dtype == "string"]
+        assert len(text) >= 10
+        for name in text:
+            assert frame[name].dtype == STRING and frame[name].dtype.storage == "python", name
+    assert corpus.listings["doi"].isna().all() and corpus.listings["paper_id"].notna().all()
+
+
+def test_string_columns_are_wrapped_with_python_storage_and_missing_as_na():
+    """_strings wraps the reader's object array (None -> NA) with Python storage; the default StringDtype would be
+    pyarrow's, and the tables' final cast would then copy every string back. Values that are not text take
+    pd.array's converting path (the int becomes "7")."""
+    import numpy as np
+
+    from nbkit.corpus import _strings
+    from nbkit.schema import STRING
+
+    for values, expected in (([None, None], [None, None]), (["a", None], ["a", None]), ([7, None], ["7", None])):
+        out = _strings(np.array(values, dtype=object))
+        assert out.dtype == STRING and out.dtype.storage == "python"
+        assert [None if v is pd.NA else v for v in out] == expected
+
+
+def test_a_text_field_no_listing_has_is_an_all_missing_column_of_the_same_type():
+    """_text builds an unused field's column without validation (pandas' _from_backing_data): same dtype, same
+    missing values as the validated path, and its own array per call (columns must not share storage)."""
+    from nbkit.corpus import _text
+    from nbkit.schema import STRING
+    from nbkit.sources.base import ListingBuffer
+
+    buffer = ListingBuffer()
+    for line in (1, 5, 9):
+        buffer.add(line, f"Title {line}", "An abstract.", line + 2, doi="10.1/x" if line == 5 else None)
+    empty, other, used = _text(buffer, "pmid"), _text(buffer, "s2_id"), _text(buffer, "doi")
+    assert empty.dtype == STRING and empty.dtype.storage == "python" and len(empty) == 3
+    assert empty.isna().tolist() == [True, True, True] and empty._ndarray is not other._ndarray
+    assert used.dtype == STRING and [None if v is pd.NA else v for v in used] == [None, "10.1/x", None]
+
+
 def test_loading_restores_the_garbage_collector_even_on_error(write):
     assert gc.isenabled()
     with pytest.raises(NbkitError):

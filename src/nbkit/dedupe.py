@@ -223,6 +223,8 @@ def _first_rows(codes: np.ndarray, n_groups: int) -> np.ndarray:
 
 _PRECISION_RANK = {"day": 0, "month": 1, "year": 2}
 ID_COLUMNS = ("doi", "pmid", "openalex_id", "s2_id")  # source identifiers: first non-missing, conflicts flagged
+_MULTI_COLUMNS = ("listing_id", "abstract", "authors", "authors_count", "arxiv_id", *ID_COLUMNS, "published",
+                  "date_precision", "date_inferred", "upvotes")
 
 
 def merge_listings(listings: pd.DataFrame, codes: np.ndarray | None = None) -> tuple[pd.DataFrame, list[dict]]:
@@ -245,7 +247,8 @@ def merge_listings(listings: pd.DataFrame, codes: np.ndarray | None = None) -> t
     sizes = np.bincount(codes, minlength=n_groups)
     first = _first_rows(codes, n_groups)
     in_multi = sizes[codes] > 1
-    multi = listings[in_multi]
+    # only the columns the merge rules read: copying titles, lists and the rest for every repeat costs ~1 s at 1M
+    multi = listings.loc[in_multi, list(_MULTI_COLUMNS)]
     multi_codes = codes[in_multi]
 
     columns: dict[str, object] = {}
@@ -270,7 +273,7 @@ def merge_listings(listings: pd.DataFrame, codes: np.ndarray | None = None) -> t
             columns[column][best["_code"].to_numpy()] = best[column].array
     columns["n_listings"] = sizes
     places = listings["source_file"].to_numpy(dtype=object)[first] + ":" \
-        + listings["source_line"].astype(str).to_numpy(dtype=object)[first]
+        + listings["source_line"].take(first).astype(str).to_numpy(dtype=object)
     columns["first_seen"] = pd.array(places, dtype=STRING)
     multi_papers = np.flatnonzero(sizes > 1)
     for target, source in (("collections", "collection"), ("code_urls", "code_urls"),
@@ -279,12 +282,13 @@ def merge_listings(listings: pd.DataFrame, codes: np.ndarray | None = None) -> t
 
     flags: np.ndarray = columns["flags"]  # type: ignore[assignment]
     conflicts = _conflicts(multi, multi_codes, columns["paper_id"], flags)
-    has_abstract = ~pd.isna(np.asarray(columns["abstract"], dtype=object))
-    for code in np.flatnonzero(has_abstract):
-        if flags[code] and "missing_abstract" in flags[code]:  # another listing of the paper had the abstract
+    has_abstract = ~np.asarray(columns["abstract"].isna())  # on the string array: no object copy
+    flagged = np.fromiter(map(len, flags), dtype=np.int64, count=len(flags)) > 0  # in C: most papers have none
+    for code in np.flatnonzero(has_abstract & flagged):
+        if "missing_abstract" in flags[code]:  # another listing of the paper had the abstract
             flags[code] = [f for f in flags[code] if f != "missing_abstract"]
     return pd.DataFrame({k: pd.Series(v, dtype=object) if k in ("collections", "code_urls", "categories", "flags")
-                         else v for k, v in columns.items()}), conflicts
+                         else v for k, v in columns.items()}, copy=False), conflicts
 
 
 def _group_lists(values: pd.Series, first: np.ndarray, multi_codes: np.ndarray, in_multi: np.ndarray,
@@ -297,7 +301,13 @@ def _group_lists(values: pd.Series, first: np.ndarray, multi_codes: np.ndarray, 
     vals = values.to_numpy(dtype=object)
     is_list = len(vals) > 0 and isinstance(vals[0], list)
     out = np.empty(len(first), dtype=object)
-    out[:] = vals[first].tolist() if is_list else [[v] if isinstance(v, str) else [] for v in vals[first]]
+    if is_list:
+        out[:] = vals[first].tolist()
+    else:  # [value], or [] where missing; the lists are made in C (zip's 1-tuples), a Python loop costs ~2x
+        firsts = vals[first]
+        out[:] = list(map(list, zip(firsts.tolist())))
+        for index in np.flatnonzero(pd.isna(firsts)):
+            out[index] = []
     if not len(multi_papers):
         return out
     out[multi_papers] = [[] for _ in range(len(multi_papers))]  # papers whose listings have no values at all
@@ -326,7 +336,8 @@ def _runs(groups: np.ndarray, values: np.ndarray) -> tuple[list[int], list[list]
     groups, values = groups[order], values[order]
     starts = np.flatnonzero(np.r_[True, groups[1:] != groups[:-1]])
     ends = np.r_[starts[1:], len(groups)]
-    return groups[starts].tolist(), [values[a:b].tolist() for a, b in zip(starts, ends, strict=True)]
+    items = values.tolist()  # slicing a list is cheaper than a tolist() per numpy slice
+    return groups[starts].tolist(), [items[a:b] for a, b in zip(starts.tolist(), ends.tolist(), strict=True)]
 
 
 def _conflicts(multi: pd.DataFrame, multi_codes: np.ndarray, paper_ids: object, flags: np.ndarray) -> list[dict]:
@@ -361,7 +372,7 @@ def _text_differs(texts: np.ndarray, codes: np.ndarray) -> pd.Series:
     """Per group: do its non-missing texts differ? Repeated listings of an HF page share one string object, so
     object identity settles most groups; only groups holding different objects are hashed and compared."""
     present = pd.notna(texts)
-    identity = pd.Series(np.array([id(t) for t in texts], dtype=np.int64)).where(present)
+    identity = pd.Series(np.fromiter(map(id, texts), dtype=np.int64, count=len(texts))).where(present)
     maybe = identity.groupby(codes).nunique() > 1
     if maybe.any():
         rows = np.isin(codes, maybe.index.to_numpy()[maybe.to_numpy()]) & present

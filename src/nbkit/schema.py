@@ -136,7 +136,7 @@ def _conform(data: pd.DataFrame | dict[str, Any], columns: tuple[Column, ...], t
             out[col.name] = pd.to_datetime(values).astype(col.dtype)
         else:
             out[col.name] = values.astype(col.dtype)
-    return pd.DataFrame(out, index=pd.RangeIndex(len(frame)))
+    return pd.DataFrame(out, index=pd.RangeIndex(len(frame)), copy=False)  # copy on write keeps `data` apart
 
 
 def listings_frame(data: pd.DataFrame | dict[str, Any]) -> pd.DataFrame:
