@@ -33,6 +33,7 @@ from nbkit.sources.tagged import (
     TaggedRecord,
     arxiv_id_from,
     clean_all,
+    clean_plain,
     opens_record,
     read_records,
     unique,
@@ -88,17 +89,19 @@ def ris_listing(record: TaggedRecord) -> dict[str, Any]:
     fields = ris_fields(record.text)
     urls = fields.get("urls") or []
     doi_text = fields.get("doi")
+    clean = clean_plain if record.plain else clean_text
     return {
-        "title": clean_text(fields.get("title") or fields.get("primary_title") or ""),
-        "abstract": clean_text(fields.get("abstract") or fields.get("notes_abstract") or ""),
-        "authors": clean_all([a for a in fields.get("authors") or fields.get("first_authors") or () if a]),
+        "title": clean(fields.get("title") or fields.get("primary_title") or ""),
+        "abstract": clean(fields.get("abstract") or fields.get("notes_abstract") or ""),
+        "authors": clean_all([a for a in fields.get("authors") or fields.get("first_authors") or () if a],
+                             record.plain),
         "date_text": ris_date(fields.get("year") or fields.get("publication_year"), fields.get("date")),
         # A DO nbkit cannot read falls back to a DOI link; failing that it goes on as written, so the loader
         # flags it invalid_doi instead of dropping it.
         "doi": normalize_doi(doi_text) or next((d for d in map(normalize_doi, urls) if d), None) or doi_text,
         "pmid": _pmid(fields, urls),
         "arxiv_id": arxiv_id_from([doi_text, *urls]),
-        "categories": unique(clean_all(fields.get("keywords") or ())),
+        "categories": unique(clean_all(fields.get("keywords") or (), record.plain)),
     }
 
 
