@@ -10,12 +10,13 @@ import rispy
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from nbkit.clean import clean_text
 from nbkit.corpus import load_corpus
 from nbkit.errors import NbkitError
 from nbkit.sources import TEXT_READERS, bibtex, detect_format, medline, read_file, ris, wos
 from nbkit.sources.base import ParsedFile
-from nbkit.sources.tagged import TaggedFormat, split_records
-from nbkit.sources.textio import decode_head
+from nbkit.sources.tagged import TaggedFormat, clean_plain, plain_ascii, split_records
+from nbkit.sources.textio import Chunk, decode_head
 from tests.conftest import FIXTURES, HF
 
 TAGGED = {
@@ -209,3 +210,39 @@ def test_record_starts_and_ends_by_substring_search():
     assert medline.FORMAT.starts(pubmed) == [0, 19]
     assert medline.FORMAT.record_end(pubmed, 0, 19) == (15, True)
     assert medline.FORMAT.record_end(pubmed, 19, len(pubmed)) == (len(pubmed), True)
+
+
+@pytest.mark.parametrize(("raw", "expected"), [
+    (b"TY  - JOUR\r\nTI  - A ~ title!\n", True),  # printable ASCII, LF and CR
+    (b"AB  - caf\xc3\xa9\n", False),  # UTF-8 for an accented letter
+    (b"AB  - a\tb\n", False),  # a tab: clean_text makes it a space
+    (b"AB  - a\x7fb\n", False),  # DEL
+    (b"AB  - a\x0cb\n", False),  # a form feed
+    (b"", False),
+    (None, False),  # UTF-16 and UTF-32 chunks carry no raw bytes
+])
+def test_plain_ascii(raw, expected):
+    assert plain_ascii(raw) is expected
+
+
+def test_records_are_plain_only_when_all_their_text_came_from_plain_chunks():
+    # A record carried over from a plain chunk into one with an accent is not plain, nor is the rest of that
+    # text, but records wholly in a later plain chunk are again; a piece given as str is never plain.
+    chunks = [Chunk("TY  - JOUR\nTI  - One\nER  - \nTY  - JOUR\nTI  - Tw", b"(plain)"),
+              Chunk("o \u00e9\nER  - \nTY  - JOUR\nTI  - Three\nER  - \nTY  - JOUR\n", "\u00e9".encode()),
+              Chunk("TI  - Four\nER  - \nTY  - JOUR\nTI  - Five\nER  - \n", b"(plain)")]
+    records = list(split_records(chunks, ParsedFile("x", "x", "x", "x"), ris.FORMAT))
+    assert [(r.line, r.plain) for r in records] == [(1, True), (4, False), (7, False), (10, False), (13, True)]
+    records = list(split_records([c.text for c in chunks], ParsedFile("x", "x", "x", "x"), ris.FORMAT))
+    assert [r.plain for r in records] == [False] * 5
+
+
+@pytest.mark.parametrize(("value", "expected"), [
+    ("Deep learning", "Deep learning"),
+    ("Two  spaces", "Two spaces"),
+    (" leading", "leading"),
+    ("trailing ", "trailing"),
+    ("", ""),
+])
+def test_clean_plain_is_clean_text_on_printable_ascii(value, expected):
+    assert clean_plain(value) == clean_text(value) == expected

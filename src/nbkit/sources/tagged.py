@@ -116,8 +116,8 @@ def split_records(pieces: Iterable[str | Chunk], parsed: ParsedFile, form: Tagge
             piece, piece_plain = piece.text, plain_ascii(piece.raw)
         else:
             piece_plain = False
+        carried = len(carry)
         text = carry + (piece or "")
-        # The carry is the end of the text before, so it is plain when that text was (or when it is empty).
         plain = carry_plain and (piece_plain or final)
         starts = form.starts(text)
         if not starts and not final:  # no record start yet: settle the complete lines, keep the partial one
@@ -125,7 +125,7 @@ def split_records(pieces: Iterable[str | Chunk], parsed: ParsedFile, form: Tagge
             if cut:
                 gap.add(text[:cut - 1], line)
                 line += text.count("\n", 0, cut)
-            carry, carry_plain = text[cut:], plain
+            carry, carry_plain = text[cut:], _tail_plain(plain, piece_plain, cut >= carried)
             continue
         keep = len(text) if final else starts.pop()  # where the carry for the next piece begins
         gap.add(text[:starts[0] if starts else keep], line)
@@ -139,8 +139,13 @@ def split_records(pieces: Iterable[str | Chunk], parsed: ParsedFile, form: Tagge
             if stop - end > 2 or text[end:stop].strip():  # not just the line break(s) before the next record
                 gap.add(text[end:stop], pos_line)
         line = pos_line + text.count("\n", pos, keep)
-        carry, carry_plain = text[keep:], plain
+        carry, carry_plain = text[keep:], _tail_plain(plain, piece_plain, keep >= carried)
     gap.flush()
+
+
+def _tail_plain(plain: bool, piece_plain: bool, in_piece: bool) -> bool:
+    """Whether the text carried over is plain: as plain as the piece if it lies within it, else as the text."""
+    return piece_plain if in_piece else plain
 
 
 def plain_ascii(raw: bytes | None) -> bool:
