@@ -129,18 +129,31 @@ def split_records(pieces: Iterable[str | Chunk], parsed: ParsedFile, form: Tagge
             continue
         keep = len(text) if final else starts.pop()  # where the carry for the next piece begins
         gap.add(text[:starts[0] if starts else keep], line)
+        # Plain text is ASCII, one byte a character: its line breaks are found at once with numpy and each
+        # record's line looked up, where str.count stepped through every character of every record.
+        breaks = _line_breaks(text) if plain else None
+        lines = None if breaks is None else (np.searchsorted(breaks, starts) + line).tolist()
         pos, pos_line = 0, line  # every line break before pos is counted once: pos_line is the line at pos
-        for begin, stop in zip(starts, [*starts[1:], keep][:len(starts)], strict=True):
-            record_line = pos_line + text.count("\n", pos, begin)
+        for index, (begin, stop) in enumerate(zip(starts, [*starts[1:], keep][:len(starts)], strict=True)):
+            record_line = pos_line + text.count("\n", pos, begin) if lines is None else lines[index]
             end, terminated = form.record_end(text, begin, stop)
             gap.flush()
             yield TaggedRecord(record_line, text[begin:end].rstrip("\n"), terminated, plain)
-            pos, pos_line = end, record_line + text.count("\n", begin, end)
+            if lines is None or stop - end > 2:
+                pos, pos_line = end, record_line + text.count("\n", begin, end)
             if stop - end > 2 or text[end:stop].strip():  # not just the line break(s) before the next record
                 gap.add(text[end:stop], pos_line)
-        line = pos_line + text.count("\n", pos, keep)
+        if breaks is None:
+            line = pos_line + text.count("\n", pos, keep)
+        else:
+            line += int(np.searchsorted(breaks, keep))
         carry, carry_plain = text[keep:], _tail_plain(plain, piece_plain, keep >= carried)
     gap.flush()
+
+
+def _line_breaks(text: str) -> np.ndarray:
+    """Where the line breaks of an ASCII text are (their character offsets, ascending)."""
+    return np.flatnonzero(np.frombuffer(text.encode("ascii"), dtype=np.uint8) == 10)
 
 
 def _tail_plain(plain: bool, piece_plain: bool, in_piece: bool) -> bool:
