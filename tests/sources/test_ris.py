@@ -215,3 +215,22 @@ def test_a_do_field_that_is_no_doi_is_flagged_not_dropped():
         [7, "10.1038/nature14539", []],
         [14, "10.1109/cvpr.2016.90", []],
     ]
+
+
+def test_plain_records_give_the_same_listing_as_any_other():
+    # A plain record (printable ASCII) skips clean_text's per-character test: spaces are still cleaned.
+    text = ("TY  - JOUR\nTI  - Two  spaces \nAU  - Doe,  J.\nAB  -\n  indented\nKW  - deep  learning\n"
+            "KW  - deep learning\nER  - ")
+    record = ris.TaggedRecord(1, text, True, True)
+    listing = ris.ris_listing(record)
+    assert listing == ris.ris_listing(record._replace(plain=False))
+    assert (listing["title"], listing["abstract"], listing["authors"], listing["categories"]) == (
+        "Two spaces", "indented", ["Doe, J."], ["deep learning"])
+
+
+@pytest.mark.parametrize("name", sorted(EXPECTED))
+def test_fixture_records_read_the_same_plain_or_not(name):
+    text = (RIS / name).read_text(encoding="utf-8-sig").replace("\r\n", "\n").replace("\r", "\n")
+    for record in split_records([text], ParsedFile("x", "x", "ris", "x"), ris.FORMAT):
+        if record.text.isascii() and record.text.replace("\n", "").isprintable():
+            assert ris.ris_listing(record._replace(plain=True)) == ris.ris_listing(record)

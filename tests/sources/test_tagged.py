@@ -10,12 +10,13 @@ import rispy
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from nbkit.clean import clean_text
 from nbkit.corpus import load_corpus
 from nbkit.errors import NbkitError
 from nbkit.sources import TEXT_READERS, bibtex, detect_format, medline, read_file, ris, wos
 from nbkit.sources.base import ParsedFile
-from nbkit.sources.tagged import TaggedFormat, split_records
-from nbkit.sources.textio import decode_head
+from nbkit.sources.tagged import TaggedFormat, clean_plain, plain_ascii, split_records
+from nbkit.sources.textio import Chunk, decode_head
 from tests.conftest import FIXTURES, HF
 
 TAGGED = {
@@ -111,10 +112,12 @@ def test_sniffers_do_not_claim_prose_about_the_formats(text):
         assert not sniff(text, ".txt")
 
 
-def _split(text: str, form: TaggedFormat, size: int | None):
+def _split(text: str, form: TaggedFormat, size: int | None, chunks: bool = False):
     parsed = ParsedFile("x", "x", "x", "x")
     pieces = [text[i:i + size] for i in range(0, len(text), size)] if size else [text]
-    records = list(split_records(pieces, parsed, form))
+    if chunks:  # as textio gives them: the ASCII pieces are plain, and their line numbers found with numpy
+        pieces = [Chunk(piece, piece.encode()) for piece in pieces]
+    records = [record._replace(plain=False) for record in split_records(pieces, parsed, form)]
     return records, parsed.blocks, parsed.header_lines, [(r.line, r.reason, r.text) for r in parsed.rejections]
 
 
@@ -127,13 +130,13 @@ SPLIT_FIXTURES = [(path, FORMS[fmt]) for path, fmt in TAGGED.items() if fmt in F
 def test_records_do_not_depend_on_where_the_text_is_cut(case, size):
     path, form = case
     text = re.sub(r"\r\n?", "\n", path.read_text(encoding="utf-8-sig"))
-    assert _split(text, form, size) == _split(text, form, None)
+    assert _split(text, form, size) == _split(text, form, None) == _split(text, form, size, chunks=True)
 
 
 def test_record_lines_are_counted_across_pieces():
     text = "junk\n\n" + "".join(f"TY  - JOUR\nTI  - T{i}\nER  - \n\n" for i in range(50))
-    for size in (1, 7, 64):
-        records, blocks, _, rejections = _split(text, ris.FORMAT, size)
+    for size, chunks in [(1, False), (7, False), (64, False), (7, True), (64, True)]:
+        records, blocks, _, rejections = _split(text, ris.FORMAT, size, chunks)
         assert [r.line for r in records] == [3 + 4 * i for i in range(50)]
         assert (blocks, rejections) == (1, [(1, "text outside a RIS record", "junk")])
 
@@ -209,3 +212,39 @@ def test_record_starts_and_ends_by_substring_search():
     assert medline.FORMAT.starts(pubmed) == [0, 19]
     assert medline.FORMAT.record_end(pubmed, 0, 19) == (15, True)
     assert medline.FORMAT.record_end(pubmed, 19, len(pubmed)) == (len(pubmed), True)
+
+
+@pytest.mark.parametrize(("raw", "expected"), [
+    (b"TY  - JOUR\r\nTI  - A ~ title!\n", True),  # printable ASCII, LF and CR
+    (b"AB  - caf\xc3\xa9\n", False),  # UTF-8 for an accented letter
+    (b"AB  - a\tb\n", False),  # a tab: clean_text makes it a space
+    (b"AB  - a\x7fb\n", False),  # DEL
+    (b"AB  - a\x0cb\n", False),  # a form feed
+    (b"", False),
+    (None, False),  # UTF-16 and UTF-32 chunks carry no raw bytes
+])
+def test_plain_ascii(raw, expected):
+    assert plain_ascii(raw) is expected
+
+
+def test_records_are_plain_only_when_all_their_text_came_from_plain_chunks():
+    # A record carried over from a plain chunk into one with an accent is not plain, nor is the rest of that
+    # text, but records wholly in a later plain chunk are again; a piece given as str is never plain.
+    chunks = [Chunk("TY  - JOUR\nTI  - One\nER  - \nTY  - JOUR\nTI  - Tw", b"(plain)"),
+              Chunk("o \u00e9\nER  - \nTY  - JOUR\nTI  - Three\nER  - \nTY  - JOUR\n", "\u00e9".encode()),
+              Chunk("TI  - Four\nER  - \nTY  - JOUR\nTI  - Five\nER  - \n", b"(plain)")]
+    records = list(split_records(chunks, ParsedFile("x", "x", "x", "x"), ris.FORMAT))
+    assert [(r.line, r.plain) for r in records] == [(1, True), (4, False), (7, False), (10, False), (13, True)]
+    records = list(split_records([c.text for c in chunks], ParsedFile("x", "x", "x", "x"), ris.FORMAT))
+    assert [r.plain for r in records] == [False] * 5
+
+
+@pytest.mark.parametrize(("value", "expected"), [
+    ("Deep learning", "Deep learning"),
+    ("Two  spaces", "Two spaces"),
+    (" leading", "leading"),
+    ("trailing ", "trailing"),
+    ("", ""),
+])
+def test_clean_plain_is_clean_text_on_printable_ascii(value, expected):
+    assert clean_plain(value) == clean_text(value) == expected

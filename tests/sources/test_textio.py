@@ -140,6 +140,9 @@ def test_fallback_warning_names_the_line_whatever_the_line_endings(write, ending
     ([b"a\nb\n", b"c\r\nd\n"], ["CRLF", "LF"]),  # LF seen first: not counted again
     ([b"a\r\nb\r", b"\nc\rd"], ["CR", "CRLF"]),  # a CRLF split across chunks, then a bare CR
     ([b"a\rb\r\n", b"c\r\n"], ["CR", "CRLF"]),
+    ([b"a\r\r\n", b"b\r"], ["CR", "CRLF"]),  # CR CRLF, and a bare CR that ends the file (held, then final)
+    ([b"\r\r", b"\r\n"], ["CR", "CRLF"]),  # a chunk of bare CRs whose last is held for the next
+    ([b"caf\xc3", b"\xa9\r\nx"], ["CRLF"]),  # a UTF-8 character cut in two by the chunk boundary
 ])
 def test_line_ending_kinds_across_chunks(monkeypatch, tmp_path, pieces, kinds):
     # Each chunk is read on its own: the kinds found are the union over the chunks, however the text is cut.
@@ -151,3 +154,12 @@ def test_line_ending_kinds_across_chunks(monkeypatch, tmp_path, pieces, kinds):
     text, info = textio.read_text(path, lambda chunks: "".join(chunk.text for chunk in chunks), chunks=True)
     assert text == b"".join(pieces).decode().replace("\r\n", "\n").replace("\r", "\n")
     assert info.line_endings == kinds
+
+
+def test_utf16_line_endings_are_made_lf_in_the_text(write):
+    # UTF-16 is not ASCII-compatible: its line breaks are found after decoding (textio._lf_text).
+    path = write("page.txt", "a\r\nb\rc\nd".encode("utf-16"))
+    from nbkit.sources import textio
+
+    text, info = textio.read_text(path, lambda chunks: "".join(chunk.text for chunk in chunks), chunks=True)
+    assert (text, info.line_endings) == ("a\nb\nc\nd", ["CR", "CRLF", "LF"])
