@@ -410,20 +410,26 @@ def test_every_fixture_record_as_json_lines_reads_the_same_with_only_the_fields_
 
 
 @pytest.mark.parametrize("enabled", [True, False])
-def test_the_garbage_collector_is_paused_while_json_records_are_read_and_restored_after(enabled, write):
+def test_the_garbage_collector_is_paused_while_a_file_is_read_and_restored_after(enabled, write, monkeypatch):
+    """read_file pauses it for every reader (bulk_allocation); here an OpenAlex reader whose add fails."""
+    import dataclasses
+
+    import nbkit.sources as sources
+
     states = []
 
     def add(parsed, record, place):
         states.append(gc.isenabled())
         raise ValueError("stop")  # restored on the way out of an error too
 
-    path = write("w.jsonl", '{"title": "A"}\n')
-    parsed = ParsedFile(path=str(path), name=path.name, format="x", collection="w")
+    reader = dataclasses.replace(sources._JSON_READERS["openalex"], add=add, fast=None)
+    monkeypatch.setitem(sources._JSON_READERS, "openalex", reader)
+    path = write("w.jsonl", '{"id": "https://openalex.org/W1", "title": "A"}\n')
     was = gc.isenabled()
     (gc.enable if enabled else gc.disable)()
     try:
-        with pytest.raises(ValueError), path.open(encoding="utf-8") as lines:
-            read_json_records(lines, parsed, add, lambda record: True)
+        with pytest.raises(ValueError):
+            sources.read_file(path, path.name, fmt="openalex")
         assert (states, gc.isenabled()) == ([False], enabled)
     finally:
         (gc.enable if was else gc.disable)()

@@ -39,7 +39,7 @@ from nbkit.clean import (
 )
 from nbkit.dates import is_ambiguous_day_month
 from nbkit.errors import NbkitError
-from nbkit.sources.base import ParsedFile, bulk_allocation
+from nbkit.sources.base import ParsedFile
 
 # Matched after normalize_name (case, spaces, `_` and `-` ignored), so `paperTitle` and `Paper Title` are
 # `paper_title`. Scopus CSV: Title, Abstract, Authors, Year, DOI, Link, Author Keywords, PubMed ID; IEEE Xplore:
@@ -649,14 +649,8 @@ def read_json_records(lines: Iterator[str], parsed: ParsedFile, add: AddRecord, 
     with `null_reason` when one is given). `fields` (every key `add` and `is_record` read): JSON Lines records are
     decoded with only those keys (see field_decoder), about twice as fast on OpenAlex works. `fast(parsed, json
     text, place)`: reads a JSON Lines record or an array element from its text when it can (typed decoding) and
-    returns True, else False and the record is read as above.
+    returns True, else False and the record is read as above. (read_file pauses the garbage collector meanwhile.)
     """
-    with bulk_allocation():
-        return _read_json_records(lines, parsed, add, is_record, null_reason, fields, fast)
-
-
-def _read_json_records(lines: Iterator[str], parsed: ParsedFile, add: AddRecord, is_record: Callable[[dict], bool],
-                       null_reason: str | None, fields: tuple[str, ...], fast: AddText | None) -> ParsedFile:
     lines = iter(lines)
     number, first = _first_content_line(lines)
     try:
