@@ -23,6 +23,8 @@ import sys
 import time
 from pathlib import Path
 
+from machine import calibration, describe  # benchmarks/machine.py
+
 ROOT = Path(__file__).resolve().parents[1]
 CORPUS = ROOT / "data" / "raw" / "hf_papers"
 DATA = ROOT / "benchmarks" / ".data"
@@ -134,6 +136,7 @@ def main() -> int:
     parser.add_argument("--stages", action="store_true", help="also show the CPU seconds of each stage (median run)")
     args = parser.parse_args()
     DATA.mkdir(parents=True, exist_ok=True)
+    print(describe())
     print(f"{'listings':>10} {'papers':>9} {'seconds':>8} {'listings/s':>11} {'CPU s':>7} {'per CPU s':>10} "
           f"{'peak RSS MB':>12} {'MB on disk':>11}  runs (s)")
     for size in args.sizes:
@@ -156,6 +159,7 @@ def main() -> int:
             spent["other"] = result["cpu_seconds"] - sum(spent.values())
             for label, seconds in spent.items():
                 print(f"    {label:<22} {seconds:>7.2f} CPU s  {seconds / result['cpu_seconds']:>5.1%}")
+    print(f"calibration after: {calibration():.1f} us")
     return 0
 
 

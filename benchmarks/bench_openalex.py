@@ -24,6 +24,8 @@ import sys
 import time
 from pathlib import Path
 
+from machine import calibration, describe  # benchmarks/machine.py
+
 ROOT = Path(__file__).resolve().parents[1]
 CORPUS = ROOT / "data" / "raw" / "hf_papers"
 DATA = ROOT / "benchmarks" / ".data"
@@ -138,6 +140,7 @@ def main() -> int:
         started = time.perf_counter()
         generate(path, args.works, args.shape)
         print(f"(generated {path.name} in {time.perf_counter() - started:.0f} s)", file=sys.stderr)
+    print(describe())
     print(f"{path.name}: {path.stat().st_size / 1e6:,.0f} MB")
     print(f"{'measured':>12} {'records':>8} {'seconds':>8} {'records/s':>10} {'per CPU s':>10} {'peak RSS MB':>12}"
           "  runs (s)")
@@ -148,6 +151,7 @@ def main() -> int:
         print(f"{what:>12} {result['records']:>8} {result['seconds']:>8.1f} "
               f"{result['records'] / result['seconds']:>10,.0f} {result['records'] / result['cpu_seconds']:>10,.0f} "
               f"{max(r['peak_rss_mb'] for r in runs):>12,.0f}  {times}")
+    print(f"calibration after: {calibration():.1f} us")
     return 0
 
 

@@ -17,8 +17,9 @@ import random
 import statistics
 import sys
 import time
-import timeit
 from pathlib import Path
+
+from machine import calibration, describe  # benchmarks/machine.py
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
@@ -67,12 +68,6 @@ def timed(function, repeat: int) -> tuple[float, float]:
     return statistics.median(walls), statistics.median(cpus)
 
 
-def calibration() -> float:
-    """Microseconds for sum(range(1000)), best of 5 x 2000: ~10 us on an idle modern core; scale by it to compare
-    runs taken on a busier or slower machine."""
-    return min(timeit.repeat("sum(range(1000))", number=2000, repeat=5)) / 2000 * 1e6
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--records", type=int, default=100_000)
@@ -82,13 +77,13 @@ def main() -> None:
     path = DATA / f"scopus_{args.records}.ris"
     if not path.exists():
         generate(path, args.records)
-    before = calibration()
+    print(describe())
     results = {"reader (read_file)": timed(lambda: read_file(path, path.name), args.repeat),
                "load_corpus": timed(lambda: load_corpus([path]), args.repeat)}
     after = calibration()
     size = path.stat().st_size / 1e6
     print(f"{args.records:,} RIS records ({size:.0f} MB), median of {args.repeat}; "
-          f"calibration sum(range(1000)) = {before:.1f} us before, {after:.1f} us after")
+          f"calibration after: {after:.1f} us")
     for name, (wall, cpu) in results.items():
         print(f"  {name:20s} wall {wall:6.2f} s {args.records / wall:9,.0f} records/s   "
               f"cpu {cpu:6.2f} s {args.records / cpu:9,.0f} records/s")
