@@ -42,6 +42,15 @@ def clean_text(text: str) -> str:
     return " ".join(_STRAY.sub(" ", text).split())
 
 
+def clean_plain(value: str) -> str:
+    """clean_text of a value known to be printable ASCII (a value of a plain RIS record or of a plain OpenAlex
+    work): only spaces can need cleaning, so the common case is two substring tests instead of clean_text's pass
+    over every character."""
+    if "  " not in value and value[:1] != " " and value[-1:] != " ":
+        return value
+    return clean_text(value)
+
+
 def title_keys(titles: pd.Series | Iterable[str], spaced: pd.Series | None = None) -> pd.Series:
     """Matching keys: accents stripped (NFKD), case folded, every character that is not a letter or digit dropped.
 

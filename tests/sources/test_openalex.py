@@ -10,7 +10,7 @@ import pytest
 from nbkit.corpus import load_corpus
 from nbkit.sources import JSON_READERS, detect_format, read_file
 from nbkit.sources.base import ParsedFile
-from nbkit.sources.openalex import add_typed_work, rebuild_abstract
+from nbkit.sources.openalex import _plain_names, add_typed_work, rebuild_abstract
 from nbkit.sources.records import read_json_records
 from tests.conftest import FIXTURES, plain
 
@@ -178,3 +178,43 @@ def test_a_json_array_with_text_beyond_ascii_reads_the_same_typed_and_genericall
     typed = _read(array, typed=True)
     assert typed == _read(array, typed=False)
     assert typed[4] == ["Über Straßen", "Über Straßen"] and typed[6]["authors"] == {0: "Jürgen Groß", 1: "Jürgen Groß"}
+
+
+def _work(number, **fields):
+    return {"id": f"https://openalex.org/W{number}", "title": f"Work {number}", **fields}
+
+
+def test_plain_and_escaped_works_clean_alike_typed_and_generically(tmp_path):
+    # Plain JSON (printable ASCII, no escapes) takes clean_plain; an escape anywhere in a work takes clean_text.
+    works = [
+        _work(1, abstract_inverted_index={"Two  spaces": [0], "end": [1]}),  # plain: clean_plain hands it on
+        _work(2, abstract_inverted_index={"caf\u00e9": [0], "zero\u200bwidth": [1]}),  # escaped: clean_text
+        _work(3, authorships=[{"author": {"display_name": "Smith ;J"}}, {"author": {"display_name": "Ng"}}]),
+        _work(4, authorships=[{"author": {"display_name": "Ada\u200b"}}]),  # not printable: person_name decides
+        _work(5, topics=[{"display_name": "Topic  A"}, {"display_name": "\u200b"}, {"display_name": "Topic A"}]),
+        _work(6, topics=[{"display_name": "Topic  A"}, {"display_name": " "}]),  # blank: as_categories decides
+    ]
+    path = tmp_path / "works.jsonl"
+    path.write_text("".join(json.dumps(w) + "\n" for w in works), encoding="utf-8")  # ensure_ascii: \u escapes
+    parsed = ParsedFile(path=str(path), name=path.name, format="openalex", collection="w")
+    lines = path.read_text(encoding="utf-8").splitlines()
+    assert [add_typed_work(parsed, line, n) for n, line in enumerate(lines, 1)] == [True, True, False, False,
+                                                                                   True, False]
+    typed = _read(path, typed=True)
+    assert typed == _read(path, typed=False)
+    abstracts, sparse = typed[5], typed[6]
+    assert abstracts[:2] == ["Two spaces end", "caf\u00e9 zero width"]
+    assert sparse["authors"] == {2: "Smith ;J; Ng", 3: "Ada"}
+    assert sparse["categories"] == {4: ["Topic A"], 5: ["Topic A"]}
+
+
+@pytest.mark.parametrize(("names", "plain"), [
+    (["Ada Lovelace", "Alan Turing"], True),
+    (["Ada"], True),
+    ([""], False), (["", "Ada"], False), (["Ada", ""], False), (["Ada", "", "Bo"], False),
+    ([" Ada"], False), (["Ada", " Bo"], False), (["Ada "], False), (["Ada ", "Bo"], False),
+    (["Smith; J"], True),
+    (["Smith ;J"], False), ([";J"], False),  # look like a name's end or an empty name: the generic path decides
+])
+def test_plain_names_accepts_only_nonempty_stripped_names(names, plain):
+    assert _plain_names("; ".join(names)) is plain

@@ -10,12 +10,12 @@ import rispy
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from nbkit.clean import clean_text
+from nbkit.clean import clean_plain, clean_text
 from nbkit.corpus import load_corpus
 from nbkit.errors import NbkitError
 from nbkit.sources import TEXT_READERS, bibtex, detect_format, medline, read_file, ris, wos
 from nbkit.sources.base import ParsedFile
-from nbkit.sources.tagged import TaggedFormat, clean_plain, plain_ascii, split_records
+from nbkit.sources.tagged import TaggedFormat, plain_ascii, split_records
 from nbkit.sources.textio import Chunk, decode_head
 from tests.conftest import FIXTURES, HF
 

@@ -57,14 +57,21 @@ class ListingBuffer:
     def add(self, source_line: int, title: str, abstract: str | None = None, abstract_line: int | None = None,
             **fields: Any) -> int:
         """Append one listing; None and empty values of sparse fields are simply not stored. Returns its index."""
+        return self.add_fields(source_line, title, abstract, abstract_line, fields)
+
+    def add_fields(self, source_line: int, title: str, abstract: str | None, abstract_line: int | None,
+                   fields: dict[str, Any]) -> int:
+        """add() with the sparse fields as a dict: a reader that collects them in a dict (add_fixed_record) saves
+        packing them into keyword arguments again, a third of what adding a listing cost it."""
         index = len(self.title)
         self.source_line.append(source_line)
         self.title.append(title)
         self.abstract.append(abstract)
         self.abstract_line.append(abstract_line)
+        sparse = self.sparse
         for name, value in fields.items():
             if value is not None and value != []:
-                self.sparse[name][index] = list(value) if name in LIST_FIELDS else value
+                sparse[name][index] = list(value) if name in LIST_FIELDS else value
         return index
 
     def set(self, index: int, name: str, value: Any) -> None:

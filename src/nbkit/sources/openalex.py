@@ -21,11 +21,12 @@ read by `add_work` from its generic decoding instead, so both paths give the sam
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import msgspec
 
-from nbkit.clean import arxiv_id_from_link, clean_text, normalize_openalex_id, normalize_pmid
+from nbkit.clean import arxiv_id_from_link, clean_plain, clean_text, normalize_openalex_id, normalize_pmid
 from nbkit.sources.base import ParsedFile
 from nbkit.sources.records import add_fixed_record, as_categories, person_name, text_value
 
@@ -44,10 +45,11 @@ def looks_like_work(record: dict[str, Any]) -> bool:
             or "abstract_inverted_index" in record or "authorships" in record)
 
 
-def rebuild_abstract(index: Any) -> str | None:
+def rebuild_abstract(index: Any, clean: Callable[[str], str] = clean_text) -> str | None:
     """The text of an inverted-index abstract ({word: [positions]}); None when there is none.
 
-    Positions are normally 0..n-1; a gap (a position no word holds) is skipped, never filled."""
+    Positions are normally 0..n-1; a gap (a position no word holds) is skipped, never filled. `clean`: clean_text,
+    or clean_plain when the words are known to be printable ASCII."""
     if not isinstance(index, dict) or not index:
         return None
     try:  # the plain loop is the fastest way found (sorting or itertools are 2-3x slower)
@@ -58,7 +60,7 @@ def rebuild_abstract(index: Any) -> str | None:
     except (IndexError, TypeError):  # positions beyond the word count, or not lists of integers
         return _rebuild_sparse(index)
     text = " ".join(words) if None not in words else " ".join(w for w in words if w is not None)
-    return clean_text(text) or None
+    return clean(text) or None
 
 
 def _rebuild_sparse(index: dict[str, Any]) -> str | None:
@@ -166,7 +168,7 @@ _WORK = msgspec.json.Decoder(_Work)
 _UNSET = msgspec.UNSET
 
 
-def add_typed_work(parsed: ParsedFile, text: str | bytes, place: int) -> bool:
+def add_typed_work(parsed: ParsedFile, text: str | bytes | msgspec.Raw, place: int) -> bool:
     """Read one work from its JSON text through the typed Structs; False (nothing added) when it does not fit
     them, so the caller reads it the generic way (add_work)."""
     try:
@@ -177,41 +179,92 @@ def add_typed_work(parsed: ParsedFile, text: str | bytes, place: int) -> bool:
     if not ((work_id is not None and work_id.startswith("https://openalex.org/W"))
             or work.abstract_inverted_index is not _UNSET or work.authorships is not _UNSET):
         return False  # not a work (a page of works, another record): looks_like_work decides
-    title = text_value(work.title) or text_value(work.display_name)
+    plain = _plain(text)
+    clean = clean_plain if plain else clean_text
+    title = work.title
+    title = (clean(title) or None) if title is not None else None
     if not title:
-        return False  # rejected by add_work, which quotes the whole record
+        display_name = work.display_name
+        title = (clean(display_name) or None) if display_name is not None else None
+        if not title:
+            return False  # rejected by add_work, which quotes the whole record
     authorships = work.authorships
-    names: list[str] = []
+    authors = None
     if authorships:
         try:
-            names = [a.author.display_name for a in authorships]  # type: ignore[union-attr]
-        except AttributeError:  # an authorship without an author: person_name's fallbacks
+            authors = "; ".join([a.author.display_name for a in authorships])  # type: ignore[union-attr,misc]
+        except (AttributeError, TypeError):  # an authorship without an author or a name: person_name's fallbacks
             return False
-        # _author_names takes these names as they are only when all are plain; else person_name decides.
-        if not all(type(n) is str and n and n.isprintable() and n == n.strip() for n in names):
+        # _author_names takes the names as they are only when all are plain; else person_name decides.
+        if not (_plain_names(authors) if plain else _printable_names(authorships)):
             return False
-    categories: list[str] = []
-    topics = work.topics or work.concepts
-    if topics:
-        labels = [t.display_name for t in topics]
-        if not all(type(n) is str and n.strip() for n in labels):
-            return False  # as_categories would look at other keys
-        categories = list(dict.fromkeys(c for c in map(clean_text, labels) if c))
+    categories = _categories(work.topics or work.concepts)
+    if categories is None:
+        return False  # as_categories would look at other keys
     ids = work.ids
+    doi = work.doi
     date = work.publication_date or work.publication_year
-    abstract = rebuild_abstract(work.abstract_inverted_index) or text_value(work.abstract)
+    abstract = rebuild_abstract(work.abstract_inverted_index, clean)
+    if abstract is None and work.abstract is not None:
+        abstract = clean(work.abstract) or None
     add_fixed_record(
         parsed, work, place, "OpenAlex work", title, abstract,  # type: ignore[arg-type]  # never quoted: titled
-        authors="; ".join(names) or None,
+        authors=authors,
         authors_count=len(authorships) if authorships else None,
         date_text=str(date) if date else None,
         arxiv_id=_typed_arxiv_id(work),
-        doi=text_value(work.doi) or (text_value(ids.doi) if ids else None),
+        doi=((clean(doi) or None) if doi is not None else None) or (text_value(ids.doi) if ids else None),
         pmid=normalize_pmid(ids.pmid) if ids else None,
         openalex_id=normalize_openalex_id(work_id) or (normalize_openalex_id(ids.openalex) if ids else None),
         categories=categories,
     )
     return True
+
+
+def _plain(text: str | bytes | msgspec.Raw) -> bool:
+    """Whether a work's JSON text is printable ASCII without escapes: then every string decoded from it is printable
+    ASCII (JSON allows no raw control character in a string but DEL), so cleaning it is only a matter of spaces
+    (clean_plain: two substring tests, where clean_text also passes over every character)."""
+    if isinstance(text, str):
+        return text.isascii() and "\\" not in text and "\x7f" not in text
+    data = bytes(text)
+    return data.isascii() and b"\\" not in data and b"\x7f" not in data
+
+
+def _plain_names(joined: str) -> bool:
+    """For names of a plain work joined with `; `: whether each is non-empty and has no space at either end (an
+    empty or unstripped name shows as a leading `;` or space, a trailing space, or `  ` or ` ;` inside).
+    One C pass instead of one test per name; a name that holds `; ` itself is merely sent to the generic path."""
+    return joined[:1] not in ("", " ", ";") and joined[-1] != " " and "  " not in joined and " ;" not in joined
+
+
+def _printable_names(authorships: list[_Authorship]) -> bool:
+    return all(n and n.isprintable() and n == n.strip() for n in (a.author.display_name for a in authorships))  # type: ignore[union-attr]
+
+
+# clean_text of topic and concept names, which repeat across works (OpenAlex has ~4,500 topics): a dict lookup
+# instead of cleaning each again. Bounded, so a file of odd labels cannot grow it without end.
+_LABELS: dict[str, str] = {}
+_MAX_LABELS = 100_000
+
+
+def _categories(named: Sequence[_Named] | None) -> list[str] | None:
+    """The categories as_categories gives for topics or concepts; None when a name is missing or blank (then
+    as_categories would look at other keys: the generic path)."""
+    if not named:
+        return []
+    try:
+        cleaned = [_LABELS[t.display_name] for t in named]  # type: ignore[index]
+    except KeyError:  # a name not seen before (or None)
+        labels = [t.display_name for t in named]
+        if not all(type(n) is str and n.strip() for n in labels):
+            return None
+        cleaned = [clean_text(n) for n in labels]  # type: ignore[arg-type]
+        if len(_LABELS) < _MAX_LABELS:
+            _LABELS.update(zip(labels, cleaned, strict=True))  # type: ignore[arg-type]
+    unique = dict.fromkeys(cleaned)
+    unique.pop("", None)  # a name of invisible characters only
+    return list(unique)
 
 
 def _typed_arxiv_id(work: _Work) -> str | None:

@@ -632,8 +632,10 @@ def add_fixed_record(parsed: ParsedFile, record: Mapping[str, Any], place: int, 
         whole = json.loads(record.line) if isinstance(record, PartialRecord) else record  # quote all of it
         parsed.reject(place, f"{what} without a title", json.dumps(whole, ensure_ascii=False, default=str)[:200])
         return
-    parsed.listings.add(place, title, abstract, flags=None if abstract is not None else ["missing_abstract"],
-                        **fields)
+    if "flags" in fields:
+        raise TypeError("add_fixed_record sets the flags itself")  # as a repeated keyword argument would
+    fields["flags"] = None if abstract is not None else ["missing_abstract"]
+    parsed.listings.add_fields(place, title, abstract, None, fields)
     parsed.listing_blocks += 1
 
 

@@ -25,7 +25,7 @@ from typing import Any
 
 from rispy.config import DELIMITED_TAG_MAPPING, LIST_TYPE_TAGS, TAG_KEY_MAPPING
 
-from nbkit.clean import clean_text, normalize_doi
+from nbkit.clean import clean_plain, clean_text, normalize_doi
 from nbkit.dates import parse_date_text
 from nbkit.sources.base import ParsedFile
 from nbkit.sources.tagged import (
@@ -33,7 +33,6 @@ from nbkit.sources.tagged import (
     TaggedRecord,
     arxiv_id_from,
     clean_all,
-    clean_plain,
     opens_record,
     read_records,
     unique,

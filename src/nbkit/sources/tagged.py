@@ -231,14 +231,6 @@ def clean_all(values: list[str], plain: bool = False) -> list[str]:
     return [clean_text(v) for v in values]
 
 
-def clean_plain(value: str) -> str:
-    """clean_text of a value known to be printable ASCII (from a plain record): only spaces can need cleaning, so
-    the common case is two substring tests instead of clean_text's pass over every character."""
-    if "  " not in value and value[:1] != " " and value[-1:] != " ":
-        return value
-    return clean_text(value)
-
-
 def unique(values: Iterable[str]) -> list[str]:
     """Non-empty values in order, each once (keywords repeat across KW, MH and OT lines)."""
     kept = dict.fromkeys(values)
