@@ -673,7 +673,7 @@ def read_json_records(lines: Iterator[str], parsed: ParsedFile, add: AddRecord, 
             else:  # not a record, a page of records or invalid: decoded whole, as before
                 _add_line(parsed, text, line_number, add, is_record, null_reason)
     elif first.lstrip().startswith("["):
-        text = "\n" * (number - 1) + first + "".join(lines)
+        text = "".join(_chain("\n" * (number - 1) + first, lines))  # one join: no copy of the whole text again
         # msgspec reads ASCII text in place but keeps a UTF-8 copy of other text as long as the text lives
         data = text if fast is None or text.isascii() else text.encode()
         elements = _raw_elements(data) if fast is not None else None
