@@ -234,7 +234,7 @@ def _plain(text: str | bytes | msgspec.Raw) -> bool:
 def _plain_names(joined: str) -> bool:
     """For names of a plain work joined with `; `: whether each is non-empty and has no space at either end (an
     empty or unstripped name shows as a leading `;` or space, a trailing space, or `  ` or ` ;` inside).
-    One C pass instead of one test per name; a name that holds `; ` itself is merely sent to the generic path."""
+    A few C passes instead of a test per name; a name holding ` ;` or starting with `;` merely goes the generic way."""
     return joined[:1] not in ("", " ", ";") and joined[-1] != " " and "  " not in joined and " ;" not in joined
 
 
