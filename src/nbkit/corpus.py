@@ -6,6 +6,8 @@
 
 from __future__ import annotations
 
+import collections
+import itertools
 import os
 import tempfile
 from collections.abc import Iterable, Iterator, Mapping, Sequence
@@ -154,7 +156,7 @@ def _load(paths, fmt, reference_year, collections, columns, skip_bad_files,
     papers = schema.papers_frame(papers)
 
     rejections = [r for p in parsed_files for r in p.rejections]
-    flagged = int(listings["flags"].map(len).astype(bool).sum())
+    flagged = int(np.count_nonzero(np.fromiter(map(len, listings["flags"]), dtype=np.int64, count=len(listings))))
     totals = {
         "files": len(file_reports),
         "blocks": sum(f.blocks for f in file_reports),
@@ -342,14 +344,8 @@ def _derive(frame: pd.DataFrame) -> pd.DataFrame:
     unread = frame["date_text"].notna().to_numpy() & ~has_parts
     invalid = (has_parts & published.isna().to_numpy()) | unread
     flags = frame["flags"].to_numpy(dtype=object)
-    for index in np.flatnonzero(inferred | late | invalid):
-        row = flags[index]
-        if inferred[index]:
-            row.append("year_inferred")
-        if late[index]:
-            row.append("year_rolled_back")
-        if invalid[index]:
-            row.append("invalid_date")
+    for rows, flag in ((inferred, "year_inferred"), (late, "year_rolled_back"), (invalid, "invalid_date")):
+        _append_each(flags[rows], flag)
     frame["published"] = published
     frame["page_date"] = page_date
     frame["date_inferred"] = pd.array(np.where(published.notna(), inferred, None), dtype="boolean")
@@ -360,6 +356,11 @@ def _derive(frame: pd.DataFrame) -> pd.DataFrame:
     frame["code_urls"] = _code_urls(frame["abstract"].to_numpy(dtype=object))
     return frame.drop(columns=["date_year", "date_month", "date_day", "ref_year", "page_year", "page_month",
                                "page_day"])
+
+
+def _append_each(lists: np.ndarray, item: str) -> None:
+    """Append `item` to each list, in C (map): a Python loop over a quarter of a million rows cost ~4x."""
+    collections.deque(map(list.append, lists, itertools.repeat(item)), maxlen=0)
 
 
 def _code_urls(abstracts: np.ndarray) -> pd.Series:
