@@ -297,3 +297,13 @@ def test_group_min_takes_the_smallest_value_of_each_group():
     value_codes = np.array([2, -1, 0, 2, -1, 0, -1])
     groups = np.array([0, 1, 1, 2, 2, 0, 3])
     assert _group_min(value_codes, uniques, groups, 4).tolist() == ["b", "b", "c", None]
+
+
+def test_groups_are_numbered_in_order_of_first_listing():
+    # title keys alone come numbered already; a listing without a key (a group of its own) is renumbered into place
+    for keys, codes in ((["b", "a", "b", "c"], [0, 1, 0, 2]), (["b", None, "a", "b"], [0, 1, 2, 0])):
+        n = len(keys)
+        listings = pd.DataFrame({"title_key": keys, "arxiv_id": [None] * n, "doi": [None] * n,
+                                 "source_file": ["a.csv"] * n, "source_line": list(range(2, n + 2))})
+        grouping = group_listings(listings)
+        assert grouping.codes.tolist() == codes and grouping.codes.dtype == np.int64

@@ -142,12 +142,17 @@ def group_listings(listings: pd.DataFrame) -> Grouping:
                              (doi_codes, len(doi_uniques))])
     if len(doi_uniques) > 1:
         labels = _split_doi_conflicts(labels, title_codes, arxiv_codes, doi_codes)
-    # Number the groups in order of first appearance.
-    unique_labels, first_index, inverse = np.unique(labels, return_index=True, return_inverse=True)
-    rank = np.empty(len(unique_labels), dtype=np.int64)
-    rank[np.argsort(first_index, kind="stable")] = np.arange(len(unique_labels))
-    codes = rank[inverse]
-    n_groups = len(unique_labels)
+    # Number the groups in order of first appearance. Title codes alone (an HF page: no ids) are numbered so
+    # already, which a running maximum that never steps by more than one shows without sorting.
+    running = np.maximum.accumulate(labels)
+    if labels[0] == 0 and not (np.diff(running) > 1).any():
+        codes, n_groups = labels.astype(np.int64, copy=False), int(running[-1]) + 1
+    else:
+        unique_labels, first_index, inverse = np.unique(labels, return_index=True, return_inverse=True)
+        rank = np.empty(len(unique_labels), dtype=np.int64)
+        rank[np.argsort(first_index, kind="stable")] = np.arange(len(unique_labels))
+        codes = rank[inverse]
+        n_groups = len(unique_labels)
 
     title_key = _group_min(title_codes, title_uniques, codes, n_groups)
     hashes = np.zeros(n_groups, dtype=np.uint64)
