@@ -395,10 +395,12 @@ def _conflicts(multi: pd.DataFrame, multi_codes: np.ndarray, paper_ids: object, 
         if not len(bad):
             continue
         rows = np.isin(multi_codes, bad) & multi[field].notna().to_numpy()
-        for code, found in zip(*_runs(multi_codes[rows], _shown(multi[field][rows])), strict=True):
-            values = list(dict.fromkeys(found))
-            flags[code] = [*flags[code], f"conflict:{field}"]
-            conflicts.append({"paper_id": str(ids[code]), "field": field, "values": values})
+        codes, found = _runs(multi_codes[rows], _shown(multi[field][rows]))
+        tag = f"conflict:{field}"
+        for code in codes:
+            flags[code] = [*flags[code], tag]
+        conflicts += [{"paper_id": str(ids[code]), "field": field, "values": list(dict.fromkeys(values))}
+                      for code, values in zip(codes, found, strict=True)]
     return conflicts
 
 
