@@ -138,9 +138,10 @@ def title_words(title: str) -> str:
         return b" ".join(title.encode().translate(_ASCII_WORD_BYTES).split()).decode()
     text = unicodedata.normalize("NFKD", title)
     # drop the combining marks (accents): the few distinct non-ASCII characters are looked up, not every one
-    marks = {ord(ch): None for ch in set(text).difference(_ASCII) if unicodedata.category(ch) == "Mn"}
-    text = (text.translate(marks) if marks else text).casefold()
-    return " ".join(_NON_WORD.sub(" ", text).split())
+    for ch in set(text).difference(_ASCII):
+        if unicodedata.category(ch) == "Mn":
+            text = text.replace(ch, "")
+    return " ".join(_NON_WORD.sub(" ", text.casefold()).split())
 
 
 _ASCII = frozenset(map(chr, range(128)))
