@@ -65,6 +65,23 @@ def test_spaced_title_keys_keep_word_boundaries():
         "fast slow learning v2", "elan vital"]
 
 
+def test_title_words_of_mixed_titles_match_each_title_alone():
+    # ASCII titles are worked on together as one text, the others one by one: a missing title, one holding a
+    # newline, one of spaces only and ones with accents or other scripts must each come out as they would alone.
+    titles = ["Fast & Slow: Learning (v2)", None, "Naïve Bayes — Über Alles", "Two\nLines  here", "  ",
+              "漢字 Model", "Élan vital"]
+    assert spaced_title_keys(titles).tolist() == [
+        "fast slow learning v2", pd.NA, "naive bayes uber alles", "two lines here", "", "漢字 model", "elan vital"]
+    assert title_keys(titles).tolist() == [
+        "fastslowlearningv2", pd.NA, "naivebayesuberalles", "twolineshere", pd.NA, "漢字model", "elanvital"]
+
+
+def test_title_words_of_all_ascii_titles():
+    assert spaced_title_keys(["-A  b-", "C3PO's (Droid)", "x"]).tolist() == ["a b", "c3po s droid", "x"]
+    assert title_keys(["-A  b-", "C3PO's (Droid)", "x"]).tolist() == ["ab", "c3posdroid", "x"]
+    assert spaced_title_keys([]).tolist() == []
+
+
 @pytest.mark.parametrize(("text", "urls"), [
     ("Code at https://github.com/a/b.", ["https://github.com/a/b"]),
     ("(available in https://github.com/LZY/Twin-Mergin.)", ["https://github.com/LZY/Twin-Mergin"]),

@@ -6,10 +6,11 @@ from __future__ import annotations
 import gc
 import re
 
+import numpy as np
 import pandas as pd
 import pytest
 
-from nbkit.corpus import expand_inputs, load_corpus, read_corpus, write_corpus
+from nbkit.corpus import _append_each, expand_inputs, load_corpus, read_corpus, write_corpus
 from nbkit.errors import NbkitError
 from tests.conftest import HF, accounted_lines, paragraph_starts
 
@@ -260,3 +261,11 @@ def test_code_urls_of_a_repeated_abstract_are_found_once_and_kept_per_row(write)
     urls = load_corpus([write("p.txt", page)], reference_year=2025).listings["code_urls"].tolist()
     assert urls == [["https://github.com/a/b"], [], ["https://github.com/a/b"]]
     assert urls[0] is not urls[2]
+
+
+def test_append_each_appends_to_every_list_given():
+    rows = [[], ["missing_abstract"], []]
+    chosen = np.empty(2, dtype=object)
+    chosen[:] = rows[:2]
+    _append_each(chosen, "year_inferred")
+    assert rows == [["year_inferred"], ["missing_abstract", "year_inferred"], []]

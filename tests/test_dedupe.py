@@ -2,10 +2,20 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 
+from nbkit.clean import title_keys
 from nbkit.corpus import load_corpus
-from nbkit.dedupe import SAME_TITLE_DOIS_DIFFER, find_near_duplicates, group_listings, paper_ids_for
+from nbkit.dedupe import (
+    SAME_TITLE_DOIS_DIFFER,
+    _group_min,
+    _id_texts,
+    _repeated,
+    find_near_duplicates,
+    group_listings,
+    paper_ids_for,
+)
 from tests.conftest import FIXTURES
 
 ABSTRACT = "An abstract long enough to be one. " * 10
@@ -248,3 +258,52 @@ def test_a_ris_and_an_openalex_export_of_the_same_papers_dedup_by_doi():
     attention = papers.loc["10.5555/3295222.3295349"]  # the OpenAlex listing has no DOI: joined by its title
     assert (attention.n_listings, attention.openalex_id) == (2, "W2626778328")
     assert attention.abstract.startswith("The dominant sequence transduction models")
+
+
+def test_near_duplicate_keys_of_titles_of_every_length_find_their_titles():
+    # Titles of two or three words give only their word bag, longer ones also each bag less one word: "deep" left
+    # out of title 1 gives title 0's bag, "epsilon" left out of title 3 gives title 4's. The pairs' titles must be
+    # found from the keys' positions whatever the lengths of the titles before them.
+    titles = ["Graph neural nets", "Deep graph neural nets", "X y", "Alpha beta gamma delta epsilon",
+              "Alpha beta gamma delta", "Solo"]
+    listings = pd.DataFrame({"paper_id": list("abcdef"), "title": titles, "title_key": title_keys(titles)})
+    near, skipped = find_near_duplicates(listings, threshold=0)
+    assert skipped == 0
+    # ratio: 1 - (characters inserted) / (both lengths): 1 - 5/39 and 1 - 8/52
+    assert near[["paper_id_a", "paper_id_b", "similarity"]].values.tolist() == [["a", "b", 87.2],
+                                                                                 ["d", "e", 84.6]]
+
+
+def test_repeated_keys_get_codes_by_value_and_a_mask():
+    keys = np.array([5, 7, 5, 9, 7, 7, 11], dtype=np.uint64)
+    codes, shared = _repeated(keys)
+    assert codes.tolist() == [0, 1, 0, 1, 1] and shared.tolist() == [True, True, True, False, True, True, False]
+    # the same low bits, a different key: only the real repeats count
+    codes, shared = _repeated(np.array([5, 5 + 2**40, 5], dtype=np.uint64))
+    assert codes.tolist() == [0, 0] and shared.tolist() == [True, False, True]
+    codes, shared = _repeated(np.array([1, 2, 3], dtype=np.uint64))
+    assert codes.tolist() == [] and shared.tolist() == [False, False, False]
+
+
+def test_paper_id_texts_are_p_and_sixteen_hex_digits():
+    hashes = np.array([0, 1, 0xFEDCBA9876543210], dtype=np.uint64)
+    assert _id_texts(hashes).tolist() == ["p0000000000000000", "p0000000000000001", "pfedcba9876543210"]
+    assert _id_texts(np.zeros(0, dtype=np.uint64)).tolist() == []
+
+
+def test_group_min_takes_the_smallest_value_of_each_group():
+    uniques = np.array(["b", "a", "c"], dtype=object)
+    # group 0: "c" then "b"; group 1: none, then "b"; group 2: "c", none; group 3: none at all
+    value_codes = np.array([2, -1, 0, 2, -1, 0, -1])
+    groups = np.array([0, 1, 1, 2, 2, 0, 3])
+    assert _group_min(value_codes, uniques, groups, 4).tolist() == ["b", "b", "c", None]
+
+
+def test_groups_are_numbered_in_order_of_first_listing():
+    # title keys alone come numbered already; a listing without a key (a group of its own) is renumbered into place
+    for keys, codes in ((["b", "a", "b", "c"], [0, 1, 0, 2]), (["b", None, "a", "b"], [0, 1, 2, 0])):
+        n = len(keys)
+        listings = pd.DataFrame({"title_key": keys, "arxiv_id": [None] * n, "doi": [None] * n,
+                                 "source_file": ["a.csv"] * n, "source_line": list(range(2, n + 2))})
+        grouping = group_listings(listings)
+        assert grouping.codes.tolist() == codes and grouping.codes.dtype == np.int64

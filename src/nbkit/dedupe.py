@@ -33,6 +33,7 @@ than one listing.
 from __future__ import annotations
 
 import itertools
+import operator
 from typing import NamedTuple
 
 import numpy as np
@@ -72,9 +73,29 @@ def paper_ids_for(keys: pd.Series, arxiv: bool | str) -> np.ndarray:
     of a listing that has no title key). Computed in C by pandas' hash_array with nbkit's own hash keys, so the
     ids do not depend on the platform, on Python's per-process string hashing, or on pandas' default key.
     """
+    return _id_texts(_id_hashes(keys, arxiv))
+
+
+def _id_hashes(keys: pd.Series, arxiv: bool | str) -> np.ndarray:
     hash_key = {True: _ID_KEY_ARXIV, False: _ID_KEY_TITLE, "doi": _ID_KEY_DOI, "place": _ID_KEY_PLACE}[arxiv]
-    hashes = pd.util.hash_array(keys.to_numpy(dtype=object), hash_key=hash_key, categorize=False)
-    return np.array([f"p{h:016x}" for h in hashes.tolist()], dtype=object)
+    return pd.util.hash_array(keys.to_numpy(dtype=object), hash_key=hash_key, categorize=False)
+
+
+def _id_texts(hashes: np.ndarray) -> np.ndarray:
+    """`p` + the 16 hex digits of each uint64, written by numpy into one ASCII buffer and split in C (an f-string
+    per id cost ~0.2 s a million)."""
+    digits = hashes.astype(">u8").view(np.uint8).reshape(-1, 8)  # big-endian: the first byte holds the top digits
+    text = np.empty((len(hashes), 18), dtype=np.uint8)
+    text[:, 0] = ord("p")
+    text[:, 1:17:2] = _HEX_DIGITS[digits >> 4]
+    text[:, 2:17:2] = _HEX_DIGITS[digits & 15]
+    text[:, 17] = ord("\n")
+    out = np.empty(len(hashes), dtype=object)
+    out[:] = text.tobytes().decode("ascii").split("\n")[:-1]
+    return out
+
+
+_HEX_DIGITS = np.frombuffer(b"0123456789abcdef", dtype=np.uint8)
 
 
 def _codes(values: pd.Series) -> tuple[np.ndarray, np.ndarray]:
@@ -121,29 +142,36 @@ def group_listings(listings: pd.DataFrame) -> Grouping:
                              (doi_codes, len(doi_uniques))])
     if len(doi_uniques) > 1:
         labels = _split_doi_conflicts(labels, title_codes, arxiv_codes, doi_codes)
-    # Number the groups in order of first appearance.
-    unique_labels, first_index, inverse = np.unique(labels, return_index=True, return_inverse=True)
-    rank = np.empty(len(unique_labels), dtype=np.int64)
-    rank[np.argsort(first_index, kind="stable")] = np.arange(len(unique_labels))
-    codes = rank[inverse]
-    n_groups = len(unique_labels)
+    # Number the groups in order of first appearance. Title codes alone (an HF page: no ids) are numbered so
+    # already, which a running maximum that never steps by more than one shows without sorting.
+    running = np.maximum.accumulate(labels)
+    if labels[0] == 0 and not (np.diff(running) > 1).any():
+        codes, n_groups = labels.astype(np.int64, copy=False), int(running[-1]) + 1
+    else:
+        unique_labels, first_index, inverse = np.unique(labels, return_index=True, return_inverse=True)
+        rank = np.empty(len(unique_labels), dtype=np.int64)
+        rank[np.argsort(first_index, kind="stable")] = np.arange(len(unique_labels))
+        codes = rank[inverse]
+        n_groups = len(unique_labels)
 
     title_key = _group_min(title_codes, title_uniques, codes, n_groups)
-    ids = np.empty(n_groups, dtype=object)
+    hashes = np.zeros(n_groups, dtype=np.uint64)
     keyless = title_key.isna().to_numpy()
-    ids[~keyless] = paper_ids_for(title_key[~keyless], arxiv=False)
+    hashes[~keyless] = _id_hashes(title_key[~keyless], arxiv=False)
     if keyless.any():  # no title key (a title without letters or digits): the place of the first listing
         first = _first_rows(codes, n_groups)[keyless]
-        places = listings["source_file"].astype(str).to_numpy(dtype=object)[first] + ":" \
-            + listings["source_line"].astype(str).to_numpy(dtype=object)[first]
-        ids[keyless] = paper_ids_for(pd.Series(places, dtype=object), arxiv="place")
+        places = listings["source_file"].take(first).astype(str).to_numpy(dtype=object) + ":" \
+            + listings["source_line"].take(first).astype(str).to_numpy(dtype=object)
+        hashes[keyless] = _id_hashes(pd.Series(places, dtype=object), arxiv="place")
     for kind, value_codes, uniques in (("doi", doi_codes, doi_uniques), (True, arxiv_codes, arxiv_uniques)):
         if len(uniques):  # the arXiv id, written last, wins over the DOI, which wins over the title key
             key = _group_min(value_codes, uniques, codes, n_groups)
             known = key.notna().to_numpy()
-            ids[known] = paper_ids_for(key[known], arxiv=kind)
-    if len(set(ids.tolist())) != len(ids):  # 64-bit ids: a collision is astronomically unlikely, but never silent
+            hashes[known] = _id_hashes(key[known], arxiv=kind)
+    ordered = np.sort(hashes)
+    if (ordered[1:] == ordered[:-1]).any():  # 64-bit ids: a collision is astronomically unlikely, but never silent
         raise RuntimeError("paper_id hash collision; please report this corpus")
+    ids = _id_texts(hashes)
     return Grouping(codes, ids, title_codes)
 
 
@@ -202,14 +230,18 @@ def _local(codes: np.ndarray) -> tuple[np.ndarray, int]:
 
 def _group_min(value_codes: np.ndarray, uniques: np.ndarray, groups: np.ndarray, n_groups: int) -> pd.Series:
     """Smallest value per group (by string order), missing where a group has none. Most groups hold a single
-    distinct value, which is then its minimum; only the others are compared in Python."""
+    distinct value, that of their first listing, which is then their minimum; only the others are compared in
+    Python."""
     out = np.full(n_groups, None, dtype=object)
     present = value_codes >= 0
-    pairs = pd.DataFrame({"g": groups[present], "c": value_codes[present]}).drop_duplicates()
-    several = pairs["g"].duplicated(keep=False).to_numpy()
-    single = pairs[~several]
-    out[single["g"].to_numpy()] = uniques[single["c"].to_numpy()]
-    for group, found in pairs[several].groupby("g")["c"]:
+    first = value_codes[_first_rows(groups, n_groups)]  # code of each group's first listing (-1: none)
+    others = np.unique(groups[present & (value_codes != first[groups])])  # groups with another value, or a later one
+    single = first >= 0
+    single[others] = False
+    out[single] = uniques[first[single]]
+    rows = present & np.isin(groups, others)
+    pairs = pd.DataFrame({"g": groups[rows], "c": value_codes[rows]}).drop_duplicates()
+    for group, found in pairs.groupby("g")["c"]:
         out[group] = min(uniques[found.to_numpy()].tolist())
     return pd.Series(out, dtype=object)
 
@@ -272,9 +304,9 @@ def merge_listings(listings: pd.DataFrame, codes: np.ndarray | None = None) -> t
         for column in ("published", "date_precision", "date_inferred"):
             columns[column][best["_code"].to_numpy()] = best[column].array
     columns["n_listings"] = sizes
-    places = listings["source_file"].to_numpy(dtype=object)[first] + ":" \
-        + listings["source_line"].take(first).astype(str).to_numpy(dtype=object)
-    columns["first_seen"] = pd.array(places, dtype=STRING)
+    places = map("{}:{}".format, listings["source_file"].to_numpy(dtype=object)[first],
+                 listings["source_line"].take(first).astype(str).to_numpy(dtype=object))
+    columns["first_seen"] = pd.array(np.fromiter(places, dtype=object, count=len(first)), dtype=STRING)
     multi_papers = np.flatnonzero(sizes > 1)
     for target, source in (("collections", "collection"), ("code_urls", "code_urls"),
                            ("categories", "categories"), ("flags", "flags")):
@@ -284,9 +316,11 @@ def merge_listings(listings: pd.DataFrame, codes: np.ndarray | None = None) -> t
     conflicts = _conflicts(multi, multi_codes, columns["paper_id"], flags)
     has_abstract = ~np.asarray(columns["abstract"].isna())  # on the string array: no object copy
     flagged = np.fromiter(map(len, flags), dtype=np.int64, count=len(flags)) > 0  # in C: most papers have none
-    for code in np.flatnonzero(has_abstract & flagged):
-        if "missing_abstract" in flags[code]:  # another listing of the paper had the abstract
-            flags[code] = [f for f in flags[code] if f != "missing_abstract"]
+    candidates = np.flatnonzero(has_abstract & flagged)
+    missing = np.fromiter(map(operator.contains, flags[candidates], itertools.repeat("missing_abstract")),
+                          dtype=bool, count=len(candidates))
+    for code in candidates[missing]:  # another listing of the paper had the abstract
+        flags[code] = [f for f in flags[code] if f != "missing_abstract"]
     return pd.DataFrame({k: pd.Series(v, dtype=object) if k in ("collections", "code_urls", "categories", "flags")
                          else v for k, v in columns.items()}, copy=False), conflicts
 
@@ -300,10 +334,10 @@ def _group_lists(values: pd.Series, first: np.ndarray, multi_codes: np.ndarray, 
     """
     vals = values.to_numpy(dtype=object)
     is_list = len(vals) > 0 and isinstance(vals[0], list)
-    out = np.empty(len(first), dtype=object)
     if is_list:
-        out[:] = vals[first].tolist()
+        out = vals[first]  # a new array of the same lists
     else:  # [value], or [] where missing; the lists are made in C (zip's 1-tuples), a Python loop costs ~2x
+        out = np.empty(len(first), dtype=object)
         firsts = vals[first]
         out[:] = list(map(list, zip(firsts.tolist())))
         for index in np.flatnonzero(pd.isna(firsts)):
@@ -361,10 +395,12 @@ def _conflicts(multi: pd.DataFrame, multi_codes: np.ndarray, paper_ids: object, 
         if not len(bad):
             continue
         rows = np.isin(multi_codes, bad) & multi[field].notna().to_numpy()
-        for code, found in zip(*_runs(multi_codes[rows], _shown(multi[field][rows])), strict=True):
-            values = list(dict.fromkeys(found))
-            flags[code] = [*flags[code], f"conflict:{field}"]
-            conflicts.append({"paper_id": str(ids[code]), "field": field, "values": values})
+        codes, found = _runs(multi_codes[rows], _shown(multi[field][rows]))
+        tag = f"conflict:{field}"
+        for code in codes:
+            flags[code] = [*flags[code], tag]
+        conflicts += [{"paper_id": str(ids[code]), "field": field, "values": list(dict.fromkeys(values))}
+                      for code, values in zip(codes, found, strict=True)]
     return conflicts
 
 
@@ -433,22 +469,19 @@ def find_near_duplicates(listings: pd.DataFrame, threshold: float = 90.0, max_bu
     arr = pc.if_else(pc.equal(arr, ""), pa.scalar(None, arr.type), arr)
     tokens = pc.split_pattern(arr, " ")
     lengths = pc.fill_null(pc.list_value_length(tokens), 0).to_numpy()
-    token_ids = pc.dictionary_encode(pc.list_flatten(tokens)).indices.to_numpy()
-    token_hash = _splitmix64(token_ids)
-    owner = np.repeat(np.arange(len(rows)), lengths)
-    total = np.zeros(len(rows), dtype=np.uint64)
-    has_tokens = lengths > 0
-    if has_tokens.any():  # owner is sorted, so each title's token hashes are one contiguous run
-        starts = np.concatenate([[0], np.cumsum(lengths)[:-1]])[has_tokens]
-        total[has_tokens] = np.add.reduceat(token_hash, starts)
-
-    full = np.flatnonzero(lengths >= 2)
-    drop = lengths[owner] >= 4
-    with np.errstate(over="ignore"):
-        keys = np.concatenate([total[full], total[owner[drop]] - token_hash[drop]])
-    owners = np.concatenate([full, owner[drop]])
+    encoded = pc.dictionary_encode(pc.list_flatten(tokens))
+    del arr, tokens
+    keys, full, long = _bag_keys(lengths, encoded.indices.to_numpy(), len(encoded.dictionary))
+    del encoded
     key_codes, shared = _repeated(keys)
-    buckets = pd.DataFrame({"key": key_codes, "owner": owners[shared]}).drop_duplicates()
+    del keys
+    # the title of each shared key: a bag's own title, or the long title whose run of left-out words holds it
+    positions = np.flatnonzero(shared)
+    bags = positions < len(full)
+    ends = np.cumsum(lengths[long])
+    owners = np.concatenate([full[positions[bags]],
+                             long[np.searchsorted(ends, positions[~bags] - len(full), side="right")]])
+    buckets = pd.DataFrame({"key": key_codes, "owner": owners}).drop_duplicates()
     sizes = buckets["key"].map(buckets["key"].value_counts())
     skipped = int(buckets.loc[sizes > max_bucket, "key"].nunique())
     buckets = buckets[(sizes >= 2) & (sizes <= max_bucket)]
@@ -483,19 +516,62 @@ def find_near_duplicates(listings: pd.DataFrame, threshold: float = 90.0, max_bu
     return out, skipped
 
 
+def _bag_keys(lengths: np.ndarray, token_ids: np.ndarray, distinct: int) -> tuple[np.ndarray, ...]:
+    """Blocking keys of titles given as runs of token ids, `lengths[i]` tokens for title i: first the word bag of
+    each title of two or more words (those titles: `full`), then for each title of four or more words (`long`)
+    its bag less each of its words in turn. A bag's key is the sum of its tokens' hashes, so word order is free.
+    Returns (keys, full, long)."""
+    token_hash = _splitmix64(np.arange(distinct))  # each distinct token hashed once, then looked up
+    starts = np.concatenate([[0], np.cumsum(lengths)])
+    full = np.flatnonzero(lengths >= 2)
+    long = np.flatnonzero(lengths >= 4)
+    keys = np.empty(len(full) + int(lengths[long].sum()), dtype=np.uint64)
+    total = np.zeros(len(lengths), dtype=np.uint64)
+    at = len(full)
+    # Block by block of titles, so the temporaries stay small and their memory is reused: a fresh process pays
+    # for every new page, and temporaries over all titles came to ~200 MB at a million (near duplicates: 2.6 ->
+    # 1.8 CPU s with the hashing per distinct token, and less again with the blocks).
+    for first in range(0, len(lengths), _KEY_BLOCK):
+        last = min(first + _KEY_BLOCK, len(lengths))
+        counts = lengths[first:last]
+        hashes = token_hash[token_ids[starts[first]:starts[last]]]
+        has = counts > 0
+        if has.any():  # each title's token hashes are one contiguous run
+            total[first:last][has] = np.add.reduceat(hashes, (starts[first:last] - starts[first])[has])
+        is_long = counts >= 4
+        left = int(counts[is_long].sum())
+        with np.errstate(over="ignore"):
+            np.subtract(np.repeat(total[first:last][is_long], counts[is_long]), hashes[np.repeat(is_long, counts)],
+                        out=keys[at:at + left])
+        at += left
+    keys[:len(full)] = total[full]
+    return keys, full, long
+
+
+_KEY_BLOCK = 65_536  # titles
+
+
 def _repeated(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Which keys occur more than once (a mask) and, for those, a code per distinct value.
+    """Which keys (uint64) occur more than once (a mask) and, for those, a code per distinct value (its rank).
 
     Nearly every hash is unique, so building a hash table of all of them (pd.factorize: cache misses on millions
-    of keys, ~4 s for 8M) costs far more than sorting them (~0.2 s) and looking every key up in a table of the few
-    repeated values, which fits in the cache (~0.3 s)."""
+    of keys, ~4 s for 8M) costs far more than sorting them (~0.1 s). The few repeated values then go in a hash
+    table that fits in the cache; even so, looking up all 8M keys there cost ~0.3 s, so a bit table on the keys'
+    low bits passes on first only the keys that may be repeated (all that are, and a few percent more)."""
     ordered = np.sort(keys)
     values = np.unique(ordered[1:][ordered[1:] == ordered[:-1]])
     if not len(values):
         return np.zeros(0, dtype=np.int64), np.zeros(len(keys), dtype=bool)
-    where = pd.Index(values).get_indexer(keys)
-    shared = where >= 0
-    return where[shared], shared
+    bits = min(len(values).bit_length() + 4, 26)  # >= 16 slots a value (<= 1/16 false hits), <= 64 MB
+    low = np.uint64((1 << bits) - 1)
+    table = np.zeros(1 << bits, dtype=bool)
+    table[(values & low).view(np.intp)] = True  # < 2**26: the same number as a signed index, without a copy
+    maybe = np.flatnonzero(table[np.bitwise_and(keys, low, out=ordered).view(np.intp)])  # reusing sort's memory
+    where = pd.Index(values).get_indexer(keys[maybe])
+    found = where >= 0
+    shared = np.zeros(len(keys), dtype=bool)
+    shared[maybe[found]] = True
+    return where[found], shared
 
 
 def _same_title_pairs(key_codes: np.ndarray, max_bucket: int) -> tuple[np.ndarray, np.ndarray, int]:

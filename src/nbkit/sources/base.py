@@ -101,12 +101,10 @@ class ListingBuffer:
     def column(self, name: str, default: Any = None) -> np.ndarray:
         """A field as an object array of len(self); list fields get a fresh empty list per row."""
         values = self.sparse[name]
-        if name in LIST_FIELDS:
-            lists: list[list] = [[] for _ in itertools.repeat(None, len(self))]  # ~1/3 faster than range
+        if name in LIST_FIELDS:  # the empty lists made in C, straight into the array (a comprehension cost ~1.5x)
+            out = np.fromiter(map(list, itertools.repeat((), len(self))), dtype=object, count=len(self))
             for index, value in values.items():
-                lists[index] = value
-            out = np.empty(len(self), dtype=object)
-            out[:] = lists
+                out[index] = value
             return out
         out = np.full(len(self), default, dtype=object)
         if values:
