@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from urllib.parse import unquote, urlsplit
 
 import numpy as np
@@ -61,13 +61,7 @@ def title_keys(titles: pd.Series | Iterable[str], spaced: pd.Series | None = Non
     """
     series = _as_string_series(titles)
     words = (spaced if spaced is not None else spaced_title_keys(series)).to_numpy(dtype=object)
-    keys = np.full(len(words), None, dtype=object)
-    rows = _ascii_rows(words)
-    if rows.any():
-        keys[rows] = _without_spaces(words[rows].tolist())
-    for index in np.flatnonzero(~rows):
-        if isinstance(words[index], str):
-            keys[index] = words[index].replace(" ", "")
+    keys = _each_text(words, _without_spaces, lambda text: text.replace(" ", ""))
     keys[keys == ""] = None
     return pd.Series(pd.array(keys, dtype=STRING), index=series.index)
 
@@ -75,15 +69,21 @@ def title_keys(titles: pd.Series | Iterable[str], spaced: pd.Series | None = Non
 def spaced_title_keys(titles: pd.Series | Iterable[str]) -> pd.Series:
     """Like title_keys but with single spaces between words: the tokens near-duplicate detection compares."""
     series = _as_string_series(titles)
-    raw = series.to_numpy(dtype=object)
-    out = np.full(len(raw), None, dtype=object)
-    rows = _ascii_rows(raw)
-    if rows.any():
-        out[rows] = _ascii_words(raw[rows].tolist())
-    for index in np.flatnonzero(~rows):
-        if isinstance(raw[index], str):
-            out[index] = title_words(raw[index])
+    out = _each_text(series.to_numpy(dtype=object), _ascii_words, title_words)
     return pd.Series(pd.array(out, dtype=STRING), index=series.index)
+
+
+def _each_text(values: np.ndarray, ascii_batch: Callable[[list[str]], list[str]],
+               one: Callable[[str], str]) -> np.ndarray:
+    """`one` of each text (None where a value is missing), ASCII texts all at once through `ascii_batch`."""
+    out = np.full(len(values), None, dtype=object)
+    rows = _ascii_rows(values)
+    if rows.any():
+        out[rows] = ascii_batch(values[rows].tolist())
+    for index in np.flatnonzero(~rows):
+        if isinstance(values[index], str):
+            out[index] = one(values[index])
+    return out
 
 
 def _ascii_rows(values: np.ndarray) -> np.ndarray:
