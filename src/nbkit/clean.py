@@ -61,7 +61,7 @@ def title_keys(titles: pd.Series | Iterable[str], spaced: pd.Series | None = Non
     """
     series = _as_string_series(titles)
     words = (spaced if spaced is not None else spaced_title_keys(series)).to_numpy(dtype=object)
-    keys = _each_text(words, _without_spaces, lambda text: text.replace(" ", ""))
+    keys = _each_text(words, _no_spaces, lambda text: text.replace(" ", ""))
     keys[keys == ""] = None
     return pd.Series(pd.array(keys, dtype=STRING), index=series.index)
 
@@ -69,17 +69,18 @@ def title_keys(titles: pd.Series | Iterable[str], spaced: pd.Series | None = Non
 def spaced_title_keys(titles: pd.Series | Iterable[str]) -> pd.Series:
     """Like title_keys but with single spaces between words: the tokens near-duplicate detection compares."""
     series = _as_string_series(titles)
-    out = _each_text(series.to_numpy(dtype=object), _ascii_words, title_words)
+    out = _each_text(series.to_numpy(dtype=object), _blob_words, title_words)
     return pd.Series(pd.array(out, dtype=STRING), index=series.index)
 
 
-def _each_text(values: np.ndarray, ascii_batch: Callable[[list[str]], list[str]],
-               one: Callable[[str], str]) -> np.ndarray:
-    """`one` of each text (None where a value is missing), ASCII texts all at once through `ascii_batch`."""
+def _each_text(values: np.ndarray, on_blob: Callable[[bytes], bytes], one: Callable[[str], str]) -> np.ndarray:
+    """`one` of each text (None where a value is missing). ASCII texts are worked on in blobs: `on_blob` maps a
+    blob of them, joined by newlines, to the blob of their results (a few C passes and one split, ~10x faster
+    than text by text)."""
     out = np.full(len(values), None, dtype=object)
     rows = _ascii_rows(values)
     if rows.any():
-        out[rows] = ascii_batch(values[rows].tolist())
+        out[rows] = _in_blobs(values[rows].tolist(), on_blob, one)
     for index in np.flatnonzero(~rows):
         if isinstance(values[index], str):
             out[index] = one(values[index])
@@ -94,40 +95,33 @@ def _ascii_rows(values: np.ndarray) -> np.ndarray:
         return np.array([isinstance(v, str) and v.isascii() for v in values], dtype=bool)
 
 
-# ASCII texts are worked on as one bytes blob of this many, joined by newlines: a few C passes over each blob and
-# one split (~10x faster than text by text). Blobs of ~1 MB stay in the CPU cache between passes and their
-# memory is reused; one blob of all titles (~80 MB at a million) was slower, and each pass took new pages.
+# Blobs of this many texts (~1 MB) stay in the CPU cache between passes and their memory is reused; one blob of
+# all titles (~80 MB at a million) was slower, and each pass took new pages.
 _BLOB_TEXTS = 16_384
 
 
-def _ascii_words(titles: list[str]) -> list[str]:
-    """title_words of each ASCII title."""
-    out: list[str] = []
-    for start in range(0, len(titles), _BLOB_TEXTS):
-        part = titles[start:start + _BLOB_TEXTS]
-        blob = "\n".join(part)
-        if blob.count("\n") != len(part) - 1:  # a title holds a newline (a cleaned one never does)
-            out += map(title_words, part)
-            continue
-        data = blob.encode("ascii").translate(_ASCII_WORDS_KEEP_NEWLINE)
-        # Runs of spaces are single spaces now, so each line edge has at most one; replace() drops them ~15x
-        # faster than a multiline `^ +| +$` regex, which tries every space as a line end.
-        data = _SPACE_RUNS.sub(b" ", data).replace(b" \n", b"\n").replace(b"\n ", b"\n").strip(b" ")
-        out += data.decode("ascii").split("\n")
-    return out
-
-
-def _without_spaces(texts: list[str]) -> list[str]:
-    """Each ASCII text with its spaces deleted (bytes.translate: str.replace cost ~4x)."""
+def _in_blobs(texts: list[str], on_blob: Callable[[bytes], bytes], one: Callable[[str], str]) -> list[str]:
     out: list[str] = []
     for start in range(0, len(texts), _BLOB_TEXTS):
         part = texts[start:start + _BLOB_TEXTS]
         blob = "\n".join(part)
-        if blob.count("\n") != len(part) - 1:
-            out += (text.replace(" ", "") for text in part)
+        if blob.count("\n") != len(part) - 1:  # a text holds a newline (a cleaned title never does)
+            out += map(one, part)
             continue
-        out += blob.encode("ascii").translate(None, b" ").decode("ascii").split("\n")
+        out += on_blob(blob.encode("ascii")).decode("ascii").split("\n")
     return out
+
+
+def _blob_words(blob: bytes) -> bytes:
+    """title_words of each line of an ASCII blob."""
+    blob = blob.translate(_ASCII_WORDS_KEEP_NEWLINE)
+    # Runs of spaces are single spaces now, so each line edge has at most one; replace() drops them ~15x faster
+    # than a multiline `^ +| +$` regex, which tries every space as a line end.
+    return _SPACE_RUNS.sub(b" ", blob).replace(b" \n", b"\n").replace(b"\n ", b"\n").strip(b" ")
+
+
+def _no_spaces(blob: bytes) -> bytes:
+    return blob.translate(None, b" ")  # str.replace cost ~4x
 
 
 _SPACE_RUNS = re.compile(rb"  +")

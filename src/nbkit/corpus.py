@@ -147,7 +147,7 @@ def _load(paths, fmt, reference_year, collections, columns, skip_bad_files,
     del combined
     spaced = listings.pop("title_words")
     grouping = group_listings(listings)
-    listings["paper_id"] = _NO_TEXT._from_backing_data(grouping.paper_ids[grouping.codes])  # all str: unchecked
+    listings["paper_id"] = _unchecked_text(grouping.paper_ids[grouping.codes])  # all str: unchecked
     listings = schema.listings_frame(listings)
     near, skipped_buckets = find_near_duplicates(listings, threshold=near_duplicate_threshold, spaced=spaced,
                                                  grouping=grouping)
@@ -269,7 +269,7 @@ def _strings(values: np.ndarray) -> pd.api.extensions.ExtensionArray:
 
 def _same_text(n: int, value: str) -> pd.api.extensions.ExtensionArray:
     """n copies of one str as a string column, unchecked: validating a million copies cost ~50 ms."""
-    return _NO_TEXT._from_backing_data(np.full(n, str(value), dtype=object))
+    return _unchecked_text(np.full(n, str(value), dtype=object))
 
 
 def _text(buffer: ListingBuffer, name: str) -> pd.api.extensions.ExtensionArray:
@@ -277,10 +277,17 @@ def _text(buffer: ListingBuffer, name: str) -> pd.api.extensions.ExtensionArray:
     nothing to check, where wrapping and validating a million missing values costs ~20-40 ms a column."""
     if buffer.sparse[name]:
         return _strings(buffer.column(name))
-    return _NO_TEXT._from_backing_data(np.full(len(buffer), pd.NA, dtype=object))
+    return _unchecked_text(np.full(len(buffer), pd.NA, dtype=object))
 
 
-_NO_TEXT = pd.array([], dtype=schema.STRING)  # its dtype for _from_backing_data (pandas' unchecked constructor)
+def _unchecked_text(values: np.ndarray) -> pd.api.extensions.ExtensionArray:
+    """An object array known to hold only str and pd.NA as a string column, without pandas checking every value.
+    The one use of pandas' private constructor (`_from_backing_data`): if an upgrade breaks it, only this changes
+    (tests/test_corpus.py checks the columns it builds)."""
+    return _NO_TEXT._from_backing_data(values)
+
+
+_NO_TEXT = pd.array([], dtype=schema.STRING)  # an empty array of the schema's string type, for its constructor
 
 
 def _file_dates(parsed: ParsedFile) -> dict[str, pd.api.extensions.ExtensionArray]:

@@ -89,7 +89,7 @@ def _arxiv_id(work: dict[str, Any]) -> str | None:
 def _author_names(authorships: list) -> list[str]:
     try:  # the usual shape, read directly: a load spends a fifth of its time here otherwise
         names = [a["author"]["display_name"] for a in authorships]
-        if all(type(n) is str and n and n.isprintable() and n == n.strip() for n in names):
+        if _printable_names(names):
             return names
     except (KeyError, TypeError):
         pass
@@ -196,7 +196,7 @@ def add_typed_work(parsed: ParsedFile, text: str | bytes | msgspec.Raw, place: i
         except (AttributeError, TypeError):  # an authorship without an author or a name: person_name's fallbacks
             return False
         # _author_names takes the names as they are only when all are plain; else person_name decides.
-        if not (_plain_names(authors) if plain else _printable_names(authorships)):
+        if not (_plain_names(authors) if plain else _printable_names([a.author.display_name for a in authorships])):  # type: ignore[union-attr]
             return False
     categories = _categories(work.topics or work.concepts)
     if categories is None:
@@ -238,8 +238,10 @@ def _plain_names(joined: str) -> bool:
     return joined[:1] not in ("", " ", ";") and joined[-1] != " " and "  " not in joined and " ;" not in joined
 
 
-def _printable_names(authorships: list[_Authorship]) -> bool:
-    return all(n and n.isprintable() and n == n.strip() for n in (a.author.display_name for a in authorships))  # type: ignore[union-attr]
+def _printable_names(names: list) -> bool:
+    """Whether every name is a non-empty printable str without spaces at either end: then it is taken as written
+    (both paths); otherwise person_name decides."""
+    return all(type(n) is str and n and n.isprintable() and n == n.strip() for n in names)
 
 
 # clean_text of topic and concept names, which repeat across works (OpenAlex has ~4,500 topics): a dict lookup
