@@ -18,7 +18,16 @@ from nbkit.cli import main
 from nbkit.diff import compare_runs
 from nbkit.embed import SentenceEmbedder
 from nbkit.errors import NbkitError
-from nbkit.run import parse_parameters, plan_runs, read_parameters_file, run_batch, run_name, run_notebooks
+from nbkit.run import (
+    parse_parameters,
+    plan_runs,
+    read_parameters_file,
+    run_batch,
+    run_name,
+    run_notebooks,
+    start_kernel,
+    stop_kernel,
+)
 from tests.conftest import FIXTURES, HF, ROOT
 
 MULTIPLY = FIXTURES / "notebooks" / "multiply.ipynb"
@@ -90,6 +99,33 @@ def test_a_two_by_two_sweep_runs_every_combination_and_summarizes(tmp_path):
     assert summary["folder"].tolist() == ["runs/a=1_b=3", "runs/a=1_b=4", "runs/a=2_b=3", "runs/a=2_b=4"]
     index = (tmp_path / "index.html").read_text()
     assert all(f'href="runs/a={a}_b={b}/index.html"' in index for a in (1, 2) for b in (3, 4))
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="Unix sockets")
+def test_kernels_talk_over_sockets_of_their_own_so_parallel_starts_cannot_share_a_port(tmp_path, monkeypatch):
+    # Over TCP, two processes starting kernels at once could pick the same free port: a sweep's kernel died of
+    # "Address already in use" in CI. The kernel runs elsewhere than this process, so the path must be absolute.
+    monkeypatch.chdir(tmp_path)
+    elsewhere = tmp_path / "notebooks"
+    elsewhere.mkdir()
+    kms = [start_kernel("python3", elsewhere) for _ in range(2)]
+    try:
+        assert [km.transport for km in kms] == ["ipc", "ipc"]
+        assert all(Path(km.ip).is_absolute() for km in kms) and kms[0].ip != kms[1].ip
+        for km in kms:
+            client = km.client()
+            client.start_channels()
+            try:
+                client.wait_for_ready(timeout=60)
+                reply = client.execute_interactive("import os; x = os.getcwd()", timeout=60,
+                                                   user_expressions={"x": "x"}, output_hook=lambda msg: None)
+            finally:
+                client.stop_channels()
+            assert reply["content"]["user_expressions"]["x"]["data"]["text/plain"] == repr(str(elsewhere))
+    finally:
+        for km in kms:
+            stop_kernel(km)
+    assert not list(tmp_path.rglob("*-ipc*")) and not any(Path(f"{km.ip}-1").exists() for km in kms)
 
 
 def test_a_params_file_with_an_explicit_sweep(tmp_path, write):

@@ -33,6 +33,7 @@ import re
 import sys
 import tempfile
 import time
+import uuid
 from collections.abc import Iterable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor, as_completed
 from contextlib import contextmanager, suppress
@@ -370,9 +371,28 @@ def start_kernel(kernel_name: str, cwd: Path) -> Any:
     for: papermill waits until it is ready."""
     from jupyter_client import KernelManager
 
-    km = KernelManager(kernel_name=kernel_name)
+    km = KernelManager(kernel_name=kernel_name, **_private_transport())
     km.start_kernel(cwd=str(cwd), extra_arguments=list(KERNEL_ARGUMENTS))
     return km
+
+
+def _private_transport() -> dict[str, str]:
+    """Where the system allows it, a kernel talks over Unix sockets at a path of its own. Over TCP, jupyter_client
+    picks free ports by opening and closing them before the kernel binds them, so two processes starting kernels at
+    once (a sweep's workers) can pick the same port and one kernel dies ("Address already in use",
+    jupyter_client#487). The path is absolute: a relative one would be resolved in the kernel's working directory
+    by the kernel and in ours by the client."""
+    if os.name != "posix":
+        return {}
+    from jupyter_core.paths import jupyter_runtime_dir
+
+    folder = Path(jupyter_runtime_dir())
+    folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+    # A Unix socket path has at most 104 bytes (macOS); the transport appends "-<port>".
+    base = folder / f"nbkit-{uuid.uuid4().hex[:12]}"
+    if len(str(base)) > 90:
+        base = Path(tempfile.gettempdir()) / base.name
+    return {"transport": "ipc", "ip": str(base)}
 
 
 def stop_kernel(km: Any) -> None:
