@@ -6,6 +6,7 @@ import hashlib
 import json
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import nbformat
@@ -19,6 +20,7 @@ from nbkit.diff import compare_runs
 from nbkit.embed import SentenceEmbedder
 from nbkit.errors import NbkitError
 from nbkit.run import (
+    _private_transport,
     parse_parameters,
     plan_runs,
     read_parameters_file,
@@ -126,6 +128,17 @@ def test_kernels_talk_over_sockets_of_their_own_so_parallel_starts_cannot_share_
         for km in kms:
             stop_kernel(km)
     assert not list(tmp_path.rglob("*-ipc*")) and not any(Path(f"{km.ip}-1").exists() for km in kms)
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="Unix sockets")
+def test_kernel_sockets_go_to_the_temporary_folder_when_jupyters_is_unusable_or_too_deep(tmp_path, monkeypatch):
+    monkeypatch.setenv("JUPYTER_RUNTIME_DIR", str(tmp_path / "runtime"))
+    assert Path(_private_transport()["ip"]).parent == tmp_path / "runtime"
+    (tmp_path / "a-file").write_text("")
+    monkeypatch.setenv("JUPYTER_RUNTIME_DIR", str(tmp_path / "a-file" / "runtime"))  # cannot be made
+    assert Path(_private_transport()["ip"]).parent == Path(tempfile.gettempdir())
+    monkeypatch.setenv("JUPYTER_RUNTIME_DIR", str(tmp_path / ("d" * 100)))  # a socket path is at most 104 bytes
+    assert Path(_private_transport()["ip"]).parent == Path(tempfile.gettempdir())
 
 
 def test_a_params_file_with_an_explicit_sweep(tmp_path, write):

@@ -386,12 +386,14 @@ def _private_transport() -> dict[str, str]:
         return {}
     from jupyter_core.paths import jupyter_runtime_dir
 
-    folder = Path(jupyter_runtime_dir())
-    folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+    name = f"nbkit-{uuid.uuid4().hex[:12]}"
+    folder = Path(jupyter_runtime_dir())  # private to the user, where Jupyter keeps its connection files
+    try:
+        folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+    except OSError:  # a read-only home: the sockets are as safe as TCP ports on 127.0.0.1 (messages are signed)
+        folder = Path(tempfile.gettempdir())
     # A Unix socket path has at most 104 bytes (macOS); the transport appends "-<port>".
-    base = folder / f"nbkit-{uuid.uuid4().hex[:12]}"
-    if len(str(base)) > 90:
-        base = Path(tempfile.gettempdir()) / base.name
+    base = folder / name if len(str(folder / name)) <= 90 else Path(tempfile.gettempdir()) / name
     return {"transport": "ipc", "ip": str(base)}
 
 
