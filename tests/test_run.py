@@ -86,6 +86,7 @@ def test_a_single_run_writes_notebook_html_outputs_manifest_and_index(tmp_path):
     assert manifest["notebooks"][0]["status"] == "ok" and manifest["notebooks"][0]["seconds"] > 0
     assert {"python", "nbkit", "papermill", "pandas"} <= set(manifest["packages"])
     assert manifest["seeds"] == {} and manifest["inputs"] == [] and manifest["started"].endswith("+00:00")
+    assert manifest["platform"]["processor"] and manifest["platform"]["cpus"] >= 1  # onnx-int8 topics depend on it
     assert 'href="multiply.html"' in (tmp_path / "index.html").read_text()
     assert "_Topics: not computed in this run (02_topics wrote no such table)._" in (tmp_path / "index.md").read_text()
 

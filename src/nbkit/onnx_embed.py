@@ -17,6 +17,7 @@ import json
 import os
 import shutil
 import time
+import warnings
 from collections.abc import Iterator, Sequence
 from importlib.metadata import version
 from pathlib import Path
@@ -35,6 +36,17 @@ OPTIMIZATIONS = {"all": "ORT_ENABLE_ALL", "extended": "ORT_ENABLE_EXTENDED", "ba
 INPUTS = ("input_ids", "attention_mask", "token_type_ids")
 POOLING_MODES = {"pooling_mode_mean_tokens": "mean", "pooling_mode_cls_token": "cls",
                  "pooling_mode_max_tokens": "max", "pooling_mode_mean_sqrt_len_tokens": "mean_sqrt_len"}
+
+
+class CpuDependentWarning(UserWarning):
+    """Results that a computer with another CPU would compute differently."""
+
+
+# Measured with `python benchmarks/bench_embed.py --quality` (README, Reproducible topics): the same export (the same
+# bytes) gave these partitions; torch and onnx-fp32 gave the same 9 topics on both machines.
+INT8_CPU_NOTE = ("onnx-int8 vectors depend on the CPU's instruction set, and so may the topics (the bundled corpus: 8 "
+                 "topics on an AVX2 AMD EPYC, 16 on an AVX-512 Intel Xeon); embedding_backend 'torch' gives the same "
+                 "topics on any x86-64 CPU")
 
 
 def available_cores() -> int:
@@ -218,6 +230,8 @@ class OnnxEmbedder:
         # alone and in a batch of 32); alone it depends on the text only, and it is faster here (no padding).
         # fp32 gives the same vectors in any batch (checked bit for bit), so it batches texts of similar length.
         self.batch_size = batch_size or (1 if quantization == "int8" else 16)
+        if quantization == "int8":
+            warnings.warn(INT8_CPU_NOTE, CpuDependentWarning, stacklevel=2)
         self.slug, self.fingerprint = model_slug(self.name), model_fingerprint(self.path)
         self.identity = f"{self.slug}-{self.fingerprint}-onnx-{quantization}-{RECIPE}"
         self.model_dir = Path(model_dir) if model_dir is not None else model_path()
