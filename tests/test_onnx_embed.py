@@ -96,7 +96,7 @@ def test_each_backend_has_its_own_cache_identity(tmp_path, monkeypatch):
 
 
 def test_choosing_int8_says_its_topics_depend_on_the_cpu():
-    # Measured: the same export gave 8 topics on an AMD EPYC (AVX2) and 16 on an Intel Xeon (AVX-512, AMX).
+    # Measured: the same recipe gave 8 topics on an AMD EPYC (AVX2) and 16 on an Intel Xeon (AVX-512, AMX).
     with pytest.warns(onnx_embed.CpuDependentWarning, match=r"onnx-int8 vectors depend on the CPU.*'torch' gives"):
         make_embedder(backend="onnx-int8")
     with warnings.catch_warnings():

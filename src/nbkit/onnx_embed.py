@@ -42,8 +42,8 @@ class CpuDependentWarning(UserWarning):
     """Results that a computer with another CPU would compute differently."""
 
 
-# Measured with `python benchmarks/bench_embed.py --quality` (README, Reproducible topics): the same export (the same
-# bytes) gave these partitions; torch and onnx-fp32 gave the same 9 topics on both machines.
+# Measured with `python benchmarks/bench_embed.py --quality` (README, Reproducible topics) on the two machines;
+# torch and onnx-fp32 gave the same 9 topics on both.
 INT8_CPU_NOTE = ("onnx-int8 vectors depend on the CPU's instruction set, and so may the topics (the bundled corpus: 8 "
                  "topics on an AVX2 AMD EPYC, 16 on an AVX-512 Intel Xeon); embedding_backend 'torch' gives the same "
                  "topics on any x86-64 CPU")
