@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import socket
 import subprocess
 import sys
 import time
@@ -26,12 +25,6 @@ ARTIFACTS = ROOT / "reports" / "test-artifacts"
 
 pytestmark = pytest.mark.skipif(not CHROMIUM.exists(),
                                 reason="Debian's chromium is not installed (.ci/run installs it)")
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def _project(tmp_path: Path) -> Path:
@@ -54,21 +47,24 @@ def _project(tmp_path: Path) -> Path:
 @pytest.fixture
 def jupyterlab(tmp_path):
     root = _project(tmp_path / "project")
-    port, token = _free_port(), "nbkit-test-token"
+    token, runtime = "nbkit-test-token", tmp_path / "runtime"
     env = {**os.environ, "NBKIT_CACHE_DIR": str(tmp_path / "cache"), "JUPYTER_CONFIG_DIR": str(tmp_path / "cfg"),
-           "JUPYTER_RUNTIME_DIR": str(tmp_path / "runtime")}
+           "JUPYTER_RUNTIME_DIR": str(runtime)}
+    # Port 0: the server binds a free port itself and writes it to its runtime file. A port picked here and bound
+    # later could be taken in between (the race that once killed a sweep's kernel).
     server = subprocess.Popen(
-        [sys.executable, "-m", "jupyterlab", "--no-browser", f"--port={port}", "--ip=127.0.0.1",
+        [sys.executable, "-m", "jupyterlab", "--no-browser", "--port=0", "--ip=127.0.0.1",
          f"--IdentityProvider.token={token}", f"--ServerApp.root_dir={root}", "--ServerApp.open_browser=False",
          "--allow-root"],  # CI containers run as root
         env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    base = f"http://127.0.0.1:{port}"
+    info = runtime / f"jpserver-{server.pid}.json"
     try:
         for _ in range(120):
             try:
+                base = f"http://127.0.0.1:{json.loads(info.read_text())['port']}"
                 urllib.request.urlopen(f"{base}/api/status?token={token}", timeout=1)
                 break
-            except OSError:
+            except (OSError, ValueError, KeyError):  # not written yet, half written, or not serving yet
                 time.sleep(0.5)
         else:
             pytest.fail("JupyterLab did not start")
