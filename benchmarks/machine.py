@@ -8,9 +8,9 @@ day and 23.3k/s the next). A number is only comparable with one taken beside the
 from __future__ import annotations
 
 import os
-import platform
 import timeit
-from pathlib import Path
+
+from nbkit.emulate import cpu_info
 
 
 def calibration() -> float:
@@ -19,21 +19,9 @@ def calibration() -> float:
     return min(timeit.repeat("sum(range(1000))", number=2000, repeat=5)) / 2000 * 1e6
 
 
-def _cpu() -> tuple[str, set[str]]:
-    try:
-        info = Path("/proc/cpuinfo").read_text(encoding="utf-8", errors="replace")
-    except OSError:  # not Linux
-        return platform.processor() or platform.machine(), set()
-    model = next((line.split(":", 1)[1].strip() for line in info.splitlines() if line.startswith("model name")),
-                 platform.machine())
-    flags = next((set(line.split(":", 1)[1].split()) for line in info.splitlines() if line.startswith("flags")),
-                 set())
-    return model, flags
-
-
 def describe() -> str:
     """One line: CPU model, cores, the SIMD levels that change numeric speed, load average and the calibration."""
-    model, flags = _cpu()
+    model, flags = cpu_info()
     levels = (("AVX2", "avx2"), ("AVX-512", "avx512f"), ("VNNI", "avx512_vnni"), ("AMX", "amx_tile"))
     simd = ", ".join(f"{name} {'yes' if flag in flags else 'no'}" for name, flag in levels)
     load = f"{os.getloadavg()[0]:.1f}" if hasattr(os, "getloadavg") else "?"

@@ -14,10 +14,12 @@ from __future__ import annotations
 
 import json
 import os
+import platform
 import subprocess
 import sys
 import tempfile
 from collections.abc import Mapping, Sequence
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from nbkit.errors import NbkitError
@@ -25,6 +27,20 @@ from nbkit.paths import MODEL_ENV, model_path
 
 if TYPE_CHECKING:
     import pandas as pd
+
+
+def cpu_info() -> tuple[str, set[str]]:
+    """The real CPU's model name and instruction-set flags (Linux's /proc/cpuinfo; elsewhere what `platform` knows,
+    and no flags). What the emulation cannot change: ONNX Runtime's kernels follow these (README, Reproducible
+    topics), so a run's manifest records the model and the benchmarks print both."""
+    try:
+        info = Path("/proc/cpuinfo").read_text(encoding="utf-8", errors="replace").splitlines()
+    except OSError:  # not Linux
+        return platform.processor() or platform.machine(), set()
+    model = next((line.split(":", 1)[1].strip() for line in info if line.startswith("model name")),
+                 platform.machine())
+    flags = next((set(line.split(":", 1)[1].split()) for line in info if line.startswith("flags")), set())
+    return model, flags
 
 _AVX512 = "AVX512F,AVX512CD,AVX512_SKX,AVX512_CLX,AVX512_CNL,AVX512_ICL,AVX512_SPR,X86_V4"
 

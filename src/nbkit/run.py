@@ -45,6 +45,7 @@ from typing import Any
 
 import yaml
 
+from nbkit.emulate import cpu_info
 from nbkit.errors import NbkitError
 from nbkit.lazyimport import hidden_modules
 from nbkit.paths import project_path, project_root
@@ -494,17 +495,9 @@ def run_facts(parameter_sets: Sequence[dict[str, Any]]) -> dict[str, Any]:
     the input files' hashes, package versions, the platform. `parameter_sets`: each notebook's parameters."""
     return {"embedding_models": _embedding_models(parameter_sets), "inputs": _input_hashes(parameter_sets),
             "packages": _package_versions(),
-            "platform": {"system": platform.system(), "machine": platform.machine(), "processor": _processor(),
+            # the CPU model: an onnx-int8 run's topics depend on it (nbkit.onnx_embed.INT8_CPU_NOTE)
+            "platform": {"system": platform.system(), "machine": platform.machine(), "processor": cpu_info()[0],
                          "cpus": os.cpu_count()}}
-
-
-def _processor() -> str:
-    """The CPU's model name: an onnx-int8 run's topics depend on it (nbkit.onnx_embed.INT8_CPU_NOTE)."""
-    with suppress(OSError):  # Linux; elsewhere platform says what it knows
-        for line in Path("/proc/cpuinfo").read_text(encoding="utf-8", errors="replace").splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    return platform.processor() or platform.machine()
 
 
 def write_manifest(record: RunRecord, facts: dict[str, Any] | None = None) -> Path:

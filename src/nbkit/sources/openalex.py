@@ -192,11 +192,12 @@ def add_typed_work(parsed: ParsedFile, text: str | bytes | msgspec.Raw, place: i
     authors = None
     if authorships:
         try:
-            authors = "; ".join([a.author.display_name for a in authorships])  # type: ignore[union-attr,misc]
+            names = [a.author.display_name for a in authorships]  # type: ignore[union-attr]
+            authors = "; ".join(names)  # type: ignore[arg-type]
         except (AttributeError, TypeError):  # an authorship without an author or a name: person_name's fallbacks
             return False
         # _author_names takes the names as they are only when all are plain; else person_name decides.
-        if not (_plain_names(authors) if plain else _printable_names([a.author.display_name for a in authorships])):  # type: ignore[union-attr]
+        if not (_plain_names(authors) if plain else _printable_names(names)):
             return False
     categories = _categories(work.topics or work.concepts)
     if categories is None:
