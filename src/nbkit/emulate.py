@@ -42,6 +42,7 @@ def cpu_info() -> tuple[str, set[str]]:
     flags = next((set(line.split(":", 1)[1].split()) for line in info if line.startswith("flags")), set())
     return model, flags
 
+
 _AVX512 = "AVX512F,AVX512CD,AVX512_SKX,AVX512_CLX,AVX512_CNL,AVX512_ICL,AVX512_SPR,X86_V4"
 
 # "native" leaves everything as the machine is; the others follow the recipe in the reproducible-topics issue.

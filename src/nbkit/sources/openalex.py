@@ -181,13 +181,9 @@ def add_typed_work(parsed: ParsedFile, text: str | bytes | msgspec.Raw, place: i
         return False  # not a work (a page of works, another record): looks_like_work decides
     plain = _plain(text)
     clean = clean_plain if plain else clean_text
-    title = work.title
-    title = (clean(title) or None) if title is not None else None
+    title = text_value(work.title, clean) or text_value(work.display_name, clean)
     if not title:
-        display_name = work.display_name
-        title = (clean(display_name) or None) if display_name is not None else None
-        if not title:
-            return False  # rejected by add_work, which quotes the whole record
+        return False  # rejected by add_work, which quotes the whole record
     authorships = work.authorships
     authors = None
     if authorships:
@@ -203,18 +199,15 @@ def add_typed_work(parsed: ParsedFile, text: str | bytes | msgspec.Raw, place: i
     if categories is None:
         return False  # as_categories would look at other keys
     ids = work.ids
-    doi = work.doi
     date = work.publication_date or work.publication_year
-    abstract = rebuild_abstract(work.abstract_inverted_index, clean)
-    if abstract is None and work.abstract is not None:
-        abstract = clean(work.abstract) or None
+    abstract = rebuild_abstract(work.abstract_inverted_index, clean) or text_value(work.abstract, clean)
     add_fixed_record(
         parsed, work, place, "OpenAlex work", title, abstract,  # type: ignore[arg-type]  # never quoted: titled
         authors=authors,
         authors_count=len(authorships) if authorships else None,
         date_text=str(date) if date else None,
         arxiv_id=_typed_arxiv_id(work),
-        doi=((clean(doi) or None) if doi is not None else None) or (text_value(ids.doi) if ids else None),
+        doi=text_value(work.doi, clean) or (text_value(ids.doi) if ids else None),
         pmid=normalize_pmid(ids.pmid) if ids else None,
         openalex_id=normalize_openalex_id(work_id) or (normalize_openalex_id(ids.openalex) if ids else None),
         categories=categories,

@@ -618,9 +618,10 @@ AddRecord = Callable[[ParsedFile, dict, int], None]
 AddText = Callable[[ParsedFile, "str | bytes | msgspec.Raw", int], bool]
 
 
-def text_value(value: Any) -> str | None:
-    """A string field as cleaned text; None for anything else (null, numbers, objects) or empty text."""
-    return (clean_text(value) or None) if isinstance(value, str) else None
+def text_value(value: Any, clean: Callable[[str], str] = clean_text) -> str | None:
+    """A string field as cleaned text; None for anything else (null, numbers, objects) or empty text. `clean`:
+    clean_text, or clean_plain for a value known to be printable ASCII."""
+    return (clean(value) or None) if isinstance(value, str) else None
 
 
 def add_fixed_record(parsed: ParsedFile, record: Mapping[str, Any], place: int, what: str, title: str | None,
